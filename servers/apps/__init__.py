@@ -1,0 +1,173 @@
+"""Workload apps, and ``load_app``: turn an app spec into a callable and its interface.
+
+A spec is either the name of a bundled app (``hello``, ``json``, and whatever other
+modules of this package define) or an import string ``module:attr`` where ``attr``
+may be dotted (``pkg.mod:obj.app``) and may end in ``()`` to call a factory
+(``pkg.mod:create_app()``).
+
+Bundled apps: a module ``servers/apps/<name>.py`` (or ``<name>_app.py`` when the name
+would shadow a standard module, like ``json``) that defines ``asgi`` (an ASGI 3 app)
+and/or ``wsgi`` (a PEP 3333 app). Adding such a module is all it takes to bundle an
+app. Bundled apps read their parameters from ``BENCH_APP_<PARAM>`` environment
+variables (``app_param`` below), so a server command line can pass them without
+knowing the app, e.g. ``BENCH_APP_MS=50 bench serve eventloop io``.
+
+Interface detection (``interface="auto"``): a bundled app prefers its ASGI form; for an
+import string, a coroutine function (or an object whose ``__call__`` is one) is ASGI,
+anything else callable is WSGI.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import re
+import sys
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
+
+Interface = Literal["asgi", "wsgi"]
+InterfaceChoice = Literal["asgi", "wsgi", "auto"]
+
+#: Module name suffixes tried for a bundled app name (``json`` lives in ``json_app.py``).
+_MODULE_SUFFIXES: tuple[str, ...] = ("", "_app")
+_NAME_RE = re.compile(r"[a-z][a-z0-9_]*\Z")
+_ENV_PREFIX = "BENCH_APP_"
+
+T = TypeVar("T", int, float, str)
+
+
+class AppLoadError(Exception):
+    """An app spec that cannot be loaded; the message is one line for the user."""
+
+    exit_code: int = 2
+
+
+def app_param(name: str, default: T) -> T:
+    """Return the bundled-app parameter ``name`` from ``BENCH_APP_<NAME>``, typed like ``default``.
+
+    Raises AppLoadError if the variable is set but does not parse as that type.
+    """
+    raw = os.environ.get(_ENV_PREFIX + name.upper())
+    if raw is None or raw == "":
+        return default
+    try:
+        return type(default)(raw)
+    except ValueError:
+        raise AppLoadError(
+            f"{_ENV_PREFIX}{name.upper()}={raw!r} is not a valid {type(default).__name__}"
+        ) from None
+
+
+def is_asgi(app: object) -> bool:
+    """True if ``app`` looks like an ASGI 3 callable (coroutine function or async __call__)."""
+    if inspect.iscoroutinefunction(app):
+        return True
+    call = getattr(app, "__call__", None)  # noqa: B004 - we need the bound method itself
+    return inspect.iscoroutinefunction(call)
+
+
+def bundled_names() -> list[str]:
+    """Names of the bundled apps found in this package."""
+    here = os.path.dirname(__file__)
+    names: set[str] = set()
+    for entry in os.listdir(here):
+        if not entry.endswith(".py") or entry.startswith("_"):
+            continue
+        stem = entry[:-3]
+        name = stem[: -len("_app")] if stem.endswith("_app") else stem
+        names.add(name)
+    return sorted(names)
+
+
+def _bundled_module(name: str) -> Any | None:
+    """Import the module of bundled app ``name``, or return None if there is none."""
+    if not _NAME_RE.match(name):
+        return None
+    for suffix in _MODULE_SUFFIXES:
+        module_name = f"{__name__}.{name}{suffix}"
+        try:
+            return importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise AppLoadError(f"bundled app {name!r} failed to import: {exc}") from None
+    return None
+
+
+def _load_bundled(module: Any, name: str, interface: InterfaceChoice) -> tuple[Callable, Interface]:
+    """Pick the ASGI or WSGI form of a bundled app module."""
+    order: tuple[Interface, ...] = ("asgi", "wsgi") if interface == "auto" else (interface,)
+    for kind in order:
+        app = getattr(module, kind, None)
+        if app is not None:
+            return app, kind
+    raise AppLoadError(f"bundled app {name!r} has no {interface.upper()} form")
+
+
+def _import_string(spec: str) -> Callable:
+    """Resolve ``module:attr[.attr...][()]`` to the object it names."""
+    module_name, _, attr_path = spec.partition(":")
+    if not module_name or not attr_path:
+        raise AppLoadError(f"app {spec!r}: expected a bundled app name or 'module:attr'")
+    call_factory = attr_path.endswith("()")
+    if call_factory:
+        attr_path = attr_path[:-2]
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # like `python -m`: apps beside the caller import
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise AppLoadError(f"app {spec!r}: no module named {exc.name!r}") from None
+        raise AppLoadError(f"app {spec!r}: import failed: {exc}") from None
+    except Exception as exc:
+        raise AppLoadError(f"app {spec!r}: import failed: {type(exc).__name__}: {exc}") from None
+    for part in attr_path.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise AppLoadError(f"app {spec!r}: {part!r} not found") from None
+    if call_factory:
+        try:
+            obj = obj()
+        except Exception as exc:
+            raise AppLoadError(
+                f"app {spec!r}: factory failed: {type(exc).__name__}: {exc}"
+            ) from None
+    if not callable(obj):
+        raise AppLoadError(f"app {spec!r} is not callable ({type(obj).__name__})")
+    return obj
+
+
+def load_app(spec: str, *, interface: InterfaceChoice = "auto") -> tuple[Callable, Interface]:
+    """Return ``(app, interface)`` for a bundled app name or an import string.
+
+    ``interface`` forces the kind of app ("asgi" or "wsgi"); "auto" detects it.
+    Raises AppLoadError (one-line message) for a bad spec, a failed import or factory.
+    """
+    if interface not in ("asgi", "wsgi", "auto"):
+        raise AppLoadError(f"unknown interface {interface!r} (asgi, wsgi or auto)")
+    if ":" not in spec:
+        module = _bundled_module(spec)
+        if module is None:
+            known = ", ".join(bundled_names())
+            raise AppLoadError(
+                f"unknown app {spec!r}: use a bundled app ({known}) or 'module:attr'"
+            )
+        return _load_bundled(module, spec, interface)
+    app = _import_string(spec)
+    if interface == "auto":
+        return app, "asgi" if is_asgi(app) else "wsgi"
+    return app, interface
+
+
+async def lifespan_noop(receive: Callable, send: Callable) -> None:
+    """Answer the ASGI lifespan protocol with nothing to set up (for bundled ASGI apps)."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,52 @@
+"""The sans-IO protocol core: HTTP/1.1 (server and client roles) and WebSocket.
+
+Nothing here touches a socket, an event loop or a process: bytes go in, events come
+out; events go in, bytes come out. Both servers and the load engine's client use it.
+
+Public names::
+
+    from servers.protocol import (
+        Connection, Role, Limits,
+        Request, InformationalResponse, Response, Data, EndOfMessage, ConnectionClosed,
+        NEED_DATA, PAUSED,
+        ProtocolError, LocalProtocolError, RemoteProtocolError,
+    )
+"""
+
+from servers.protocol.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from servers.protocol.events import (
+    END_OF_MESSAGE,
+    NEED_DATA,
+    PAUSED,
+    ConnectionClosed,
+    Data,
+    EndOfMessage,
+    Event,
+    InformationalResponse,
+    Request,
+    Response,
+    Signal,
+)
+from servers.protocol.http11 import Connection, Role, State
+from servers.protocol.limits import Limits
+
+__all__ = [
+    "END_OF_MESSAGE",
+    "NEED_DATA",
+    "PAUSED",
+    "Connection",
+    "ConnectionClosed",
+    "Data",
+    "EndOfMessage",
+    "Event",
+    "InformationalResponse",
+    "Limits",
+    "LocalProtocolError",
+    "ProtocolError",
+    "RemoteProtocolError",
+    "Request",
+    "Response",
+    "Role",
+    "Signal",
+    "State",
+]

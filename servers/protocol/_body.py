@@ -1,0 +1,233 @@
+"""Body framing: readers turn buffered bytes into Data/EndOfMessage, writers do the reverse.
+
+Readers work on the connection's receive buffer (a ``bytearray``) in place and return
+one event, or ``None`` when they need more bytes. ``at_eof`` says what the end of the
+stream means for them: the end of a close-delimited body, or a truncated message.
+Writers validate what our side sends against the framing it announced.
+"""
+
+from __future__ import annotations
+
+from servers.protocol import _abnf
+from servers.protocol._fields import parse_fields, serialize_fields
+from servers.protocol.errors import LocalProtocolError, RemoteProtocolError
+from servers.protocol.events import END_OF_MESSAGE, Data, EndOfMessage, Headers
+from servers.protocol.limits import Limits
+
+
+class EmptyReader:
+    """A message without a body: the end comes at once."""
+
+    __slots__ = ()
+
+    def read(self, buf: bytearray) -> Data | EndOfMessage | None:
+        return END_OF_MESSAGE
+
+    def at_eof(self) -> EndOfMessage:
+        return END_OF_MESSAGE
+
+
+class ContentLengthReader:
+    """A body of exactly ``length`` bytes."""
+
+    __slots__ = ("remaining",)
+
+    def __init__(self, length: int) -> None:
+        self.remaining = length
+
+    def read(self, buf: bytearray) -> Data | EndOfMessage | None:
+        remaining = self.remaining
+        if remaining == 0:
+            return END_OF_MESSAGE
+        if not buf:
+            return None
+        if len(buf) <= remaining:
+            data = bytes(buf)
+            buf.clear()
+        else:
+            data = bytes(buf[:remaining])
+            del buf[:remaining]
+        self.remaining = remaining - len(data)
+        return Data(data)
+
+    def at_eof(self) -> EndOfMessage:
+        raise RemoteProtocolError(
+            f"connection closed with {self.remaining} bytes of body still expected"
+        )
+
+
+class UntilCloseReader:
+    """A response body delimited by the end of the connection (client role only)."""
+
+    __slots__ = ()
+
+    def read(self, buf: bytearray) -> Data | EndOfMessage | None:
+        if not buf:
+            return None
+        data = bytes(buf)
+        buf.clear()
+        return Data(data)
+
+    def at_eof(self) -> EndOfMessage:
+        return END_OF_MESSAGE
+
+
+_SIZE, _DATA, _DATA_CRLF, _TRAILER = range(4)
+
+
+class ChunkedReader:
+    """A chunked body (RFC 9112 §7.1): sizes in strict hex, CRLF after data, trailers."""
+
+    __slots__ = ("_limits", "_remaining", "_state", "_total")
+
+    def __init__(self, limits: Limits) -> None:
+        self._limits = limits
+        self._state = _SIZE
+        self._remaining = 0
+        self._total = 0
+
+    def read(self, buf: bytearray) -> Data | EndOfMessage | None:
+        while True:
+            state = self._state
+            if state == _DATA:
+                if not buf:
+                    return None
+                remaining = self._remaining
+                if len(buf) <= remaining:
+                    data = bytes(buf)
+                    buf.clear()
+                else:
+                    data = bytes(buf[:remaining])
+                    del buf[:remaining]
+                self._remaining = remaining - len(data)
+                if self._remaining == 0:
+                    self._state = _DATA_CRLF
+                return Data(data)
+            if state == _SIZE:
+                end = buf.find(b"\r\n")
+                if end < 0:
+                    if len(buf) > self._limits.max_chunk_line:
+                        raise RemoteProtocolError("chunk size line too long")
+                    return None
+                if end > self._limits.max_chunk_line:
+                    raise RemoteProtocolError("chunk size line too long")
+                line = bytes(buf[:end])
+                del buf[: end + 2]
+                match = _abnf.CHUNK_LINE.fullmatch(line)
+                if match is None:
+                    raise RemoteProtocolError(f"invalid chunk size line {line[:40]!r}")
+                size = int(match.group(1), 16)
+                self._total += size
+                limit = self._limits.max_body_size
+                if limit is not None and self._total > limit:
+                    raise RemoteProtocolError("request body larger than the limit", 413)
+                if size == 0:
+                    self._state = _TRAILER
+                else:
+                    self._state = _DATA
+                    self._remaining = size
+                continue
+            if state == _DATA_CRLF:
+                if len(buf) < 2:
+                    if buf and buf[0] != 0x0D:
+                        raise RemoteProtocolError("missing CRLF after chunk data")
+                    return None
+                if buf[0] != 0x0D or buf[1] != 0x0A:
+                    raise RemoteProtocolError("missing CRLF after chunk data")
+                del buf[:2]
+                self._state = _SIZE
+                continue
+            # _TRAILER: either an empty line, or trailer fields then an empty line.
+            if len(buf) < 2:
+                return None
+            if buf[0] == 0x0D and buf[1] == 0x0A:
+                del buf[:2]
+                return END_OF_MESSAGE
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                if len(buf) > self._limits.max_header_bytes:
+                    raise RemoteProtocolError("trailer section too large", 431)
+                return None
+            block = bytes(buf[:end])
+            del buf[: end + 4]
+            trailers, _ = parse_fields(block.split(b"\r\n"), self._limits)
+            return EndOfMessage(headers=trailers)
+
+    def at_eof(self) -> EndOfMessage:
+        raise RemoteProtocolError("connection closed inside a chunked body")
+
+
+Reader = EmptyReader | ContentLengthReader | UntilCloseReader | ChunkedReader
+
+
+class ContentLengthWriter:
+    """Our body announced by Content-Length: exactly that many bytes, no more, no less."""
+
+    __slots__ = ("remaining",)
+
+    def __init__(self, length: int) -> None:
+        self.remaining = length
+
+    def data(self, data: bytes) -> bytes:
+        n = len(data)
+        if n > self.remaining:
+            raise LocalProtocolError("body longer than the Content-Length announced")
+        self.remaining -= n
+        return data
+
+    def end(self, trailers: Headers) -> bytes:
+        if self.remaining:
+            raise LocalProtocolError(
+                f"body ended {self.remaining} bytes short of the Content-Length announced"
+            )
+        if trailers:
+            raise LocalProtocolError("trailers need a chunked body")
+        return b""
+
+
+class ChunkedWriter:
+    """Our body in chunks; an empty Data writes nothing (it would end the body)."""
+
+    __slots__ = ()
+
+    def data(self, data: bytes) -> bytes:
+        if not data:
+            return b""
+        return b"%x\r\n%b\r\n" % (len(data), data)
+
+    def end(self, trailers: Headers) -> bytes:
+        if not trailers:
+            return b"0\r\n\r\n"
+        return b"0\r\n" + serialize_fields(trailers) + b"\r\n"
+
+
+class UntilCloseWriter:
+    """Our body delimited by closing the connection (HTTP/1.0 peers, unknown length)."""
+
+    __slots__ = ()
+
+    def data(self, data: bytes) -> bytes:
+        return data
+
+    def end(self, trailers: Headers) -> bytes:
+        return b""
+
+
+class NoBodyWriter:
+    """HEAD, 1xx, 204 and 304 responses: no body may follow. HEAD bodies are dropped."""
+
+    __slots__ = ("_discard",)
+
+    def __init__(self, discard: bool) -> None:
+        self._discard = discard
+
+    def data(self, data: bytes) -> bytes:
+        if data and not self._discard:
+            raise LocalProtocolError("this response cannot have a body")
+        return b""
+
+    def end(self, trailers: Headers) -> bytes:
+        return b""
+
+
+Writer = ContentLengthWriter | ChunkedWriter | UntilCloseWriter | NoBodyWriter

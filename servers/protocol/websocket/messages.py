@@ -1,0 +1,118 @@
+"""Reassembly of received data frames into messages.
+
+How this works: a message is one TEXT or BINARY frame followed by CONTINUATION frames
+until one has FIN set; control frames may come in between (the connection handles
+those and never passes them here). For each data frame the assembler checks the
+fragmentation rules (no continuation without a message, no new message inside one),
+inflates the payload when the message is compressed (RSV1 on its first frame, never on
+continuations), counts the message's size against the limit (1009), and for text
+feeds an incremental UTF-8 decoder so that invalid text is refused (1007) as soon as a
+fragment proves it invalid, not only at the end. An unfragmented, uncompressed frame
+takes a short path: one ``decode`` call, no buffering.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+from servers.protocol.websocket.deflate import PerMessageDeflate
+from servers.protocol.websocket.errors import (
+    InvalidPayload,
+    MessageTooBig,
+    WebSocketProtocolError,
+)
+from servers.protocol.websocket.events import BytesMessage, Message, TextMessage
+from servers.protocol.websocket.frames import Frame, Opcode
+
+_utf8_decoder = codecs.getincrementaldecoder("utf-8")
+
+
+class MessageAssembler:
+    """Turns data frames into whole messages for one connection.
+
+    Args:
+        max_size: largest message in bytes after decompression (None: no limit).
+        deflate: the negotiated permessage-deflate codec, if any.
+    """
+
+    __slots__ = ("_compressed", "_decoder", "_parts", "_size", "_text", "deflate", "max_size")
+
+    def __init__(self, max_size: int | None, deflate: PerMessageDeflate | None) -> None:
+        self.max_size = max_size
+        self.deflate = deflate
+        self._text: bool | None = None  # None: no message in progress
+        self._compressed = False
+        self._size = 0
+        self._parts: list[bytes] | list[str] = []
+        self._decoder: codecs.IncrementalDecoder | None = None
+
+    @property
+    def in_progress(self) -> bool:
+        """True between the first and the last frame of a fragmented message."""
+        return self._text is not None
+
+    def feed(self, frame: Frame) -> Message | None:
+        """Take one data frame; return the message it completes, or None.
+
+        Raises WebSocketProtocolError (1002), InvalidPayload (1007) or MessageTooBig (1009).
+        """
+        opcode = frame.opcode
+        if opcode is Opcode.CONTINUATION:
+            if self._text is None:
+                raise WebSocketProtocolError("continuation frame without a message to continue")
+            if frame.rsv1:
+                raise WebSocketProtocolError("RSV1 set on a continuation frame")
+        else:
+            if self._text is not None:
+                raise WebSocketProtocolError("new data frame inside a fragmented message")
+            if frame.fin and not frame.rsv1:
+                return self._whole(opcode is Opcode.TEXT, frame.payload)
+            self._start(opcode is Opcode.TEXT, frame.rsv1)
+        payload = frame.payload
+        if self._compressed:
+            assert self.deflate is not None
+            budget = None if self.max_size is None else self.max_size - self._size
+            payload = self.deflate.decompress(payload, frame.fin, budget)
+        self._size += len(payload)
+        if self.max_size is not None and self._size > self.max_size:
+            raise MessageTooBig(f"message over the limit of {self.max_size} bytes")
+        if self._decoder is not None:
+            try:
+                text = self._decoder.decode(payload, frame.fin)
+            except UnicodeDecodeError as exc:
+                raise InvalidPayload("text message is not valid UTF-8") from exc
+            self._parts.append(text)  # type: ignore[arg-type]
+        else:
+            self._parts.append(payload)  # type: ignore[arg-type]
+        if not frame.fin:
+            return None
+        return self._finish()
+
+    def _whole(self, text: bool, payload: bytes) -> Message:
+        if self.max_size is not None and len(payload) > self.max_size:
+            raise MessageTooBig(f"message over the limit of {self.max_size} bytes")
+        if not text:
+            return BytesMessage(payload)
+        try:
+            return TextMessage(payload.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise InvalidPayload("text message is not valid UTF-8") from exc
+
+    def _start(self, text: bool, compressed: bool) -> None:
+        if compressed and self.deflate is None:
+            raise WebSocketProtocolError("RSV1 set without permessage-deflate")
+        self._text = text
+        self._compressed = compressed
+        self._size = 0
+        self._parts = []
+        self._decoder = _utf8_decoder() if text else None
+
+    def _finish(self) -> Message:
+        parts = self._parts
+        text = self._text
+        self._text = None
+        self._parts = []
+        self._decoder = None
+        if text:
+            return TextMessage("".join(parts))  # type: ignore[arg-type]
+        return BytesMessage(b"".join(parts))  # type: ignore[arg-type]

@@ -1,0 +1,252 @@
+"""PEP 3333 glue that does no I/O: the environ built from a Request, and start_response.
+
+Both servers use it: the eventloop server's WSGI-in-threadpool adapter and the prefork
+workers. The caller owns the I/O: it passes the request body as a readable binary file
+(``wsgi.input``) and, to ``StartResponse``, a ``write`` callable for the legacy
+``write()`` API. ``StartResponse`` records the status and headers, checks them the way
+PEP 3333 asks (native strings, latin-1, no CR/LF, the ``exc_info`` rules; hop-by-hop fields are
+dropped since the server owns framing, and ``Connection: close`` sets ``wants_close``) and converts them to what the protocol core sends: an ``int`` status, a reason
+and a list of ``(bytes, bytes)`` header pairs.
+
+Choices beyond the PEP:
+- Request header names with an underscore are dropped (``X_Forwarded_For`` would
+  otherwise collide with ``X-Forwarded-For`` as ``HTTP_X_FORWARDED_FOR``): the same
+  anti-spoofing rule nginx and gunicorn apply.
+- Repeated request headers are joined with ``", "`` (``"; "`` for Cookie), as RFC 9110
+  allows.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any, BinaryIO
+from urllib.parse import unquote_to_bytes
+
+from servers.protocol import Request
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+WriteCallable = Callable[[bytes], None]
+
+#: Hop-by-hop fields an application must not set (PEP 3333, "Other HTTP Features").
+HOP_BY_HOP: frozenset[str] = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+
+_WSGI_VERSION = (1, 0)
+
+
+class WSGIResponseError(Exception):
+    """The application broke a PEP 3333 rule in start_response (the server answers 500)."""
+
+
+def _header_key(name: bytes) -> str | None:
+    """Return the environ key of a lower-cased header name, or None to drop the field."""
+    if b"_" in name:
+        return None
+    if name == b"content-type":
+        return "CONTENT_TYPE"
+    if name == b"content-length":
+        return "CONTENT_LENGTH"
+    return "HTTP_" + name.decode("latin-1").upper().replace("-", "_")
+
+
+def split_target(target: bytes) -> tuple[bytes, bytes]:
+    """Split a request-target into (raw path, raw query); absolute-form loses its authority.
+
+    ``b"*"`` (OPTIONS) is returned as the path ``b"*"``.
+    """
+    if target[:1] != b"/" and b"://" in target[:16]:
+        rest = target.split(b"://", 1)[1]
+        slash = rest.find(b"/")
+        query_mark = rest.find(b"?")
+        if slash == -1 or (query_mark != -1 and query_mark < slash):
+            target = b"/" + (rest[query_mark:] if query_mark != -1 else b"")
+        else:
+            target = rest[slash:]
+    path, _, query = target.partition(b"?")
+    hash_at = query.find(b"#")
+    if hash_at != -1:
+        query = query[:hash_at]
+    return path, query
+
+
+def build_environ(
+    request: Request,
+    *,
+    server: tuple[str, int] | None,
+    client: tuple[str, int] | None,
+    scheme: str,
+    root_path: str,
+    body: BinaryIO,
+    multithread: bool,
+    multiprocess: bool,
+    errors: Any = None,
+) -> dict[str, Any]:
+    """Return the PEP 3333 environ of ``request``.
+
+    ``server`` and ``client`` are (host, port) pairs (None for a unix socket peer).
+    ``root_path`` becomes SCRIPT_NAME and is stripped from PATH_INFO when the path starts
+    with it. ``body`` is the already de-framed request body (``wsgi.input``).
+    ``errors`` defaults to ``sys.stderr``.
+    """
+    raw_path, query = split_target(request.target)
+    path = (
+        unquote_to_bytes(raw_path).decode("latin-1")
+        if b"%" in raw_path
+        else raw_path.decode("latin-1")
+    )
+    if root_path and (path == root_path or path.startswith(root_path.rstrip("/") + "/")):
+        path = path[len(root_path.rstrip("/")) :]
+    host_header: bytes | None = None
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": request.method.decode("latin-1"),
+        "SCRIPT_NAME": root_path.rstrip("/"),
+        "PATH_INFO": path,
+        "QUERY_STRING": query.decode("latin-1"),
+        "SERVER_PROTOCOL": "HTTP/" + request.http_version.decode("latin-1"),
+        "wsgi.version": _WSGI_VERSION,
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": body,
+        "wsgi.errors": errors if errors is not None else sys.stderr,
+        "wsgi.multithread": multithread,
+        "wsgi.multiprocess": multiprocess,
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,
+    }
+    for name, value in request.headers:
+        if name == b"host" and host_header is None:
+            host_header = value
+        key = _header_key(name)
+        if key is None:
+            continue
+        text = value.decode("latin-1")
+        if key in environ:
+            sep = "; " if key == "HTTP_COOKIE" else ", "
+            environ[key] = environ[key] + sep + text
+        else:
+            environ[key] = text
+    if server is not None:
+        environ["SERVER_NAME"], environ["SERVER_PORT"] = server[0], str(server[1])
+    elif host_header is not None:
+        host, _, port = host_header.decode("latin-1").rpartition(":")
+        if not host or "]" in port:
+            host, port = host_header.decode("latin-1"), ""
+        environ["SERVER_NAME"] = host
+        environ["SERVER_PORT"] = port or ("443" if scheme == "https" else "80")
+    else:
+        environ["SERVER_NAME"], environ["SERVER_PORT"] = "localhost", "80"
+    if client is not None:
+        environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = client[0], str(client[1])
+    return environ
+
+
+def _check_text(what: str, value: object) -> bytes:
+    """Return ``value`` as latin-1 bytes after PEP 3333's type and character checks."""
+    if type(value) is not str:
+        raise WSGIResponseError(f"{what} must be a str, not {type(value).__name__}")
+    try:
+        raw = value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise WSGIResponseError(f"{what} is not latin-1: {value!r}") from None
+    if b"\r" in raw or b"\n" in raw or b"\0" in raw:
+        raise WSGIResponseError(f"{what} contains CR, LF or NUL: {value!r}")
+    return raw
+
+
+class StartResponse:
+    """The ``start_response`` callable of one request, and the response head it recorded.
+
+    After the application called it, ``status_code``, ``reason`` and ``headers`` hold the
+    head in the protocol core's types. The server calls ``mark_sent()`` once it has
+    written the head; from then on a call with ``exc_info`` re-raises the exception, as
+    PEP 3333 requires, and a call without it is an error.
+    """
+
+    __slots__ = ("_write", "headers", "headers_sent", "reason", "status_code", "wants_close")
+
+    def __init__(self, write: WriteCallable | None = None) -> None:
+        """``write`` is returned to the app as PEP 3333's legacy ``write(data)`` callable."""
+        self._write = write
+        self.status_code: int | None = None
+        self.reason: bytes = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.headers_sent = False
+        #: The app sent ``Connection: close``: close the connection after this response.
+        self.wants_close = False
+
+    @property
+    def called(self) -> bool:
+        """True once the application has called start_response."""
+        return self.status_code is not None
+
+    def mark_sent(self) -> None:
+        """Record that the response head has gone to the client."""
+        self.headers_sent = True
+
+    def __call__(
+        self,
+        status: str,
+        response_headers: Iterable[tuple[str, str]],
+        exc_info: ExcInfo | None = None,
+    ) -> WriteCallable:
+        """Record the response head (PEP 3333 ``start_response``); return ``write``.
+
+        Raises WSGIResponseError for a malformed status or header, or for a second call
+        without ``exc_info``; re-raises ``exc_info`` if the head was already sent.
+        """
+        if exc_info is not None:
+            try:
+                if self.headers_sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None  # break the traceback cycle (PEP 3333)
+        elif self.status_code is not None:
+            raise WSGIResponseError("start_response called twice without exc_info")
+        raw_status = _check_text("status", status)
+        code, _, reason = raw_status.partition(b" ")
+        if len(code) != 3 or not code.isdigit() or not reason.strip():
+            raise WSGIResponseError(f"status must look like '200 OK', got {status!r}")
+        if type(response_headers) is not list:
+            raise WSGIResponseError("response headers must be a list")
+        headers: list[tuple[bytes, bytes]] = []
+        wants_close = False
+        for item in response_headers:
+            if type(item) is not tuple or len(item) != 2:
+                raise WSGIResponseError(
+                    f"a response header must be a (name, value) tuple: {item!r}"
+                )
+            name = _check_text("header name", item[0])
+            if not name or b":" in name or b" " in name:
+                raise WSGIResponseError(f"bad header name {item[0]!r}")
+            value = _check_text("header value", item[1])
+            if item[0].lower() in HOP_BY_HOP:
+                # The server owns framing and connection management: drop the field,
+                # but honour an application's wish to close the connection.
+                if name.lower() == b"connection" and b"close" in value.lower():
+                    wants_close = True
+                continue
+            headers.append((name, value))
+        self.status_code = int(code)
+        self.reason = reason
+        self.headers = headers
+        self.wants_close = wants_close
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        """PEP 3333's legacy write(): forward ``data`` to the server's writer."""
+        if self.status_code is None:
+            raise WSGIResponseError("write() called before start_response")
+        if self._write is None:
+            raise WSGIResponseError("this server does not support write()")
+        self._write(data)
