@@ -65,7 +65,12 @@ def wsgi(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
     """WSGI form: the same answers as ``asgi``."""
     length = environ.get("CONTENT_LENGTH") or ""
     stream = environ["wsgi.input"]
-    body = stream.read(int(length)) if length.isdigit() else stream.read()
+    if length.isdigit():
+        body = stream.read(int(length))
+    elif environ.get("wsgi.input_terminated"):
+        body = stream.read()  # a chunked body: the server ends the stream
+    else:
+        body = b""
     status, payload = document(body)
     reason = "OK" if status == 200 else "Bad Request"
     start_response(

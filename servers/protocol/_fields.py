@@ -1,4 +1,11 @@
-"""Header fields: strict parsing of a header block, and validated serialization."""
+"""Header fields: strict parsing of a header block, and validated serialization.
+
+A received block (a head, or a chunked body's trailer section) is first checked as a
+whole: it may hold only HTAB, SP, VCHAR and obs-text, plus the CRLFs that separate its
+lines, so a control byte or a bare CR or LF anywhere refuses it (``split_lines``). Each
+line is then ``name ":" OWS value OWS`` with a token name and nothing before the colon
+(``parse_fields``); whitespace at the start of a line is obs-fold and refused.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,8 @@ from servers.protocol.errors import LocalProtocolError, RemoteProtocolError
 from servers.protocol.events import Headers
 from servers.protocol.limits import Limits
 
-_FIELD_LINE = _abnf.FIELD_LINE.fullmatch
+_TCHAR = _abnf.TCHAR
+_TEXT = _abnf.TEXT
 _FIELD_NAME = _abnf.FIELD_NAME.fullmatch
 _FORBIDDEN = _abnf.FIELD_VALUE_FORBIDDEN.search
 
@@ -17,13 +25,25 @@ SPECIAL = frozenset(
 )
 
 
-def parse_fields(lines: list[bytes], limits: Limits) -> tuple[Headers, dict[bytes, list[bytes]]]:
-    """Parse header lines (CRLF already removed) into lower-cased pairs.
+def split_lines(block: bytes) -> list[bytes]:
+    """The CRLF-separated lines of a received head or trailer block.
 
-    Returns the headers in wire order and, for the names in ``SPECIAL``, their values.
-    Raises RemoteProtocolError: 431 for too many or too long fields, 400 for anything
-    that is not a valid field line (whitespace before the colon, obs-fold, bare CR/LF,
-    NUL or other control characters, invalid name characters).
+    Raises RemoteProtocolError (400) for a control byte (NUL, DEL, …) or a CR or LF
+    that is not part of a CRLF pair.
+    """
+    lines = block.split(b"\r\n")
+    if block.translate(None, _TEXT) != b"\r\n" * (len(lines) - 1):
+        raise RemoteProtocolError("control character or bare CR/LF in the message head")
+    return lines
+
+
+def parse_fields(lines: list[bytes], limits: Limits) -> tuple[Headers, dict[bytes, list[bytes]]]:
+    """Parse field lines (from ``split_lines``) into lower-cased pairs, wire order kept.
+
+    Returns the headers and, for the names in ``SPECIAL``, their values in order.
+    Raises RemoteProtocolError: 431 for too many or too long fields, 400 for a line
+    that is not ``token ":" OWS value OWS`` (whitespace before the colon, obs-fold,
+    an empty or invalid name, no colon).
     """
     if len(lines) > limits.max_header_count:
         raise RemoteProtocolError(f"more than {limits.max_header_count} header fields", 431)
@@ -34,16 +54,20 @@ def parse_fields(lines: list[bytes], limits: Limits) -> tuple[Headers, dict[byte
     for line in lines:
         if len(line) > max_size:
             raise RemoteProtocolError("header field too large", 431)
-        match = _FIELD_LINE(line)
-        if match is None:
+        name, colon, value = line.partition(b":")
+        if not colon or not name or name.translate(None, _TCHAR):
             if line[:1] in (b" ", b"\t"):
                 raise RemoteProtocolError("obsolete line folding is not accepted")
             raise RemoteProtocolError(f"invalid header line {line[:60]!r}")
-        name = match.group(1).lower()
-        value = match.group(2)
+        name = name.lower()
+        value = value.strip(b" \t")
         append((name, value))
         if name in SPECIAL:
-            special.setdefault(name, []).append(value)
+            found = special.get(name)
+            if found is None:
+                special[name] = [value]
+            else:
+                found.append(value)
     return headers, special
 
 
@@ -58,13 +82,17 @@ def comma_tokens(values: list[bytes]) -> list[bytes]:
 
 
 def check_field(name: bytes, value: bytes) -> None:
-    """Refuse a header we were asked to send that would corrupt the message."""
-    if not isinstance(name, bytes) or not isinstance(value, bytes):
-        raise LocalProtocolError(f"header names and values must be bytes, got {name!r}: {value!r}")
-    if _FIELD_NAME(name) is None:
-        raise LocalProtocolError(f"invalid header name {name!r}")
-    if _FORBIDDEN(value) is not None:
-        raise LocalProtocolError(f"header value with CR, LF or NUL refused: {name!r}")
+    """Refuse a header we were asked to send that would corrupt the message.
+
+    Raises LocalProtocolError for a name that is not a token, a value holding CR, LF
+    or NUL, or anything that is not bytes.
+    """
+    try:
+        if _FIELD_NAME(name) is not None and _FORBIDDEN(value) is None:
+            return
+    except TypeError:
+        pass
+    raise LocalProtocolError(f"invalid header {name!r}: {value!r}")
 
 
 def serialize_fields(headers: Headers) -> bytes:

@@ -4,9 +4,10 @@ Both servers use it: the eventloop server's WSGI-in-threadpool adapter and the p
 workers. The caller owns the I/O: it passes the request body as a readable binary file
 (``wsgi.input``) and, to ``StartResponse``, a ``write`` callable for the legacy
 ``write()`` API. ``StartResponse`` records the status and headers, checks them the way
-PEP 3333 asks (native strings, latin-1, no CR/LF, the ``exc_info`` rules; hop-by-hop fields are
-dropped since the server owns framing, and ``Connection: close`` sets ``wants_close``) and converts them to what the protocol core sends: an ``int`` status, a reason
-and a list of ``(bytes, bytes)`` header pairs.
+PEP 3333 asks (native strings, latin-1, no CR/LF, the ``exc_info`` rules) and converts
+them to what the protocol core sends: an ``int`` status, a reason and a list of
+``(bytes, bytes)`` header pairs. Hop-by-hop fields are dropped (the server owns framing
+and persistence); ``Connection: close`` from the app sets ``wants_close``.
 
 Choices beyond the PEP:
 - Request header names with an underscore are dropped (``X_Forwarded_For`` would

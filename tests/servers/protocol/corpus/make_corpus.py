@@ -136,7 +136,9 @@ VALID: list[Valid] = [
         get(b"http://example.com:8080/p?q=1"),
         [Req(b"GET", b"http://example.com:8080/p?q=1", [H])],
     ),
-    Valid("asterisk-form for OPTIONS", head(b"OPTIONS * HTTP/1.1", HOST), [Req(b"OPTIONS", b"*", [H])]),
+    Valid(
+        "asterisk-form for OPTIONS", head(b"OPTIONS * HTTP/1.1", HOST), [Req(b"OPTIONS", b"*", [H])]
+    ),
     Valid(
         "authority-form for CONNECT",
         head(b"CONNECT example.com:443 HTTP/1.1", b"Host: example.com:443"),
@@ -386,8 +388,7 @@ VALID: list[Valid] = [
     ),
     Valid(
         "upgrade found in a Connection list after a keep-alive request",
-        get(b"/first")
-        + get(b"/ws", b"Connection: keep-alive, Upgrade", b"Upgrade: websocket"),
+        get(b"/first") + get(b"/ws", b"Connection: keep-alive, Upgrade", b"Upgrade: websocket"),
         [
             Req(b"GET", b"/first", [H]),
             Req(
@@ -486,13 +487,39 @@ VALID: list[Valid] = [
     ),
     Valid(
         "a large Content-Length body split over many reads",
-        head(b"POST /big HTTP/1.1", HOST, b"Content-Length: 3000") + bytes(range(256)) * 11 + b"x" * 184,
+        head(b"POST /big HTTP/1.1", HOST, b"Content-Length: 3000")
+        + bytes(range(256)) * 11
+        + b"x" * 184,
         [
             Req(
                 b"POST",
                 b"/big",
                 [H, (b"content-length", b"3000")],
                 bytes(range(256)) * 11 + b"x" * 184,
+            )
+        ],
+    ),
+    Valid(
+        "a higher HTTP/1.x minor version is processed as HTTP/1.1 (RFC 9110 2.5)",
+        head(b"GET / HTTP/1.2", HOST),
+        [Req(b"GET", b"/", [H])],
+    ),
+    Valid(
+        "bytes above 0x7F in the target are passed through untouched",
+        get(b"/caf\xc3\xa9?q=\xff"),
+        [Req(b"GET", b"/caf\xc3\xa9?q=\xff", [H])],
+    ),
+    Valid(
+        "trailer values may hold obs-text and inner whitespace",
+        head(b"POST / HTTP/1.1", HOST, b"Transfer-Encoding: chunked")
+        + chunked(b"x", trailers=(b"X-T: a \xe9\tb",)),
+        [
+            Req(
+                b"POST",
+                b"/",
+                [H, (b"transfer-encoding", b"chunked")],
+                b"x",
+                trailers=[(b"x-t", b"a \xe9\tb")],
             )
         ],
     ),
@@ -527,26 +554,63 @@ INVALID: list[Invalid] = [
     Invalid(505, "HTTP/2.0 in an HTTP/1 request-line", head(b"GET / HTTP/2.0", HOST)),
     Invalid(505, "HTTP/3.0 in an HTTP/1 request-line", head(b"GET / HTTP/3.0", HOST)),
     Invalid(505, "the HTTP/2 connection preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
-    Invalid(505, "HTTP/1.2: we implement 1.0 and 1.1 only (RFC would process as 1.1; we refuse)", head(b"GET / HTTP/1.2", HOST)),
     Invalid(400, "asterisk-form with a method other than OPTIONS", head(b"GET * HTTP/1.1", HOST)),
-    Invalid(400, "CONNECT needs authority-form, not origin-form", head(b"CONNECT / HTTP/1.1", HOST)),
-    Invalid(400, "authority-form with a method other than CONNECT", head(b"GET example.com:80 HTTP/1.1", HOST)),
-    Invalid(400, "target that is neither origin-, absolute-, authority- nor asterisk-form", head(b"GET index.html HTTP/1.1", HOST)),
-    Invalid(400, "bare LF as the request-line terminator (we refuse bare LF, RFC 9112 2.2 MAY)", b"GET / HTTP/1.1\nHost: example.com\r\n\r\n"),
+    Invalid(
+        400, "CONNECT needs authority-form, not origin-form", head(b"CONNECT / HTTP/1.1", HOST)
+    ),
+    Invalid(
+        400,
+        "authority-form with a method other than CONNECT",
+        head(b"GET example.com:80 HTTP/1.1", HOST),
+    ),
+    Invalid(
+        400,
+        "target that is neither origin-, absolute-, authority- nor asterisk-form",
+        head(b"GET index.html HTTP/1.1", HOST),
+    ),
+    Invalid(
+        400,
+        "bare LF as the request-line terminator (we refuse bare LF, RFC 9112 2.2 MAY)",
+        b"GET / HTTP/1.1\nHost: example.com\r\n\r\n",
+    ),
     Invalid(400, "bare CR in the request-line", b"GET /\r HTTP/1.1\r\nHost: example.com\r\n\r\n"),
-    Invalid(400, "a line that is not a request-line at all", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n"),
-    Invalid(414, "request-line one byte over max_request_line", get(b"/" + b"a" * 87), limits={"max_request_line": 100}),
+    Invalid(
+        400,
+        "a line that is not a request-line at all",
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
+    ),
+    Invalid(
+        414,
+        "request-line one byte over max_request_line",
+        get(b"/" + b"a" * 87),
+        limits={"max_request_line": 100},
+    ),
     Invalid(414, "request-line over the default limit (4094)", get(b"/" + b"a" * 5000)),
-    Invalid(414, "a request-line that never ends", b"GET /" + b"a" * 300, limits={"max_request_line": 100}),
+    Invalid(
+        414,
+        "a request-line that never ends",
+        b"GET /" + b"a" * 300,
+        limits={"max_request_line": 100},
+    ),
     # header fields
-    Invalid(400, "whitespace between field name and colon (RFC 9112 5.1 MUST reject)", head(b"GET / HTTP/1.1", b"Host : example.com")),
+    Invalid(
+        400,
+        "whitespace between field name and colon (RFC 9112 5.1 MUST reject)",
+        head(b"GET / HTTP/1.1", b"Host : example.com"),
+    ),
     Invalid(400, "tab between field name and colon", get(b"/", b"X-A\t: 1")),
     Invalid(400, "obs-fold (RFC 9112 5.2: reject)", get(b"/", b"X-Folded: a", b" b")),
     Invalid(400, "obs-fold with a tab", get(b"/", b"X-Folded: a", b"\tb")),
-    Invalid(400, "obs-fold on the first field line (whitespace after the request-line)", head(b"GET / HTTP/1.1", b" Host: example.com")),
+    Invalid(
+        400,
+        "obs-fold on the first field line (whitespace after the request-line)",
+        head(b"GET / HTTP/1.1", b" Host: example.com"),
+    ),
     Invalid(400, "NUL in a field value", get(b"/", b"X-A: a\x00b")),
     Invalid(400, "bare CR in a field value", get(b"/", b"X-A: a\rb")),
-    Invalid(400, "bare LF ending a field line", b"GET / HTTP/1.1\r\nHost: example.com\nX-A: 1\r\n\r\n"),
+    Invalid(
+        400, "bare LF ending a field line", b"GET / HTTP/1.1\r\nHost: example.com\nX-A: 1\r\n\r\n"
+    ),
     Invalid(400, "DEL in a field value", get(b"/", b"X-A: a\x7fb")),
     Invalid(400, "other control byte in a field value", get(b"/", b"X-A: a\x1bb")),
     Invalid(400, "space inside a field name", get(b"/", b"X A: 1")),
@@ -557,44 +621,115 @@ INVALID: list[Invalid] = [
     Invalid(400, "HTTP/1.1 request without Host", head(b"GET / HTTP/1.1", b"Accept: */*")),
     Invalid(400, "two Host fields", head(b"GET / HTTP/1.1", HOST, b"Host: other.example")),
     Invalid(400, "two identical Host fields", head(b"GET / HTTP/1.1", HOST, HOST)),
-    Invalid(400, "Host with an invalid value (space)", head(b"GET / HTTP/1.1", b"Host: exa mple.com")),
-    Invalid(400, "Host with an invalid value (path)", head(b"GET / HTTP/1.1", b"Host: example.com/evil")),
-    Invalid(431, "one header field more than max_header_count", get(b"/", *(b"X-%d: v" % i for i in range(5))), limits={"max_header_count": 5}),
-    Invalid(431, "more header fields than the default limit (100)", get(b"/", *(b"X-%d: v" % i for i in range(120)))),
-    Invalid(431, "a header line one byte over max_header_field_size", get(b"/", b"X-Long: " + b"v" * 57), limits={"max_header_field_size": 64}),
-    Invalid(431, "a header line over the default limit (8190)", get(b"/", b"X-Long: " + b"v" * 9000)),
-    Invalid(431, "a header line that never ends", b"GET / HTTP/1.1\r\nX-Long: " + b"v" * 200, limits={"max_header_field_size": 64}),
-    Invalid(431, "header section over max_header_bytes", get(b"/", *(b"X-%d: %s" % (i, b"v" * 50) for i in range(10))), limits={"max_header_bytes": 256}),
+    Invalid(
+        400, "Host with an invalid value (space)", head(b"GET / HTTP/1.1", b"Host: exa mple.com")
+    ),
+    Invalid(
+        400, "Host with an invalid value (path)", head(b"GET / HTTP/1.1", b"Host: example.com/evil")
+    ),
+    Invalid(
+        431,
+        "one header field more than max_header_count",
+        get(b"/", *(b"X-%d: v" % i for i in range(5))),
+        limits={"max_header_count": 5},
+    ),
+    Invalid(
+        431,
+        "more header fields than the default limit (100)",
+        get(b"/", *(b"X-%d: v" % i for i in range(120))),
+    ),
+    Invalid(
+        431,
+        "a header line one byte over max_header_field_size",
+        get(b"/", b"X-Long: " + b"v" * 57),
+        limits={"max_header_field_size": 64},
+    ),
+    Invalid(
+        431, "a header line over the default limit (8190)", get(b"/", b"X-Long: " + b"v" * 9000)
+    ),
+    Invalid(
+        431,
+        "a header line that never ends",
+        b"GET / HTTP/1.1\r\nX-Long: " + b"v" * 200,
+        limits={"max_header_field_size": 64},
+    ),
+    Invalid(
+        431,
+        "header section over max_header_bytes",
+        get(b"/", *(b"X-%d: %s" % (i, b"v" * 50) for i in range(10))),
+        limits={"max_header_bytes": 256},
+    ),
     # Content-Length
-    Invalid(400, "both Content-Length and Transfer-Encoding (smuggling vector)", head(b"POST / HTTP/1.1", HOST, b"Content-Length: 5", b"Transfer-Encoding: chunked") + b"0\r\n\r\n"),
-    Invalid(400, "Transfer-Encoding before Content-Length", head(b"POST / HTTP/1.1", HOST, b"Transfer-Encoding: chunked", b"Content-Length: 5") + b"0\r\n\r\n"),
-    Invalid(400, "two different Content-Length fields", head(b"POST / HTTP/1.1", HOST, b"Content-Length: 3", b"Content-Length: 4") + b"abcd"),
-    Invalid(400, "two identical Content-Length fields (RFC allows merging; we refuse)", head(b"POST / HTTP/1.1", HOST, b"Content-Length: 3", b"Content-Length: 3") + b"abc"),
+    Invalid(
+        400,
+        "both Content-Length and Transfer-Encoding (smuggling vector)",
+        head(b"POST / HTTP/1.1", HOST, b"Content-Length: 5", b"Transfer-Encoding: chunked")
+        + b"0\r\n\r\n",
+    ),
+    Invalid(
+        400,
+        "Transfer-Encoding before Content-Length",
+        head(b"POST / HTTP/1.1", HOST, b"Transfer-Encoding: chunked", b"Content-Length: 5")
+        + b"0\r\n\r\n",
+    ),
+    Invalid(
+        400,
+        "two different Content-Length fields",
+        head(b"POST / HTTP/1.1", HOST, b"Content-Length: 3", b"Content-Length: 4") + b"abcd",
+    ),
+    Invalid(
+        400,
+        "two identical Content-Length fields (RFC allows merging; we refuse)",
+        head(b"POST / HTTP/1.1", HOST, b"Content-Length: 3", b"Content-Length: 3") + b"abc",
+    ),
     Invalid(400, "list-form Content-Length", cl(b"3, 3", b"abc")),
     Invalid(400, "Content-Length with a plus sign", cl(b"+1", b"a")),
     Invalid(400, "hexadecimal Content-Length", cl(b"0x10", b"a" * 16)),
-    Invalid(400, "Content-Length with an underscore (Python int() would take it)", cl(b"1_0", b"a" * 10)),
+    Invalid(
+        400, "Content-Length with an underscore (Python int() would take it)", cl(b"1_0", b"a" * 10)
+    ),
     Invalid(400, "negative zero Content-Length", cl(b"-0")),
     Invalid(400, "negative Content-Length", cl(b"-1")),
     Invalid(400, "empty Content-Length", cl(b"")),
     Invalid(400, "Content-Length with inner space", cl(b"1 0", b"a" * 10)),
     Invalid(400, "Content-Length with a trailing non-digit", cl(b"5a", b"abcde")),
     Invalid(400, "Content-Length with non-ASCII digits", cl("\uff15".encode(), b"abcde")),
-    Invalid(400, "Content-Length too large to be a number we accept (over 19 digits)", cl(b"1" * 25)),
-    Invalid(413, "Content-Length over max_body_size is refused before the body", cl(b"11", b"0123456789a"), limits={"max_body_size": 10}),
+    Invalid(
+        400, "Content-Length too large to be a number we accept (over 19 digits)", cl(b"1" * 25)
+    ),
+    Invalid(
+        413,
+        "Content-Length over max_body_size is refused before the body",
+        cl(b"11", b"0123456789a"),
+        limits={"max_body_size": 10},
+    ),
     Invalid(400, "EOF inside a Content-Length body", cl(b"10", b"abc"), at_eof=True),
     # Transfer-Encoding
     Invalid(501, "unsupported coding before chunked (gzip, chunked)", te(b"gzip, chunked")),
-    Invalid(501, "unsupported coding before chunked, in two field lines", head(b"POST / HTTP/1.1", HOST, b"Transfer-Encoding: gzip", b"Transfer-Encoding: chunked") + b"0\r\n\r\n"),
+    Invalid(
+        501,
+        "unsupported coding before chunked, in two field lines",
+        head(b"POST / HTTP/1.1", HOST, b"Transfer-Encoding: gzip", b"Transfer-Encoding: chunked")
+        + b"0\r\n\r\n",
+    ),
     Invalid(400, "chunked not the final coding (chunked, gzip)", te(b"chunked, gzip")),
     Invalid(400, "a coding that only contains 'chunked' (xchunked)", te(b"xchunked")),
     Invalid(400, "chunked applied twice", te(b"chunked, chunked")),
-    Invalid(400, "chunked applied twice, in two field lines", head(b"POST / HTTP/1.1", HOST, b"Transfer-Encoding: chunked", b"Transfer-Encoding: chunked") + b"0\r\n\r\n"),
+    Invalid(
+        400,
+        "chunked applied twice, in two field lines",
+        head(b"POST / HTTP/1.1", HOST, b"Transfer-Encoding: chunked", b"Transfer-Encoding: chunked")
+        + b"0\r\n\r\n",
+    ),
     Invalid(400, "a lone unknown coding (gzip): chunked is not final", te(b"gzip", b"")),
     Invalid(400, "identity is not a transfer coding", te(b"identity", b"")),
     Invalid(400, "empty Transfer-Encoding", te(b"", b"")),
     Invalid(400, "chunked with parameters", te(b"chunked;q=1")),
-    Invalid(400, "Transfer-Encoding on HTTP/1.0 (RFC 9112 6.1: faulty framing)", head(b"POST / HTTP/1.0", b"Transfer-Encoding: chunked") + b"0\r\n\r\n"),
+    Invalid(
+        400,
+        "Transfer-Encoding on HTTP/1.0 (RFC 9112 6.1: faulty framing)",
+        head(b"POST / HTTP/1.0", b"Transfer-Encoding: chunked") + b"0\r\n\r\n",
+    ),
     # chunked body
     Invalid(400, "chunk size with 0x prefix", POST_TE + b"0x5\r\nhello\r\n0\r\n\r\n"),
     Invalid(400, "chunk size with a plus sign", POST_TE + b"+5\r\nhello\r\n0\r\n\r\n"),
@@ -603,25 +738,64 @@ INVALID: list[Invalid] = [
     Invalid(400, "negative chunk size", POST_TE + b"-5\r\nhello\r\n0\r\n\r\n"),
     Invalid(400, "non-hex chunk size", POST_TE + b"g\r\nhello\r\n0\r\n\r\n"),
     Invalid(400, "empty chunk-size line", POST_TE + b"\r\nhello\r\n0\r\n\r\n"),
-    Invalid(400, "chunk size of 20 hex digits (overflow bait)", POST_TE + b"10000000000000000005\r\nhello\r\n0\r\n\r\n"),
+    Invalid(
+        400,
+        "chunk size of 20 hex digits (overflow bait)",
+        POST_TE + b"10000000000000000005\r\nhello\r\n0\r\n\r\n",
+    ),
     Invalid(400, "chunk data not followed by CRLF", POST_TE + b"5\r\nhelloXX0\r\n\r\n"),
     Invalid(400, "chunk data followed by a bare LF", POST_TE + b"5\r\nhello\n0\r\n\r\n"),
     Invalid(400, "bare CR in a chunk extension", POST_TE + b"5;a\rb\r\nhello\r\n0\r\n\r\n"),
     Invalid(400, "bare LF in a chunk extension", POST_TE + b"5;a\nb\r\nhello\r\n0\r\n\r\n"),
     Invalid(400, "NUL in a chunk extension", POST_TE + b"5;a=\x00\r\nhello\r\n0\r\n\r\n"),
     Invalid(400, "chunk-size line terminated by a bare LF", POST_TE + b"5\nhello\r\n0\r\n\r\n"),
-    Invalid(400, "chunk-size line over max_chunk_line", POST_TE + b"5;" + b"e" * 100 + b"\r\nhello\r\n0\r\n\r\n", limits={"max_chunk_line": 64}),
+    Invalid(
+        400,
+        "chunk-size line over max_chunk_line",
+        POST_TE + b"5;" + b"e" * 100 + b"\r\nhello\r\n0\r\n\r\n",
+        limits={"max_chunk_line": 64},
+    ),
     Invalid(400, "EOF inside chunk data", POST_TE + b"5\r\nhel", at_eof=True),
-    Invalid(400, "EOF after a chunk, before the last chunk", POST_TE + b"5\r\nhello\r\n", at_eof=True),
-    Invalid(400, "EOF after the last chunk, before the final CRLF", POST_TE + b"0\r\n", at_eof=True),
+    Invalid(
+        400, "EOF after a chunk, before the last chunk", POST_TE + b"5\r\nhello\r\n", at_eof=True
+    ),
+    Invalid(
+        400, "EOF after the last chunk, before the final CRLF", POST_TE + b"0\r\n", at_eof=True
+    ),
     Invalid(400, "trailer line without a colon", POST_TE + b"0\r\nX-Bad\r\n\r\n"),
     Invalid(400, "obs-fold in the trailer section", POST_TE + b"0\r\nX-T: a\r\n b\r\n\r\n"),
-    Invalid(431, "more trailer fields than max_header_count", POST_TE + b"0\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(8)) + b"\r\n", limits={"max_header_count": 5}),
-    Invalid(413, "chunked body over max_body_size", POST_TE + b"6\r\n012345\r\n5\r\n6789a\r\n0\r\n\r\n", limits={"max_body_size": 10}),
+    Invalid(
+        431,
+        "more trailer fields than max_header_count",
+        POST_TE + b"0\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(8)) + b"\r\n",
+        limits={"max_header_count": 5},
+    ),
+    Invalid(
+        413,
+        "chunked body over max_body_size",
+        POST_TE + b"6\r\n012345\r\n5\r\n6789a\r\n0\r\n\r\n",
+        limits={"max_body_size": 10},
+    ),
     # connection-level
-    Invalid(400, "EOF in the middle of the header section", b"GET / HTTP/1.1\r\nHost: example.com\r\n", at_eof=True),
+    Invalid(
+        400,
+        "EOF in the middle of the header section",
+        b"GET / HTTP/1.1\r\nHost: example.com\r\n",
+        at_eof=True,
+    ),
     Invalid(400, "EOF in the middle of the request-line", b"GET / HT", at_eof=True),
-    Invalid(400, "a valid request followed by a broken pipelined one", get(b"/ok") + b"GET / HTTP/1.1\r\nHost : x\r\n\r\n"),
+    Invalid(
+        400,
+        "a valid request followed by a broken pipelined one",
+        get(b"/ok") + b"GET / HTTP/1.1\r\nHost : x\r\n\r\n",
+    ),
+    Invalid(505, "HTTP/0.9 as a version", head(b"GET / HTTP/0.9", HOST)),
+    Invalid(400, "tab instead of space in the request-line", head(b"GET\t/ HTTP/1.1", HOST)),
+    Invalid(400, "tab inside the target", head(b"GET /a\tb HTTP/1.1", HOST)),
+    Invalid(400, "Host with userinfo", head(b"GET / HTTP/1.1", b"Host: user@example.com")),
+    Invalid(400, "NUL in a trailer value", POST_TE + b"0\r\nX-T: a\x00b\r\n\r\n"),
+    Invalid(400, "bare CR in a trailer value", POST_TE + b"0\r\nX-T: a\rb\r\n\r\n"),
+    Invalid(400, "space before the colon in a trailer", POST_TE + b"0\r\nX-T : 1\r\n\r\n"),
 ]
 
 

@@ -1,0 +1,161 @@
+"""The matrix at a glance: server configuration × load point, coloured by req/s or p99.
+
+Two heatmaps share the grid and a toggle picks one (throughput: brighter is more;
+p99: brighter is slower). Each tile shows its value and, when the scenario has an SLO,
+its verdict (✓ held, ✗ broken). An engine-bound tile shows ``≥ value``: the load
+generator was the limit, so the server can do at least that. A failed tile has no
+colour and reads ``✕ failed``; hovering shows the reason.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboards.slo import Slo
+from dashboards.tables import USABLE, load_axis_title, ordered_configs
+from dashboards.theme import (
+    STATUS_STYLE,
+    add_menu,
+    esc,
+    figure,
+    format_latency,
+    format_rate,
+    latency_unit,
+    no_data,
+    style,
+)
+
+#: Metric key -> (button label, colour scale, reversed?).
+METRICS: dict[str, tuple[str, str, bool]] = {
+    "rps": ("throughput (req/s)", "Viridis", False),
+    "p99_us": ("p99 latency", "Viridis", True),
+}
+
+
+def _verdict(value: object) -> str:
+    if value is True:
+        return " ✓"
+    if value is False:
+        return " ✗"
+    return ""
+
+
+def tile_text(row: pd.Series, metric: str) -> str:
+    """The text written on one tile (escaped)."""
+    kind = row["status_kind"]
+    if kind not in USABLE:
+        return f"✕ {esc(kind)}"
+    value = format_rate(row["rps"], "") if metric == "rps" else format_latency(row["p99_us"])
+    prefix = "≥ " if kind == "engine-bound" and metric == "rps" else ""
+    return f"{prefix}{esc(value.strip())}{_verdict(row['slo_pass'])}"
+
+
+def matrix_heatmap(summary: pd.DataFrame, slo: Slo | None = None) -> go.Figure:
+    """Configurations (rows) × load points (columns) with a throughput/p99 toggle."""
+    fig = figure()
+    configs = ordered_configs(summary)
+    height = max(360, 170 + 46 * len(configs))
+    subtitle = f"SLO {slo.describe()}: ✓ held, ✗ broken" if slo is not None else None
+    style(fig, title="Configuration × load point", height=height, subtitle=subtitle)
+    if summary.empty:
+        return no_data(fig, "No cells in this run.")
+    loads = (
+        summary.drop_duplicates("load_label")
+        .sort_values("load", kind="stable")["load_label"]
+        .tolist()
+    )
+    grid = {(r["config"], r["load_label"]): pd.Series(r) for r in summary.to_dict("records")}
+    unit = latency_unit(summary["p99_us"])
+    for index, (metric, (label, scale, reverse)) in enumerate(METRICS.items()):
+        z: list[list[float | None]] = []
+        text: list[list[str]] = []
+        hover: list[list[str]] = []
+        for config in configs:
+            z_row, t_row, h_row = [], [], []
+            for load in loads:
+                row = grid.get((config, load))
+                if row is None:
+                    z_row.append(None)
+                    t_row.append("")
+                    h_row.append(f"{esc(config)} · {esc(load)}: not in this run")
+                    continue
+                usable = row["status_kind"] in USABLE
+                value = row[metric] if usable else None
+                if value is not None and metric == "p99_us":
+                    value = unit.one(value)
+                z_row.append(None if value is None or pd.isna(value) else float(value))
+                t_row.append(tile_text(row, metric) if usable else "")
+                h_row.append(_hover(config, load, row))
+            z.append(z_row)
+            text.append(t_row)
+            hover.append(h_row)
+        colorbar_title = label if metric == "rps" else f"p99 ({unit.label})"
+        fig.add_trace(
+            go.Heatmap(
+                z=z,
+                x=[esc(v) for v in loads],
+                y=[esc(c) for c in configs],
+                text=text,
+                texttemplate="%{text}",
+                hovertext=hover,
+                hovertemplate="%{hovertext}<extra></extra>",
+                colorscale=scale,
+                reversescale=reverse,
+                colorbar={"title": {"text": esc(colorbar_title)}},
+                visible=index == 0,
+                xgap=2,
+                ygap=2,
+                name=esc(label),
+                meta={"metric": metric},
+            )
+        )
+    _mark_failed(fig, summary)
+    add_menu(fig, _metric_buttons())
+    fig.update_layout(plot_bgcolor="rgba(0,0,0,0)")
+    mode = "open" if (summary["mode"] == "open").any() else "closed"
+    fig.update_xaxes(title_text=load_axis_title(mode), type="category", side="bottom")
+    fig.update_yaxes(type="category", autorange="reversed", automargin=True)
+    return fig
+
+
+def _hover(config: str, load: str, row: pd.Series) -> str:
+    lines = [f"<b>{esc(config)}</b> · {esc(load)}"]
+    if row["status_kind"] in USABLE:
+        lines.append(f"throughput: {format_rate(row['rps'])}")
+        lines.append(f"p50 {format_latency(row['p50_us'])} · p99 {format_latency(row['p99_us'])}")
+        if row["slo_pass"] is True or row["slo_pass"] is False:
+            lines.append("SLO: " + ("held" if row["slo_pass"] else "broken"))
+    lines.append(f"status: {esc(row['status_text'])}")
+    return "<br>".join(lines)
+
+
+def _mark_failed(fig: go.Figure, summary: pd.DataFrame) -> None:
+    """A red-bordered ``✕ failed`` box on failed tiles, so they never read as empty or 0."""
+    failed = summary[~summary["status_kind"].isin(USABLE)]
+    for row in failed.itertuples():
+        fig.add_annotation(
+            x=esc(row.load_label),
+            y=esc(row.config),
+            text=tile_text(pd.Series(row._asdict()), "rps"),
+            showarrow=False,
+            font={"color": STATUS_STYLE["failed"][0]},
+            hovertext=esc(f"{row.config} · {row.load_label} — {row.status_text}"),
+            bgcolor="rgba(198, 40, 40, 0.12)",
+            bordercolor=STATUS_STYLE["failed"][0],
+            borderwidth=1,
+            borderpad=3,
+            name="failed",
+        )
+
+
+def _metric_buttons() -> dict[str, object]:
+    buttons = [
+        {
+            "label": esc(label.split(" (")[0]),
+            "method": "restyle",
+            "args": [{"visible": [i == j for j in range(len(METRICS))]}],
+        }
+        for i, (label, _, _) in enumerate(METRICS.values())
+    ]
+    return {"type": "buttons", "direction": "right", "buttons": buttons}

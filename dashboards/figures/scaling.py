@@ -1,0 +1,156 @@
+"""Scaling figures: throughput and p99 against the load point, workers or threads.
+
+``throughput_vs_load``: one line per configuration through its load points (concurrency,
+or target rate in open loop); top: req/s with the repetitions' min–max as error bars;
+bottom: p99. Failed cells are ✕ at their load point.
+
+``capacity_vs(summary, "workers" | "threads")``: for each family of configurations that
+differ only in that axis (e.g. ``prefork sync`` with 1, 2, 4 workers), the best
+throughput over its load points and the p99 of that same cell. Families with a single
+value of the axis are left out; the function returns None when no family varies.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboards.figures.marks import (
+    add_slo_lines,
+    cell_hover,
+    latency_axis_type,
+    load_axis,
+    mark_failed_at_x,
+    marker_style,
+    use_log_axis,
+)
+from dashboards.slo import Slo
+from dashboards.tables import (
+    CONFIG_COLUMNS,
+    USABLE,
+    config_label,
+    load_axis_title,
+    ordered_series,
+    rate_unit,
+)
+from dashboards.theme import colors_for, esc, latency_unit, no_data, style, subplots
+
+Axis = Literal["workers", "threads"]
+
+
+def throughput_vs_load(summary: pd.DataFrame, slo: Slo | None = None) -> go.Figure:
+    """req/s and p99 against the load point, one line per configuration."""
+    fig = subplots(2, vertical_spacing=0.08)
+    mode = "open" if (summary["mode"] == "open").any() else "closed"
+    style(fig, title=f"Throughput and p99 vs {load_axis_title(mode).split(' (')[0]}", height=620)
+    usable = summary[summary["status_kind"].isin(USABLE)]
+    if summary.empty:
+        return no_data(fig, "No cells in this run.")
+    unit = latency_unit(usable["p99_us"])
+    colors = colors_for(ordered_series(summary))
+    for config in ordered_series(usable):
+        rows = usable[usable["series"] == config].sort_values("load")
+        color = colors[config]
+        hover = [cell_hover(r) for _, r in rows.iterrows()]
+        common = {
+            "x": list(rows["load"]),
+            "mode": "lines+markers",
+            "legendgroup": esc(config),
+            "line": {"color": color, "width": 2},
+            "marker": marker_style(list(rows["status_kind"]), color),
+            "hovertext": hover,
+            "hovertemplate": "%{hovertext}<extra></extra>",
+        }
+        spread = {
+            "type": "data",
+            "symmetric": False,
+            "array": list(rows["rps_max"] - rows["rps"]),
+            "arrayminus": list(rows["rps"] - rows["rps_min"]),
+            "thickness": 1,
+            "width": 3,
+        }
+        fig.add_trace(
+            go.Scatter(y=list(rows["rps"]), name=esc(config), error_y=spread, **common),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(y=unit.scale(rows["p99_us"]), name=esc(config), showlegend=False, **common),
+            row=2,
+            col=1,
+        )
+    log_x = load_axis(fig, summary)
+    failed = summary[~summary["status_kind"].isin(USABLE)]
+    mark_failed_at_x(fig, failed, xref="x", yref="y", log_x=log_x)
+    p99_scale = latency_axis_type(list(usable["p99_us"]))
+    add_slo_lines(fig, slo, unit, keys=("p99",), row=2, col=1, log_y=p99_scale == "log")
+    fig.update_xaxes(title_text=load_axis_title(mode), row=2, col=1)
+    fig.update_yaxes(
+        title_text=f"throughput ({rate_unit(summary)})", rangemode="tozero", row=1, col=1
+    )
+    fig.update_yaxes(title_text=f"p99 latency ({unit.label})", type=p99_scale, row=2, col=1)
+    if p99_scale == "linear":
+        fig.update_yaxes(rangemode="tozero", row=2, col=1)
+    return fig
+
+
+def family_label(row: pd.Series, axis: Axis) -> str:
+    """The configuration's label without ``axis``: ``prefork sync``, ``prefork thread w2``."""
+    values = {name: row.get(name) for name in CONFIG_COLUMNS if name != "label"}
+    values.pop(axis)
+    return config_label(values)
+
+
+def capacity_table(summary: pd.DataFrame, axis: Axis) -> pd.DataFrame:
+    """Per family and value of ``axis``: the cell with the best throughput (usable cells)."""
+    usable = summary[summary["status_kind"].isin(USABLE) & summary[axis].notna()].copy()
+    if usable.empty:
+        return usable.assign(family=pd.Series(dtype=str))
+    usable["family"] = [family_label(r, axis) for _, r in usable.iterrows()]
+    varied = usable.groupby("family")[axis].nunique()
+    usable = usable[usable["family"].isin(varied[varied >= 2].index)]
+    best = usable.sort_values("rps", ascending=False).drop_duplicates(["family", axis])
+    return best.sort_values(["cell_index"]).sort_values(["family", axis], kind="stable")
+
+
+def capacity_vs(summary: pd.DataFrame, axis: Axis, slo: Slo | None = None) -> go.Figure | None:
+    """Best throughput (and its p99) against workers or threads; None if nothing varies."""
+    table = capacity_table(summary, axis)
+    if table.empty:
+        return None
+    fig = subplots(2, vertical_spacing=0.08)
+    style(fig, title=f"Capacity vs {axis}: best throughput over the load points", height=600)
+    unit = latency_unit(table["p99_us"])
+    families = list(dict.fromkeys(table["family"]))
+    colors = colors_for(families)
+    for family in families:
+        rows = table[table["family"] == family]
+        color = colors[family]
+        hover = [cell_hover(r, [("best at", str(r["load_label"]))]) for _, r in rows.iterrows()]
+        common = {
+            "x": list(rows[axis].astype(float)),
+            "mode": "lines+markers",
+            "legendgroup": esc(family),
+            "line": {"color": color, "width": 2},
+            "marker": marker_style(list(rows["status_kind"]), color),
+            "hovertext": hover,
+            "hovertemplate": "%{hovertext}<extra></extra>",
+        }
+        fig.add_trace(go.Scatter(y=list(rows["rps"]), name=esc(family), **common), row=1, col=1)
+        fig.add_trace(
+            go.Scatter(y=unit.scale(rows["p99_us"]), name=esc(family), showlegend=False, **common),
+            row=2,
+            col=1,
+        )
+    add_slo_lines(fig, slo, unit, keys=("p99",), row=2, col=1)
+    ticks = sorted({int(v) for v in table[axis]})
+    fig.update_xaxes(tickvals=ticks, type="log" if use_log_axis(ticks, 4) else "linear")
+    noun = "worker processes" if axis == "workers" else "threads per worker"
+    fig.update_xaxes(title_text=f"{axis} ({noun})", row=2, col=1)
+    fig.update_yaxes(title_text="best throughput (req/s)", rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(
+        title_text=f"p99 at that load ({unit.label})", rangemode="tozero", row=2, col=1
+    )
+    return fig

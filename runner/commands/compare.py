@@ -1,0 +1,162 @@
+"""``bench compare BASELINE CANDIDATE``: the CI performance gate.
+
+Exit code 0: no regression; 1: a gate regressed (or, with ``--strict``, was
+inconclusive); 2: bad input (missing files, different scenarios), one line on stderr.
+Gates come from the candidate scenario's ``gates:`` section, then the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from runner.errors import UsageError
+from runner.units import parse_fraction
+
+
+def _fraction(text: str) -> float:
+    try:
+        return parse_fraction(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _metric(text: str) -> tuple[str, float | None]:
+    from runner.gates import parse_metric_option
+
+    try:
+        return parse_metric_option(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def register(subparsers: Any) -> None:
+    """Add ``bench compare``."""
+    parser = subparsers.add_parser(
+        "compare",
+        help="compare two runs: regression gates for CI (exit 1 on a regression)",
+        description=(
+            "Compare the repetitions of BASELINE and CANDIDATE cell by cell. A gate "
+            "regresses when a metric moved the wrong way beyond its threshold and a "
+            "Mann-Whitney U test is significant (Holm-corrected over all gates). "
+            "Exit 0: pass, 1: regression, 2: bad input."
+        ),
+    )
+    parser.add_argument("baseline", metavar="BASELINE", help="run folder, baseline file or name")
+    parser.add_argument("candidate", metavar="CANDIDATE", help="run folder or baseline file")
+    parser.add_argument(
+        "--max-regression",
+        type=_fraction,
+        metavar="PCT",
+        help="allowed change for metrics without their own threshold (default 5%%)",
+    )
+    parser.add_argument(
+        "--metric",
+        type=_metric,
+        action="append",
+        metavar="NAME:PCT",
+        help="threshold of one metric (rps, p50, p99, p999, error_rate, rss), "
+        "e.g. p99:10%%, or p999:off; repeatable",
+    )
+    parser.add_argument(
+        "--alpha", type=float, help="false-regression level of the comparison (default 0.05)"
+    )
+    parser.add_argument("--min-repetitions", type=int, metavar="N", help="default 3")
+    parser.add_argument(
+        "--correction",
+        choices=("holm", "none"),
+        help="holm (default): alpha covers all gates together; none: alpha per gate",
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="inconclusive gates fail too (exit 1)"
+    )
+    parser.add_argument(
+        "--any-scenario",
+        action="store_true",
+        help="allow comparing runs of differently named scenarios (cells still match by id)",
+    )
+    parser.add_argument("--markdown", metavar="FILE", help="write a markdown report")
+    parser.add_argument("--junit", metavar="FILE", help="write JUnit XML (one test per gate)")
+    parser.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="write JSON to FILE, or to stdout (instead of the table) without FILE",
+    )
+    parser.add_argument("--html", metavar="FILE", help="write a comparison dashboard (HTML)")
+    parser.add_argument(
+        "--dir", metavar="DIR", help="where saved baselines are (default results/baselines)"
+    )
+    parser.set_defaults(handler=run_compare)
+
+
+def _write(path: str, text: str) -> None:
+    from runner.compare.baseline import write_readable
+
+    try:
+        write_readable(Path(path), text.encode("utf-8"))
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """Handler of ``bench compare``."""
+    from pydantic import ValidationError
+
+    from runner.compare.baseline import baselines_dir, load_side
+    from runner.compare.context import check_comparable, describe_side, scenario_gates
+    from runner.compare.judge import judge, summarize
+    from runner.compare.render import Context, to_json, to_junit, to_markdown, to_rich
+    from runner.gates import Gates
+
+    directory = baselines_dir(args.dir)
+    baseline = load_side(args.baseline, directory=directory)
+    candidate = load_side(args.candidate, directory=directory)
+    notes = check_comparable(baseline, candidate, any_scenario=args.any_scenario)
+    gates = scenario_gates(candidate) or Gates()
+    try:
+        gates = gates.overridden(
+            max_regression=args.max_regression,
+            metrics=dict(args.metric or ()),
+            alpha=args.alpha,
+            min_repetitions=args.min_repetitions,
+            correction=args.correction,
+        )
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error.get("loc", ()))
+        raise UsageError(f"bad gate option {where}: {error.get('msg')}") from None
+    if not gates.enabled():
+        raise UsageError("every metric's gate is off: nothing to compare")
+
+    verdicts = judge(baseline.cells, candidate.cells, gates)
+    summary = summarize(verdicts, gates, strict=args.strict)
+    ctx = Context(
+        baseline=describe_side(baseline),
+        candidate=describe_side(candidate),
+        scenario=candidate.scenario or baseline.scenario,
+        gates=gates,
+        notes=tuple(notes),
+    )
+    if args.markdown:
+        _write(args.markdown, to_markdown(verdicts, summary, ctx))
+    if args.junit:
+        _write(args.junit, to_junit(verdicts, summary, ctx))
+    if args.json and args.json != "-":
+        _write(args.json, to_json(verdicts, summary, ctx))
+    if args.html:
+        from dashboards.compare_view import build_comparison_report
+
+        build_comparison_report(
+            verdicts, baseline.cells, candidate.cells, Path(args.html), context=ctx
+        )
+    if args.json == "-":
+        sys.stdout.write(to_json(verdicts, summary, ctx))
+    else:
+        from rich.console import Console
+
+        Console().print(to_rich(verdicts, summary, ctx))
+    return summary.exit_code

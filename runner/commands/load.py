@@ -1,0 +1,168 @@
+"""`bench load URL`: the native engine on its own, in the style of wrk and oha.
+
+    bench load http://127.0.0.1:8000/ -c 64 -d 10s
+    bench load http://127.0.0.1:8000/ --rate 2000 --arrival poisson -d 30s --warmup 2s
+    bench load ws://127.0.0.1:8000/ws --ws -c 32 --ws-rate 50
+    bench load http://127.0.0.1:8000/items -m POST -H 'Content-Type: application/json' --body @item.json --json
+
+A progress bar while it runs (on a terminal), then a latency table and percentile
+spectrum; ``--json`` prints one JSON object (``LoadResult.to_dict()``) instead. Ctrl-C
+stops the run and prints what was measured so far; a second Ctrl-C aborts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from runner.errors import UsageError
+
+_DURATION = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*(ms|s|m|h)?\s*")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_duration(text: str) -> float:
+    """``"10s"``, ``"500ms"``, ``"2m"``, ``"1h"`` or a bare number of seconds → seconds."""
+    match = _DURATION.fullmatch(text)
+    if match is None:
+        raise UsageError(f"invalid duration {text!r} (examples: 10s, 500ms, 2m)")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """``"Name: value"`` → ``("Name", "value")``."""
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise UsageError(f"invalid header {text!r} (expected 'Name: value')")
+    return name.strip(), value.strip()
+
+
+def read_body(text: str | None) -> bytes:
+    """``@file`` reads the file; anything else is the body itself."""
+    if text is None:
+        return b""
+    if text.startswith("@"):
+        try:
+            return Path(text[1:]).read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read body file {text[1:]!r}: {exc.strerror}") from None
+    return text.encode()
+
+
+def parse_cpus(text: str | None) -> tuple[int, ...] | None:
+    """``"1"``, ``"0,2"`` or ``"2-3"`` → CPU numbers."""
+    if text is None:
+        return None
+    cpus: list[int] = []
+    try:
+        for part in text.split(","):
+            lo, _, hi = part.partition("-")
+            cpus.extend(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+        raise UsageError(f"invalid CPU list {text!r} (examples: 1, 0,2, 2-3)") from None
+    return tuple(cpus)
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``load`` subcommand."""
+    p = subparsers.add_parser(
+        "load",
+        help="drive load at one URL with the native engine (like wrk/oha)",
+        description="Drive load at one URL with the native engine and print latencies.",
+    )
+    p.add_argument("url", help="http://HOST:PORT/PATH or ws://HOST:PORT/PATH")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "-c", "--connections", type=int, default=None, help="closed loop (default 16)"
+    )
+    mode.add_argument("--rate", type=float, default=None, help="open loop: requests per second")
+    p.add_argument("-d", "--duration", default="10s", help="measured window (default 10s)")
+    p.add_argument("--warmup", default="0s", help="load before the window, discarded")
+    p.add_argument("--arrival", choices=("constant", "poisson"), default="constant")
+    p.add_argument("--max-connections", type=int, default=4096, help="open loop connection cap")
+    p.add_argument("--ws", action="store_true", help="WebSocket echo round-trips")
+    p.add_argument("--ws-size", type=int, default=32, help="bytes per WebSocket message")
+    p.add_argument("--ws-rate", type=float, default=None, help="messages/s per connection")
+    p.add_argument("-m", "--method", default="GET")
+    p.add_argument("-H", "--header", action="append", default=[], help="'Name: value'")
+    p.add_argument("--body", default=None, help="request body, or @FILE")
+    p.add_argument("--timeout", default="10s", help="per-request timeout (default 10s)")
+    p.add_argument("--expect-status", type=int, default=200, help="0: accept any status")
+    p.add_argument("--expect-body", default=None, help="verify each body (text, or @FILE)")
+    p.add_argument("--expect-length", type=int, default=None, help="verify each body length")
+    p.add_argument("-p", "--processes", type=int, default=1, help="engine processes")
+    p.add_argument("--cpus", default=None, help="pin engine processes to CPUs, e.g. 1 or 2-3")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--no-record",
+        action="store_true",
+        help="count responses without recording latencies (measures the recording cost)",
+    )
+    p.set_defaults(handler=handle)
+
+
+def build_spec(args: argparse.Namespace) -> Any:
+    """The LoadSpec the command line describes."""
+    from runner.loadspec import LoadSpec
+
+    websocket = args.ws or args.url.startswith("ws://")
+    open_loop = args.rate is not None
+    connections = args.connections if args.connections is not None else 16
+    return LoadSpec(
+        url=args.url,
+        mode="open" if open_loop else "closed",
+        connections=connections,
+        rate=args.rate,
+        arrival=args.arrival,
+        duration_s=parse_duration(args.duration),
+        warmup_s=parse_duration(args.warmup),
+        method=args.method.upper(),
+        headers=tuple(parse_header(h) for h in args.header),
+        body=read_body(args.body),
+        timeout_s=parse_duration(args.timeout),
+        processes=args.processes,
+        cpus=parse_cpus(args.cpus),
+        websocket=websocket,
+        ws_message_size=args.ws_size,
+        ws_message_rate=args.ws_rate,
+        expect_status=args.expect_status or None,
+        expect_body=read_body(args.expect_body) if args.expect_body is not None else None,
+        expect_length=args.expect_length,
+        max_connections=args.max_connections,
+    )
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run the load, show progress, print the result."""
+    from runner.commands import _load_view as view
+    from runner.engines.native import run, validate_spec
+
+    spec = build_spec(args)
+    validate_spec(spec)
+    stop = threading.Event()
+    interrupted = False
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        nonlocal interrupted
+        if interrupted:
+            raise KeyboardInterrupt
+        interrupted = True
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        with view.ProgressView(spec, enabled=sys.stderr.isatty()) as progress:
+            result = run(spec, progress=progress.update, stop=stop, record=not args.no_record)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        view.print_result(spec, result, interrupted=interrupted)
+    return 130 if interrupted else 0

@@ -1,0 +1,1 @@
+"""Load engines: native (in-process, uvloop), locust (its own processes), wrk (cross-check)."""

@@ -1,0 +1,147 @@
+"""Shards (one per engine process) → one ``LoadResult``, losslessly.
+
+Histograms merge by adding counts (exact); the time series merges second by second on
+the shared window start; percentiles are taken from the merged counts, never averaged.
+The checks that make a number honest are made here: engine-bound, target rate not
+kept, Little's law in closed loop, requests left in flight.
+"""
+
+from __future__ import annotations
+
+from runner.engines.native.cpu import engine_cpu_share, is_engine_bound, run_queue_wait_share
+from runner.engines.native.histogram import Histogram
+from runner.engines.native.session import ShardResult
+from runner.loadspec import ERROR_KINDS, LoadResult, LoadSpec
+
+#: Achieved open-loop rate below this share of the target is reported as not kept.
+RATE_KEPT_SHARE = 0.95
+#: An engine process waiting this share of the window for a CPU is noted as contended.
+CONTENDED_SHARE = 0.1
+#: Closed loop: |throughput × mean latency / connections − 1| above this is flagged.
+LITTLE_TOLERANCE = 0.25
+
+
+def merge_shards(
+    spec: LoadSpec,
+    shards: list[ShardResult],
+    *,
+    cpus: int,
+    connections: int | None = None,
+) -> LoadResult:
+    """Merge what the engine processes measured into the run's result.
+
+    Args:
+        spec: the spec of the whole run (not of a shard).
+        shards: one per engine process.
+        cpus: how many CPUs the engine processes could run on.
+        connections: closed loop: the connections actually driven (default: spec's).
+    """
+    window_s = max((s.window_s for s in shards), default=0.0)
+    total = Histogram.merge(sec.histogram for s in shards for sec in s.seconds)
+    requests = sum(sec.requests for s in shards for sec in s.seconds)
+    errors = dict.fromkeys(ERROR_KINDS, 0)
+    for shard in shards:
+        for kind, count in shard.errors.items():
+            errors[kind] = errors.get(kind, 0) + count
+    cpu_seconds = [s.cpu_s for s in shards]
+    wait_seconds = [s.wait_s for s in shards]
+    result = LoadResult(
+        engine="native",
+        requests=requests,
+        errors=errors,
+        duration_s=window_s,
+        rps=requests / window_s if window_s > 0 else 0.0,
+        latency_us=total.summary(),
+        histogram=total.to_pairs(),
+        latency_resolution_us=1.0,
+        timeseries=merge_timeseries(shards),
+        engine_cpu=engine_cpu_share(cpu_seconds, window_s, cpus),
+        engine_bound=is_engine_bound(cpu_seconds, window_s, cpus, wait_seconds=wait_seconds),
+    )
+    notes = result.notes
+    for shard in shards:
+        for note in shard.notes:
+            if note not in notes:
+                notes.append(note)
+    target = target_rate(spec)
+    if target is not None:
+        lag = Histogram.merge(s.lag for s in shards)
+        result.schedule_lag_us = lag.summary() if lag.total else {}
+        result.target_rate = target
+        sent = sum(s.sent for s in shards)
+        result.achieved_rate = sent / window_s if window_s > 0 else 0.0
+        if result.achieved_rate < RATE_KEPT_SHARE * target:
+            why = "the engine was CPU-bound" if result.engine_bound else "see notes"
+            notes.append(
+                f"target rate not kept: {result.achieved_rate:.0f} of {target:.0f}/s "
+                f"were sent ({why})"
+            )
+    if spec.websocket:
+        connect = Histogram.merge(s.connect for s in shards)
+        result.connect_us = connect.summary() if connect.total else {}
+    waited = run_queue_wait_share(wait_seconds, window_s)
+    if result.engine_bound:
+        notes.append(
+            f"engine-bound: the engine used {result.engine_cpu:.0%} of its CPU"
+            + (f" and waited {waited:.0%} of the time for one" if waited >= CONTENDED_SHARE else "")
+            + "; these numbers are a lower bound on the server, not its capacity"
+        )
+    elif waited >= CONTENDED_SHARE:
+        notes.append(
+            f"the engine waited {waited:.0%} of the window for a CPU: another process "
+            "shares its CPU (pin the engine to a CPU of its own)"
+        )
+    in_flight = sum(s.in_flight_at_end for s in shards)
+    if in_flight:
+        notes.append(f"{in_flight} requests were still in flight at the end and are not counted")
+    if any(s.stopped_early for s in shards):
+        notes.append("stopped early: results cover the part of the window that ran")
+    if spec.mode == "closed" and not spec.websocket:
+        notes.append("closed loop: latencies are service times under N connections")
+        little = littles_law_ratio(result, connections or spec.connections)
+        if little is not None and abs(little - 1) > LITTLE_TOLERANCE:
+            notes.append(
+                f"Little's law off: throughput × mean latency = {little:.2f} × connections "
+                "(errors, reconnects or a client-side bottleneck)"
+            )
+    return result
+
+
+def target_rate(spec: LoadSpec) -> float | None:
+    """The arrival rate the spec asks for (requests or messages per second), if any."""
+    if spec.websocket:
+        if spec.ws_message_rate:
+            return spec.ws_message_rate * spec.connections
+        return spec.rate if spec.mode == "open" and spec.rate else None
+    return spec.rate if spec.mode == "open" else None
+
+
+def littles_law_ratio(result: LoadResult, connections: int) -> float | None:
+    """Closed loop: ``rps × mean latency / connections`` (≈ 1 when the loop is healthy)."""
+    mean_us = result.latency_us.get("mean", 0.0)
+    if connections <= 0 or result.requests == 0 or mean_us <= 0:
+        return None
+    return result.rps * mean_us / 1e6 / connections
+
+
+def merge_timeseries(shards: list[ShardResult]) -> list[dict[str, float]]:
+    """One dict per second of the window: t, span_s, requests, errors, p50_us, p99_us."""
+    by_index: dict[int, list] = {}
+    for shard in shards:
+        for i, sec in enumerate(shard.seconds):
+            by_index.setdefault(i, []).append(sec)
+    out: list[dict[str, float]] = []
+    for i in sorted(by_index):
+        secs = by_index[i]
+        hist = Histogram.merge(s.histogram for s in secs)
+        out.append(
+            {
+                "t": min(s.start_s for s in secs),
+                "span_s": max(s.span_s for s in secs),
+                "requests": sum(s.requests for s in secs),
+                "errors": sum(s.errors for s in secs),
+                "p50_us": hist.percentile(50.0),
+                "p99_us": hist.percentile(99.0),
+            }
+        )
+    return out

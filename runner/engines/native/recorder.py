@@ -1,0 +1,106 @@
+"""What the hot path appends to, and how it is folded: 100 ms slices, then seconds.
+
+Connections append raw nanosecond latencies to ``samples`` (and open-loop sends their
+schedule lag to ``lag_samples``): plain lists, one C-level append per request. The
+session calls ``fold_slice`` every 100 ms — a short numpy pass over ~10 % of a second's
+samples, so the event loop is never held for long — and ``close_second`` once a second,
+which merges the slices into one :class:`SecondStats` of the time series. Folding is
+exact (``Histogram`` counts), so the run's histogram is the merge of its seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from runner.engines.native.histogram import Histogram
+
+
+@dataclass(slots=True)
+class SecondStats:
+    """One second (or the last, partial, second) of the measured window."""
+
+    start_s: float
+    span_s: float
+    requests: int
+    errors: int
+    histogram: Histogram
+
+
+class Recorder:
+    """Latency samples of one engine process, folded as the run goes.
+
+    Without recording (the caller counts responses and passes the counts to
+    ``fold_slice``), the time series still counts requests: that is how the cost of
+    recording is measured.
+    """
+
+    def __init__(self) -> None:
+        #: Raw latencies (ns) since the last fold; the list object never changes.
+        self.samples: list[int] = []
+        #: Open loop: raw schedule lags (ns) since the last fold.
+        self.lag_samples: list[int] = []
+        #: Every schedule lag folded so far.
+        self.lag = Histogram.empty()
+        #: The time series: one entry per closed second.
+        self.seconds: list[SecondStats] = []
+        #: Requests counted in all folds so far.
+        self.requests_total = 0
+        self._slices: list[Histogram] = []
+        self._second_requests = 0
+        self._errors_closed = 0
+
+    def discard(self) -> None:
+        """Forget everything recorded so far (the warm-up is over)."""
+        self.samples.clear()
+        self.lag_samples.clear()
+        self.lag = Histogram.empty()
+
+    def fold_slice(self, unrecorded: int = 0) -> None:
+        """Fold what was appended since the last fold into the current second.
+
+        ``unrecorded``: responses counted (not recorded) since the last fold.
+        """
+        samples = self.samples
+        count = unrecorded
+        if samples:
+            count += len(samples)
+            chunk = samples[:]
+            samples.clear()
+            self._slices.append(Histogram.from_ns(chunk))
+        self._second_requests += count
+        self.requests_total += count
+        self.fold_lag()
+
+    def fold_lag(self) -> None:
+        """Fold the schedule lags appended since the last fold."""
+        if self.lag_samples:
+            chunk = self.lag_samples[:]
+            self.lag_samples.clear()
+            self.lag = Histogram.merge([self.lag, Histogram.from_ns(chunk)])
+
+    def has_unclosed(self, errors_total: int, unrecorded: int = 0) -> bool:
+        """Was anything recorded since the last closed second?"""
+        return bool(
+            self.samples
+            or unrecorded
+            or self._second_requests
+            or errors_total != self._errors_closed
+        )
+
+    def close_second(
+        self, start_s: float, span_s: float, errors_total: int, unrecorded: int = 0
+    ) -> SecondStats:
+        """Fold, then close the current second of the time series and return it."""
+        self.fold_slice(unrecorded)
+        second = SecondStats(
+            start_s,
+            span_s,
+            self._second_requests,
+            errors_total - self._errors_closed,
+            Histogram.merge(self._slices),
+        )
+        self.seconds.append(second)
+        self._slices = []
+        self._second_requests = 0
+        self._errors_closed = errors_total
+        return second

@@ -1,0 +1,306 @@
+"""The results of a run: the schema as data, and atomic reads and writes of the run folder.
+
+A run folder holds:
+
+- ``manifest.json`` — how the run was made (``runner.manifest``);
+- ``cells.parquet`` — one row per cell × repetition, columns in ``CELL_COLUMNS``;
+- ``histograms/`` — every latency histogram, lossless, one parquet file per cell ×
+  repetition with (cell_id, repetition, value_us, count) rows; histograms merge by
+  adding counts (``HISTOGRAM_COLUMNS``); read the folder as one table with pandas;
+- ``timeseries/`` — one row per measured second, likewise (``TIMESERIES_COLUMNS``);
+- ``logs/`` — each server's output, ``engine/`` — engine files (locustfile, raw stats).
+
+How this works: every file is written to a temporary name and ``os.replace``d over the
+old one, so an interrupted run never leaves a half-written file. For each finished cell
+the histogram and time series are written first, then ``cells.parquet`` is rewritten
+with the new row: a row there means its histogram and time series are on disk.
+``load_run`` ignores histogram and time-series files of cells without a row (a cell
+interrupted between the two writes; ``--resume`` runs it again and replaces them).
+
+The schema is what users and dashboards see: add columns, do not rename them
+(docs/results-schema.md is generated from these tuples by ``schema_markdown``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a results table: name, pandas dtype, unit and meaning."""
+
+    name: str
+    dtype: str
+    unit: str
+    meaning: str
+
+
+C = Column
+CELL_COLUMNS: tuple[Column, ...] = (
+    C("run_id", "string", "", "the run folder's name"),
+    C("scenario", "string", "", "scenario name"),
+    C("cell_id", "string", "", "stable id of the cell's parameters (same across runs)"),
+    C("cell_index", "int64", "", "position of the cell in the expanded matrix"),
+    C("repetition", "int64", "", "0-based repetition number"),
+    C("label", "string", "", "human label of the server configuration"),
+    C("server", "string", "", "prefork, eventloop, gunicorn, uvicorn, granian, hypercorn"),
+    C("server_kind", "string", "", "bundled (ours) or peer"),
+    C("worker_class", "string", "", "prefork: sync/thread/eventloop; gunicorn: sync/gthread"),
+    C("workers", "Int64", "processes", "worker processes"),
+    C("threads", "Int64", "threads", "threads per worker (where it applies)"),
+    C("loop", "string", "", "event loop (uvloop/asyncio) where it applies"),
+    C("interface", "string", "", "asgi or wsgi"),
+    C("http", "string", "", "uvicorn's HTTP parser (httptools/h11)"),
+    C("app", "string", "", "workload app (bundled name or import string)"),
+    C("engine", "string", "", "load engine: native, locust or wrk"),
+    C("mode", "string", "", "closed (fixed connections) or open (fixed arrival rate)"),
+    C("concurrency", "Int64", "connections", "closed loop: connections kept busy"),
+    C("target_rate", "float64", "req/s", "open loop: scheduled arrivals per second"),
+    C("achieved_rate", "float64", "req/s", "open loop: arrivals actually sent per second"),
+    C("message_size", "Int64", "bytes", "WebSocket: bytes per message"),
+    C("message_rate", "float64", "msg/s", "WebSocket: messages per second per connection"),
+    C("duration_s", "float64", "s", "length of the measured window"),
+    C("warmup_s", "float64", "s", "warm-up before the window (discarded)"),
+    C("requests", "Int64", "requests", "responses (or WebSocket round-trips) that were valid"),
+    C("errors", "Int64", "requests", "all errors in the window"),
+    C("errors_connect", "Int64", "requests", "connection refused or failed"),
+    C("errors_timeout", "Int64", "requests", "no complete response within the timeout"),
+    C("errors_reset", "Int64", "requests", "connection reset or closed mid-response"),
+    C("errors_status", "Int64", "requests", "unexpected HTTP status"),
+    C("errors_body", "Int64", "requests", "unexpected response body"),
+    C("errors_protocol", "Int64", "requests", "malformed response, or another engine error"),
+    C("error_rate", "float64", "fraction", "errors / (requests + errors)"),
+    C("rps", "float64", "req/s", "valid responses per second of the window"),
+    C("latency_mean_us", "float64", "µs", "mean latency"),
+    C("latency_min_us", "float64", "µs", "smallest latency"),
+    C("p50_us", "float64", "µs", "median latency (from the cell's histogram)"),
+    C("p90_us", "float64", "µs", "90th percentile latency"),
+    C("p99_us", "float64", "µs", "99th percentile latency"),
+    C("p999_us", "float64", "µs", "99.9th percentile latency"),
+    C("p9999_us", "float64", "µs", "99.99th percentile latency"),
+    C("latency_max_us", "float64", "µs", "largest latency"),
+    C("latency_resolution_us", "float64", "µs", "smallest difference the engine can report"),
+    C("schedule_lag_p99_us", "float64", "µs", "open loop: 99th percentile of send lateness"),
+    C("ws_connect_p50_us", "float64", "µs", "WebSocket: median connect + handshake time"),
+    C("little_ratio", "float64", "", "closed loop: rps × mean latency / concurrency (≈1)"),
+    C("server_cpu_s", "float64", "CPU s", "CPU time of the server's process tree in the window"),
+    C("server_cpu_util", "float64", "fraction", "server CPU / (window × its CPUs; 1 if unpinned)"),
+    C(
+        "server_cpu_per_request_us",
+        "float64",
+        "CPU µs",
+        "server CPU per valid response: its cost, steady even when the machine is contended",
+    ),
+    C("server_rss_peak_bytes", "Int64", "bytes", "peak resident memory, tree sum"),
+    C("server_processes", "Int64", "processes", "processes in the server's tree"),
+    C("startup_s", "float64", "s", "time from start to the first HTTP answer"),
+    C("engine_cpu", "float64", "fraction", "engine CPU / CPUs it ran on"),
+    C("engine_bound", "boolean", "", "the engine was the bottleneck (lower bound only)"),
+    C("server_cpus", "string", "", "CPUs the server was pinned to"),
+    C("engine_cpus", "string", "", "CPUs the engine was pinned to"),
+    C("slo_pass", "boolean", "", "the scenario's SLO held (empty: no SLO or no data)"),
+    C("status", "string", "", "ok, engine-bound, failed: reason, skipped: reason"),
+    C("notes", "string", "", "remarks (precision limits, leftovers killed, …), '; '-joined"),
+    C("started_at", "string", "ISO 8601", "when the cell started (UTC)"),
+    C("finished_at", "string", "ISO 8601", "when the cell finished (UTC)"),
+)
+
+HISTOGRAM_COLUMNS: tuple[Column, ...] = (
+    C("cell_id", "string", "", "cell (see cells.parquet)"),
+    C("repetition", "int64", "", "repetition"),
+    C("value_us", "int64", "µs", "a latency value"),
+    C("count", "int64", "requests", "how many responses had it"),
+)
+
+TIMESERIES_COLUMNS: tuple[Column, ...] = (
+    C("cell_id", "string", "", "cell (see cells.parquet)"),
+    C("repetition", "int64", "", "repetition"),
+    C("t_s", "float64", "s", "start of the second, from the start of the window"),
+    C("span_s", "float64", "s", "length of this point (1 s, the last one may be shorter)"),
+    C("requests", "float64", "requests", "valid responses in that second"),
+    C("errors", "float64", "requests", "errors in that second"),
+    C("p50_us", "float64", "µs", "median latency in that second (empty: engine cannot say)"),
+    C("p99_us", "float64", "µs", "99th percentile latency in that second"),
+    C("server_cpu", "float64", "cores", "server CPU seconds used in that second"),
+    C("server_rss_bytes", "float64", "bytes", "server tree resident memory"),
+)
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "cells.parquet": CELL_COLUMNS,
+    "histograms/": HISTOGRAM_COLUMNS,
+    "timeseries/": TIMESERIES_COLUMNS,
+}
+
+
+def frame(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> pd.DataFrame:
+    """A DataFrame with exactly ``columns`` in order and dtype; missing values are NA."""
+    data = {c.name: [row.get(c.name) for row in rows] for c in columns}
+    df = pd.DataFrame(data, columns=[c.name for c in columns])
+    for c in columns:
+        df[c.name] = df[c.name].astype(c.dtype)
+    return df
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    """``atomic_write_bytes`` of pretty JSON."""
+    atomic_write_bytes(path, (json.dumps(data, indent=2, default=str) + "\n").encode())
+
+
+def atomic_write_parquet(path: Path, df: pd.DataFrame) -> None:
+    """Write a DataFrame as parquet (pyarrow) atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, engine="pyarrow", index=False)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class RunData:
+    """A run folder read back."""
+
+    manifest: dict[str, Any]
+    cells: pd.DataFrame
+    histograms: pd.DataFrame
+    timeseries: pd.DataFrame
+
+
+def _read_table(path: Path, columns: Sequence[Column]) -> pd.DataFrame:
+    """A table from one parquet file or a folder of them (empty frame if absent).
+
+    Columns added to the schema after the file was written are added as NA, so older
+    run folders read like new ones (columns are only ever added, never renamed).
+    """
+    if path.is_dir():
+        parts = [pd.read_parquet(p, engine="pyarrow") for p in sorted(path.glob("*.parquet"))]
+        parts = [p for p in parts if len(p)]
+        df = pd.concat(parts, ignore_index=True) if parts else frame([], columns)
+    elif path.exists():
+        df = pd.read_parquet(path, engine="pyarrow")
+    else:
+        df = frame([], columns)
+    for column in columns:
+        if column.name not in df.columns:
+            df[column.name] = pd.Series([None] * len(df), dtype=column.dtype, index=df.index)
+    ordered = [c.name for c in columns]
+    return df[ordered + [c for c in df.columns if c not in ordered]]
+
+
+def load_run(run_dir: Path) -> RunData:
+    """Read a run folder; histogram/time-series rows without a cell row are dropped."""
+    manifest_path = run_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    cells = _read_table(run_dir / "cells.parquet", CELL_COLUMNS)
+    keys = set(zip(cells["cell_id"], cells["repetition"], strict=True))
+    tables = []
+    for name in ("histograms", "timeseries"):
+        df = _read_table(run_dir / name, TABLES[f"{name}/"])
+        if len(df):
+            pairs = zip(df["cell_id"], df["repetition"], strict=True)
+            df = df[[(c, int(r)) in keys for c, r in pairs]].reset_index(drop=True)
+        tables.append(df)
+    return RunData(manifest, cells, tables[0], tables[1])
+
+
+def part_name(cell_id: str, repetition: int) -> str:
+    """File name of one cell × repetition in ``histograms/`` and ``timeseries/``."""
+    return f"{cell_id}-r{repetition}.parquet"
+
+
+class RunStore:
+    """The rows of a run, written atomically to its folder after every cell."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        self.cells: list[dict[str, Any]] = []
+
+    @classmethod
+    def resume(cls, run_dir: Path) -> RunStore:
+        """A store holding the cell rows an earlier (interrupted) run already wrote."""
+        store = cls(run_dir)
+        store.cells = _records(load_run(run_dir).cells)
+        return store
+
+    def done(self) -> set[tuple[str, int]]:
+        """(cell_id, repetition) pairs that have a row."""
+        return {(row["cell_id"], int(row["repetition"])) for row in self.cells}
+
+    def add(
+        self,
+        row: dict[str, Any],
+        histogram: Iterable[tuple[int, int]] = (),
+        timeseries: Iterable[dict[str, Any]] = (),
+    ) -> None:
+        """Record one cell × repetition: its histogram and time series, then its row."""
+        key = {"cell_id": row["cell_id"], "repetition": int(row["repetition"])}
+        name = part_name(row["cell_id"], int(row["repetition"]))
+        hist_rows = [{**key, "value_us": int(v), "count": int(c)} for v, c in histogram]
+        series_rows = [{**key, **point} for point in timeseries]
+        if hist_rows:
+            atomic_write_parquet(
+                self.run_dir / "histograms" / name, frame(hist_rows, HISTOGRAM_COLUMNS)
+            )
+        if series_rows:
+            atomic_write_parquet(
+                self.run_dir / "timeseries" / name, frame(series_rows, TIMESERIES_COLUMNS)
+            )
+        self.cells.append(row)
+        atomic_write_parquet(self.run_dir / "cells.parquet", frame(self.cells, CELL_COLUMNS))
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for record in df.to_dict(orient="records"):
+        out.append({k: (None if _is_na(v) else v) for k, v in record.items()})
+    return out
+
+
+def _is_na(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def schema_markdown() -> str:
+    """The results schema as markdown tables (docs/results-schema.md embeds this)."""
+    parts: list[str] = []
+    for name, columns in TABLES.items():
+        title = f"{name}*.parquet" if name.endswith("/") else name
+        parts.append(f"### `{title}`\n")
+        parts.append("| column | dtype | unit | meaning |")
+        parts.append("|---|---|---|---|")
+        for c in columns:
+            parts.append(f"| `{c.name}` | {c.dtype} | {c.unit} | {c.meaning} |")
+        parts.append("")
+    return "\n".join(parts)

@@ -1,0 +1,452 @@
+"""HttpProtocol: the asyncio.Protocol of one HTTP/1.1 connection, a thin shell over the core.
+
+Theory of operation
+-------------------
+Bytes in: ``data_received`` feeds ``servers.protocol.Connection`` and ``_process``
+turns its events into a request *cycle* (``cycle.HttpCycle`` for ASGI apps,
+``wsgi.WSGICycle`` for WSGI apps): ``Request`` creates the cycle, ``Data`` and
+``EndOfMessage`` feed its body, and the application starts once the bytes at hand are
+parsed (a GET is complete by then, so most apps run with the whole request known).
+Bytes out: the cycle serializes the app's response through the same core and writes
+it; when it is complete it calls ``cycle_finished``, which re-arms keep-alive or
+closes, and resumes parsing if pipelined requests are waiting (the core answers them
+strictly in order: it returns ``PAUSED`` until our response is done).
+
+Timeouts without per-request timers: every connection carries a ``deadline``
+(monotonic seconds); the server's once-a-second tick closes expired connections. Idle keep-alive: ``timeout_keep_alive``. Reading a request head:
+``timeout_header_read`` from the first byte, not extended by further bytes (a
+byte-a-second client is closed). While the app handles a request: no deadline.
+
+Back-pressure: reading pauses when a request body piles up unread beyond
+``cycle.HIGH_WATER`` or when pipelined bytes arrive while a response is in progress; it
+resumes when the app reads or the response completes. Writing: the transport calls
+``pause_writing``/``resume_writing`` and ``send()`` waits in ``drain()``.
+
+Rejections: a RemoteProtocolError from the core is answered with its status
+(400/413/414/431/501/505) and ``Connection: close``, then the connection is closed;
+nothing is logged (malformed traffic must not flood the log).
+
+WebSocket hand-off: an ``Upgrade: websocket`` request (ASGI interface) is passed to
+``servers.asgi.websocket.WebSocketSession`` if that module exists; the session then
+receives the connection's bytes and transport callbacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from servers.asgi.config import ServerConfig
+from servers.asgi.cycle import HIGH_WATER, describe_exception
+from servers.asgi.scope import (
+    is_websocket_upgrade,
+    scope_from_template,
+    scope_template,
+    socket_addresses,
+)
+from servers.asgi.state import ServerState
+from servers.protocol import (
+    END_OF_MESSAGE,
+    NEED_DATA,
+    PAUSED,
+    Connection,
+    Data,
+    EndOfMessage,
+    RemoteProtocolError,
+    Request,
+    Response,
+    Role,
+    State,
+)
+
+logger = logging.getLogger("bench.eventloop")
+_now = time.monotonic
+
+_NO_WEBSOCKET = object()
+#: An opening handshake has at least Host, Upgrade, Connection, Sec-WebSocket-Key and
+#: Sec-WebSocket-Version (RFC 6455 §4.1): shorter requests skip the header scan.
+_MIN_WEBSOCKET_HEADERS = 5
+
+
+class ProtocolContext:
+    """What every connection of one server shares: app, settings, state, loop.
+
+    ``cycle_factory(protocol, request)`` creates the request cycle for the interface.
+    """
+
+    __slots__ = (
+        "app",
+        "config",
+        "cycle_factory",
+        "executor",
+        "interface",
+        "limit_concurrency",
+        "loop",
+        "root_path",
+        "state",
+        "timeout_header_read",
+        "timeout_keep_alive",
+        "websocket_class",
+    )
+
+    def __init__(
+        self,
+        app: Callable[..., Any],
+        interface: str,
+        config: ServerConfig,
+        state: ServerState,
+        loop: asyncio.AbstractEventLoop,
+        cycle_factory: Callable[[HttpProtocol, Request], Any],
+        executor: Any = None,
+    ) -> None:
+        self.app = app
+        self.interface = interface
+        self.config = config
+        self.state = state
+        self.loop = loop
+        self.cycle_factory = cycle_factory
+        self.executor = executor
+        self.websocket_class: Any = None  # resolved at the first upgrade request
+        # Settings read on every request, copied here to save attribute lookups.
+        self.limit_concurrency = config.limit_concurrency
+        self.timeout_header_read = config.timeout_header_read
+        self.timeout_keep_alive = config.timeout_keep_alive
+        self.root_path = config.root_path
+
+    def websocket_session_class(self) -> Any:
+        """``servers.asgi.websocket.WebSocketSession``, or None if that module is absent."""
+        if self.websocket_class is None:
+            try:
+                module = importlib.import_module("servers.asgi.websocket")
+            except ModuleNotFoundError as exc:
+                if exc.name != "servers.asgi.websocket":
+                    raise
+                module = None
+            found = getattr(module, "WebSocketSession", None)
+            self.websocket_class = found if found is not None else _NO_WEBSOCKET
+        return None if self.websocket_class is _NO_WEBSOCKET else self.websocket_class
+
+
+def error_response(conn: Connection, status: int) -> bytes:
+    """Serialize a complete plain-text error response that closes the connection."""
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    body = f"{status} {phrase}\n".encode()
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    return conn.send(Response(status, headers)) + conn.send(Data(body)) + conn.send(END_OF_MESSAGE)
+
+
+class HttpProtocol(asyncio.Protocol):
+    """One HTTP/1.1 connection (see the module docstring)."""
+
+    __slots__ = (
+        "_drain_waiters",
+        "_upgrade",
+        "client",
+        "conn",
+        "ctx",
+        "cycle",
+        "deadline",
+        "idle",
+        "loop",
+        "parse_paused",
+        "pipelined",
+        "read_paused",
+        "scope_template",
+        "server",
+        "state",
+        "transport",
+        "websocket",
+        "write_paused",
+    )
+
+    def __init__(self, ctx: ProtocolContext) -> None:
+        self.ctx = ctx
+        self.loop = ctx.loop
+        self.state = ctx.state
+        config = ctx.config
+        self.conn = Connection(Role.SERVER, config.limits, config.server_header_value)
+        self.transport: asyncio.Transport = None  # type: ignore[assignment]
+        self.server: Any = None
+        self.client: Any = None
+        self.scope_template: dict[str, Any] = {}
+        self.cycle: Any = None
+        self.deadline: float | None = None
+        self.idle = True
+        self.parse_paused = False
+        self.pipelined = 0
+        self.read_paused = False
+        self.write_paused = False
+        self._drain_waiters: list[asyncio.Future[None]] | None = None
+        self._upgrade: Request | None = None
+        self.websocket: Any = None
+
+    # -- asyncio.Protocol -----------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.server, self.client = socket_addresses(
+            transport.get_extra_info("sockname"), transport.get_extra_info("peername")
+        )
+        self.scope_template = scope_template(self.server, self.client, "http", self.ctx.root_path)
+        state = self.state
+        state.connections.add(self)
+        self.deadline = _now() + self.ctx.timeout_header_read
+        if state.shutting_down:
+            transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        if self.websocket is not None:
+            self.websocket.data_received(data)
+            return
+        self.conn.receive_data(data)
+        if self.parse_paused:
+            # Pipelined bytes while a response is in progress: the core keeps them; past
+            # the high-water mark, stop reading until the response is done. (Reading is
+            # not paused sooner: a paused transport cannot notice the client leaving.)
+            self.pipelined += len(data)
+            if self.pipelined > HIGH_WATER:
+                self.pause_reading()
+            return
+        if self.idle:
+            self.idle = False
+            self.deadline = _now() + self.ctx.timeout_header_read
+        self._process()
+
+    def eof_received(self) -> bool | None:
+        # Close: the client is gone (an app still running gets http.disconnect). Like
+        # uvicorn, a half-closed client is treated as gone.
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.state.remove_connection(self)
+        self.deadline = None
+        if self.websocket is not None:
+            self.websocket.connection_lost(exc)
+        cycle = self.cycle
+        if cycle is not None:
+            self.cycle = None
+            cycle.lost()
+        self._wake_drain_waiters()
+
+    def pause_writing(self) -> None:
+        if self.websocket is not None:
+            self.websocket.pause_writing()
+            return
+        self.write_paused = True
+
+    def resume_writing(self) -> None:
+        if self.websocket is not None:
+            self.websocket.resume_writing()
+            return
+        self.write_paused = False
+        self._wake_drain_waiters()
+
+    # -- parsing --------------------------------------------------------------------
+
+    def _process(self) -> None:
+        """Parse every event the buffered bytes allow and drive the cycles."""
+        conn = self.conn
+        starting = None  # a cycle whose app starts once the bytes at hand are parsed
+        while True:
+            try:
+                event = conn.next_event()
+            except RemoteProtocolError as exc:
+                self._reject(exc.status_code)
+                return
+            except Exception as exc:  # a bug in the core: one line, not a traceback per request
+                logger.error("HTTP core failed: %s", describe_exception(exc))
+                self._reject(500)
+                return
+            kind = type(event)
+            if kind is Request:
+                self.deadline = None
+                starting = self._begin(event)  # type: ignore[arg-type]
+                if starting is None and self.transport.is_closing():
+                    return
+            elif kind is Data:
+                cycle = self.cycle
+                if cycle is not None:
+                    cycle.feed(event.data)  # type: ignore[union-attr]
+            elif kind is EndOfMessage:
+                if self._upgrade is not None:
+                    self._start_websocket()
+                    return
+                cycle = self.cycle
+                if cycle is None:
+                    continue
+                cycle.body_complete()
+                if starting is not None:
+                    starting = None
+                    cycle.start()
+                elif cycle.response_complete:
+                    self.cycle_finished(cycle)
+            elif event is NEED_DATA:
+                break
+            elif event is PAUSED:
+                self.parse_paused = True
+                break
+            else:  # ConnectionClosed: the peer finished cleanly between requests
+                self.transport.close()
+                return
+        if starting is not None:
+            starting.start()
+
+    def _begin(self, request: Request) -> Any:
+        """Create the cycle of a new request (or answer 503, or set up an upgrade)."""
+        ctx = self.ctx
+        state = self.state
+        limit = ctx.limit_concurrency
+        if limit is not None and (state.in_flight >= limit or len(state.connections) > limit):
+            self._reject(503)
+            return None
+        headers = request.headers
+        if (
+            len(headers) >= _MIN_WEBSOCKET_HEADERS
+            and request.method == b"GET"
+            and ctx.interface == "asgi"
+            and is_websocket_upgrade(headers)
+            and ctx.websocket_session_class() is not None
+        ):
+            self._upgrade = request
+            return None
+        cycle = ctx.cycle_factory(self, request)
+        self.cycle = cycle
+        return cycle
+
+    def _reject(self, status: int) -> None:
+        """Answer a refused request with ``status`` (if a response can still start), close."""
+        cycle = self.cycle
+        if cycle is not None:
+            self.cycle = None
+            cycle.lost()
+        transport = self.transport
+        if self.conn.our_state is State.IDLE and not transport.is_closing():
+            try:
+                transport.write(error_response(self.conn, status))
+            except Exception as exc:
+                logger.error("HTTP core failed: %s", describe_exception(exc))
+        transport.close()
+
+    def _start_websocket(self) -> None:
+        """Hand the connection to a WebSocketSession (servers.asgi.websocket)."""
+        request = self._upgrade
+        self._upgrade = None
+        session_class = self.ctx.websocket_session_class()
+        trailing, _eof = self.conn.trailing_data
+        ctx = self.ctx
+        self.deadline = None
+        self.websocket = session_class(
+            transport=self.transport,
+            loop=self.loop,
+            app=ctx.app,
+            config=ctx.config,
+            server_state=self.state,
+            request=request,
+            scope_base={
+                "server": self.server,
+                "client": self.client,
+                "scheme": "ws",
+                "root_path": ctx.config.root_path,
+                "state": self.state.app_state.copy(),
+            },
+            trailing_data=trailing,
+        )
+        self.websocket.start()
+
+    # -- called by cycles -------------------------------------------------------------
+
+    def scope_for(self, request: Request) -> dict[str, Any]:
+        """The ASGI scope of ``request`` on this connection."""
+        return scope_from_template(self.scope_template, request, self.state.app_state)
+
+    def cycle_finished(self, cycle: Any) -> None:
+        """The response of ``cycle`` is complete: keep the connection alive, or close it."""
+        conn = self.conn
+        if not conn.keep_alive:
+            self.transport.close()  # the cycle stays: body bytes still parsed are discarded
+            return
+        if conn.our_state is not State.IDLE:
+            # The request body is still arriving: read (and discard) it first, within
+            # the header-read timeout (a client that stops sending is closed).
+            self.deadline = _now() + self.ctx.timeout_header_read
+            if self.read_paused:
+                self.resume_reading()
+            return
+        self.cycle = None
+        state = self.state
+        if state.shutting_down:
+            self.transport.close()
+            return
+        self.idle = True
+        self.deadline = _now() + self.ctx.timeout_keep_alive
+        if self.read_paused:
+            self.resume_reading()
+        if self.parse_paused:
+            self.parse_paused = False
+            self.pipelined = 0
+            self.loop.call_soon(self._process_pending)
+
+    def _process_pending(self) -> None:
+        if self.websocket is None and not self.transport.is_closing():
+            if self.conn.our_state is State.IDLE:
+                self.idle = False
+                self.deadline = _now() + self.ctx.timeout_header_read
+            self._process()
+
+    def pause_reading(self) -> None:
+        """Stop reading from the socket (back-pressure)."""
+        if not self.read_paused and not self.transport.is_closing():
+            self.read_paused = True
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        """Resume reading from the socket."""
+        if self.read_paused:
+            self.read_paused = False
+            if not self.transport.is_closing():
+                self.transport.resume_reading()
+
+    async def drain(self) -> None:
+        """Wait until the transport's write buffer is below its low-water mark (or lost)."""
+        if not self.write_paused or self.transport.is_closing():
+            return
+        waiter = self.loop.create_future()
+        if self._drain_waiters is None:
+            self._drain_waiters = []
+        self._drain_waiters.append(waiter)
+        await waiter
+
+    def _wake_drain_waiters(self) -> None:
+        waiters = self._drain_waiters
+        if waiters:
+            self._drain_waiters = None
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    # -- called by the server ---------------------------------------------------------
+
+    def on_timeout(self) -> None:
+        """The keep-alive or header-read deadline passed: close."""
+        self.deadline = None
+        self.transport.close()
+
+    def shutdown(self) -> None:
+        """Graceful shutdown: close if no request is in progress, else after its response."""
+        if self.websocket is not None:
+            self.websocket.shutdown()
+        elif self.cycle is None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        """Close now, dropping anything unsent."""
+        self.transport.abort()

@@ -1,0 +1,278 @@
+"""Settings of the prefork server, each defined once.
+
+Every setting is a field of the frozen ``PreforkConfig`` dataclass: its default is the
+field default, and its command-line flags and help live in the field's metadata. The
+command line (``add_arguments`` / ``from_namespace``) is generated from those fields, so
+a setting's name, default, flags and help cannot drift apart (the good part of
+gunicorn's settings module, without its 3,000 lines). Flag names are gunicorn's where
+gunicorn has the setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from servers.prefork.errors import ConfigError
+
+WorkerClass = Literal["sync", "thread", "eventloop"]
+
+#: Accepted ``-k`` values and the worker class each one selects (gunicorn's names too).
+WORKER_CLASSES: dict[str, WorkerClass] = {
+    "sync": "sync",
+    "thread": "thread",
+    "gthread": "thread",
+    "eventloop": "eventloop",
+}
+
+
+def _opt(*flags: str, help: str, metavar: str | None = None, **extra: Any) -> dict[str, Any]:
+    """Field metadata describing the command-line option of a setting."""
+    return {"flags": flags, "help": help, "metavar": metavar, **extra}
+
+
+@dataclass(frozen=True, slots=True)
+class PreforkConfig:
+    """All settings of the prefork master and its workers (see ``--help`` for each)."""
+
+    bind: tuple[str, ...] = field(
+        default=("127.0.0.1:8000",),
+        metadata=_opt(
+            "-b",
+            "--bind",
+            metavar="ADDRESS",
+            help="address to listen on: HOST:PORT, [IPV6]:PORT, unix:PATH or fd://N; "
+            "repeat to listen on several (default 127.0.0.1:8000)",
+            append=True,
+        ),
+    )
+    workers: int = field(
+        default=1, metadata=_opt("-w", "--workers", metavar="N", help="worker processes")
+    )
+    worker_class: str = field(
+        default="sync",
+        metadata=_opt(
+            "-k",
+            "--worker-class",
+            metavar="CLASS",
+            help="sync (one request at a time), thread (alias gthread: --threads per "
+            "process) or eventloop (the ASGI/WSGI event-loop server in each worker)",
+            choices=tuple(WORKER_CLASSES),
+        ),
+    )
+    threads: int = field(
+        default=1,
+        metadata=_opt(
+            "--threads",
+            metavar="T",
+            help="threads per worker for -k thread; more than 1 with -k sync selects "
+            "-k thread, as in gunicorn",
+        ),
+    )
+    worker_connections: int = field(
+        default=1000,
+        metadata=_opt(
+            "--worker-connections",
+            metavar="N",
+            help="-k thread: most open connections per worker (busy and keep-alive)",
+        ),
+    )
+    timeout: float = field(
+        default=30.0,
+        metadata=_opt(
+            "-t",
+            "--timeout",
+            metavar="S",
+            help="a worker silent (no heartbeat) for this long is aborted, killed and "
+            "replaced; 0 disables",
+        ),
+    )
+    graceful_timeout: float = field(
+        default=30.0,
+        metadata=_opt(
+            "--graceful-timeout",
+            metavar="S",
+            help="after a graceful stop (TERM, HUP, retirement) a worker still running "
+            "this long is killed",
+        ),
+    )
+    keep_alive: float = field(
+        default=2.0,
+        metadata=_opt(
+            "--keep-alive",
+            metavar="S",
+            help="seconds an idle keep-alive connection stays open (-k thread, "
+            "-k eventloop, and -k sync with --sync-keep-alive); 0 closes after each response",
+        ),
+    )
+    sync_keep_alive: bool = field(
+        default=False,
+        metadata=_opt(
+            "--sync-keep-alive",
+            help="let -k sync keep connections open between requests; off by default "
+            "(as in gunicorn): a kept-alive client holds the worker's only thread "
+            "while other clients wait, so it is only safe behind a proxy that opens "
+            "no more connections than there are workers",
+        ),
+    )
+    max_requests: int = field(
+        default=0,
+        metadata=_opt(
+            "--max-requests",
+            metavar="N",
+            help="a worker retires gracefully after about N requests (a replacement "
+            "starts first); 0 disables",
+        ),
+    )
+    max_requests_jitter: int = field(
+        default=0,
+        metadata=_opt(
+            "--max-requests-jitter",
+            metavar="J",
+            help="add a random 0..J to --max-requests per worker, so workers do not "
+            "all retire at once",
+        ),
+    )
+    max_worker_rss: int = field(
+        default=0,
+        metadata=_opt(
+            "--max-worker-rss",
+            metavar="MIB",
+            help="a worker whose resident memory exceeds this many MiB is replaced "
+            "(gracefully, replacement first); 0 disables",
+        ),
+    )
+    preload: bool = field(
+        default=False,
+        metadata=_opt(
+            "--preload",
+            help="import the app in the master before forking (faster boot, shared "
+            "memory; HUP then restarts workers without re-importing the app)",
+        ),
+    )
+    reuse_port: bool = field(
+        default=False, metadata=_opt("--reuse-port", help="set SO_REUSEPORT on the listeners")
+    )
+    backlog: int = field(
+        default=2048, metadata=_opt("--backlog", metavar="N", help="listen() backlog")
+    )
+    pidfile: str | None = field(
+        default=None,
+        metadata=_opt("-p", "--pid", metavar="FILE", help="write the master's pid to FILE"),
+    )
+    limit_request_line: int = field(
+        default=4094,
+        metadata=_opt("--limit-request-line", metavar="B", help="longest request line (else 414)"),
+    )
+    limit_request_fields: int = field(
+        default=100,
+        metadata=_opt(
+            "--limit-request-fields", metavar="N", help="most request header fields (else 431)"
+        ),
+    )
+    limit_request_field_size: int = field(
+        default=8190,
+        metadata=_opt(
+            "--limit-request-field_size",
+            "--limit-request-field-size",
+            metavar="B",
+            help="longest request header field (else 431)",
+        ),
+    )
+    chdir: str | None = field(
+        default=None,
+        metadata=_opt("--chdir", metavar="DIR", help="change to DIR before loading the app"),
+    )
+    pythonpath: str | None = field(
+        default=None,
+        metadata=_opt(
+            "--pythonpath",
+            metavar="DIRS",
+            help="comma-separated directories to put first on the module search path",
+        ),
+    )
+    root_path: str = field(
+        default="",
+        metadata=_opt(
+            "--root-path",
+            metavar="PATH",
+            help="SCRIPT_NAME of the app when it is mounted below a path prefix",
+        ),
+    )
+    #: ``-k eventloop``: a ready ``servers.asgi.server.ServerConfig`` to use as is (set by
+    #: ``bench serve eventloop -w N``); ``None`` derives one from the settings above.
+    eventloop_config: Any = field(default=None, metadata={"cli": False})
+
+    def __post_init__(self) -> None:
+        if self.worker_class not in WORKER_CLASSES:
+            raise ConfigError(f"unknown worker class {self.worker_class!r}")
+        if not self.bind:
+            raise ConfigError("at least one --bind address is needed")
+        for name in ("workers", "threads", "worker_connections", "backlog"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
+        for name in (
+            "timeout",
+            "graceful_timeout",
+            "keep_alive",
+            "max_requests",
+            "max_requests_jitter",
+            "max_worker_rss",
+        ):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must not be negative")
+
+    @property
+    def effective_worker_class(self) -> WorkerClass:
+        """The worker class that runs: ``sync`` with ``--threads`` > 1 becomes ``thread``."""
+        kind = WORKER_CLASSES[self.worker_class]
+        if kind == "sync" and self.threads > 1:
+            return "thread"
+        return kind
+
+    def describe(self) -> str:
+        """A short human summary, e.g. ``4 sync workers`` or ``2 thread workers x 8 threads``."""
+        kind = self.effective_worker_class
+        plural = "s" if self.workers != 1 else ""
+        text = f"{self.workers} {kind} worker{plural}"
+        if kind == "thread":
+            text += f" x {self.threads} threads"
+        return text
+
+
+def _cli_fields() -> list[dataclasses.Field[Any]]:
+    return [f for f in dataclasses.fields(PreforkConfig) if f.metadata.get("cli", True)]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add one option per setting to ``parser`` (defaults stay ``None`` = not given)."""
+    for f in _cli_fields():
+        meta = f.metadata
+        kwargs: dict[str, Any] = {"dest": f.name, "default": None, "help": meta["help"]}
+        if f.type == "bool":
+            kwargs["action"] = "store_true"
+        else:
+            if meta.get("append"):
+                kwargs["action"] = "append"
+            kwargs["metavar"] = meta.get("metavar")
+            kwargs["type"] = {"int": int, "float": float}.get(str(f.type), str)
+            if "choices" in meta:
+                kwargs["choices"] = meta["choices"]
+        parser.add_argument(*meta["flags"], **kwargs)
+
+
+def from_namespace(args: argparse.Namespace, **overrides: Any) -> PreforkConfig:
+    """Build the config from parsed options (those not given keep their defaults).
+
+    Raises ConfigError for values that do not validate.
+    """
+    values: dict[str, Any] = {}
+    for f in _cli_fields():
+        value = getattr(args, f.name, None)
+        if value is None or value is False:
+            continue
+        values[f.name] = tuple(value) if isinstance(value, list) else value
+    values.update(overrides)
+    return PreforkConfig(**values)

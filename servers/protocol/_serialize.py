@@ -1,0 +1,247 @@
+"""Heads we send: validated serialization and the body framing each head announces.
+
+Pure functions: each takes an event plus what the connection knows (request method,
+peer version, persistence) and returns the bytes, the body writer and the persistence
+that follows. They raise LocalProtocolError before anything is decided, so a refused
+event leaves the connection as it was.
+
+Response framing (server role): a Content-Length given by the application is used;
+otherwise chunked for an HTTP/1.1 peer, close-delimited for HTTP/1.0 (or after a
+protocol error); no body at all for HEAD, 204 and 304. ``Date`` and ``Server`` are
+added when absent, ``Connection: close`` when the connection will close.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from http import HTTPStatus
+
+from servers.protocol import _abnf
+from servers.protocol._body import (
+    ChunkedWriter,
+    ContentLengthWriter,
+    NoBodyWriter,
+    UntilCloseWriter,
+    Writer,
+)
+from servers.protocol._fields import check_field, comma_tokens
+from servers.protocol.errors import LocalProtocolError
+from servers.protocol.events import InformationalResponse, Request, Response
+
+_STATUS_LINES: dict[int, bytes] = {
+    s.value: b"HTTP/1.1 %d %b\r\n" % (s.value, s.phrase.encode("ascii")) for s in HTTPStatus
+}
+_CONTENT_LENGTH = _abnf.CONTENT_LENGTH.fullmatch
+_FIELD_NAME = _abnf.FIELD_NAME.fullmatch
+_FORBIDDEN = _abnf.FIELD_VALUE_FORBIDDEN.search
+_CHUNKED = b"chunked"
+_NO_BODY_STATUS = frozenset({204, 304})
+#: Response fields the framing decides about (the rest are written as given).
+_INTERPRETED = frozenset(
+    {b"content-length", b"transfer-encoding", b"connection", b"date", b"server"}
+)
+_DAYS = (b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun")
+_MONTHS = (b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec")  # fmt: skip
+
+
+def http_date(seconds: float) -> bytes:
+    """IMF-fixdate (RFC 9110 §5.6.7), e.g. ``Sun, 06 Nov 1994 08:49:37 GMT``."""
+    t = time.gmtime(seconds)
+    return b"%b, %02d %b %04d %02d:%02d:%02d GMT" % (
+        _DAYS[t.tm_wday],
+        t.tm_mday,
+        _MONTHS[t.tm_mon - 1],
+        t.tm_year,
+        t.tm_hour,
+        t.tm_min,
+        t.tm_sec,
+    )
+
+
+class _DateCache:
+    """The ``Date`` value, formatted at most once per second."""
+
+    __slots__ = ("_second", "_value")
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._value = b""
+
+    def get(self) -> bytes:
+        now = int(time.time())
+        if now != self._second:
+            self._value = http_date(now)
+            self._second = now
+        return self._value
+
+
+_DATE = _DateCache()
+
+
+def status_line(status: int, reason: bytes) -> bytes:
+    """``HTTP/1.1 <status> <reason>\\r\\n``; the standard phrase when ``reason`` is empty."""
+    if not reason:
+        line = _STATUS_LINES.get(status)
+        if line is not None:
+            return line
+    elif _abnf.REASON.fullmatch(reason) is None:
+        raise LocalProtocolError(f"invalid reason phrase {reason!r}")
+    return b"HTTP/1.1 %d %b\r\n" % (status, reason)
+
+
+def response_head(
+    event: Response,
+    method: bytes | None,
+    peer_version: bytes,
+    keep_alive: bool,
+    can_chunk: bool,
+    server_header: bytes | None,
+) -> tuple[bytes, Writer, bool]:
+    """Serialize a final response head; returns (bytes, body writer, keep-alive).
+
+    ``can_chunk``: the peer is HTTP/1.1 and its request was well-formed, so a body of
+    unknown length may be chunked (otherwise it is delimited by closing).
+    """
+    status = event.status_code
+    if type(status) is not int or not 200 <= status <= 999:
+        raise LocalProtocolError(f"final responses need a status of 200-999, not {status!r}")
+    parts = [status_line(status, event.reason)]
+    length: bytes | None = None
+    te: bytes | None = None
+    length_at = -1
+    has_date = has_server = False
+    for name, value in event.headers:
+        try:
+            valid = _FIELD_NAME(name) is not None and _FORBIDDEN(value) is None
+        except TypeError:  # not bytes
+            valid = False
+        if not valid:
+            check_field(name, value)  # raises, with the message
+        lname = name.lower()
+        if lname in _INTERPRETED:
+            if lname == b"content-length":
+                if length is not None or _CONTENT_LENGTH(value) is None:
+                    raise LocalProtocolError(f"invalid Content-Length {value!r}")
+                length = value
+                length_at = len(parts)
+            elif lname == b"transfer-encoding":
+                if comma_tokens([value]) != [_CHUNKED]:
+                    raise LocalProtocolError(f"unsupported Transfer-Encoding {value!r}")
+                te = value
+                continue  # written below, as the framing requires
+            elif lname == b"connection":
+                if b"close" in comma_tokens([value]):
+                    keep_alive = False
+                continue  # written below, once
+            elif lname == b"date":
+                has_date = True
+            else:
+                has_server = True
+        parts.append(b"%b: %b\r\n" % (name, value))
+
+    if method == b"CONNECT" and status < 300:
+        keep_alive = False  # a 2xx makes a tunnel, which this core does not offer
+    writer: Writer
+    if status in _NO_BODY_STATUS or method == b"HEAD":
+        writer = NoBodyWriter(discard=method == b"HEAD")
+        if status == 204 and length_at >= 0:
+            del parts[length_at]  # RFC 9110 §8.6: no Content-Length in a 204
+    elif length is not None:
+        if te is not None:
+            raise LocalProtocolError("both Content-Length and Transfer-Encoding")
+        writer = ContentLengthWriter(int(length))
+    elif can_chunk:
+        writer = ChunkedWriter()
+        parts.append(b"transfer-encoding: chunked\r\n")
+    else:
+        writer = UntilCloseWriter()
+        keep_alive = False
+
+    if not has_date:
+        parts.append(b"date: %b\r\n" % _DATE.get())
+    if not has_server and server_header:
+        parts.append(b"server: %b\r\n" % server_header)
+    if not keep_alive:
+        parts.append(b"connection: close\r\n")
+    elif peer_version == b"1.0":
+        parts.append(b"connection: keep-alive\r\n")
+    parts.append(b"\r\n")
+    return b"".join(parts), writer, keep_alive
+
+
+def informational_head(event: InformationalResponse) -> bytes:
+    """Serialize a 1xx head (no body, no framing)."""
+    status = event.status_code
+    if type(status) is not int or not 100 <= status <= 199:
+        raise LocalProtocolError(f"informational responses need a 1xx status, not {status!r}")
+    parts = [status_line(status, event.reason)]
+    for name, value in event.headers:
+        check_field(name, value)
+        parts.append(b"%b: %b\r\n" % (name, value))
+    parts.append(b"\r\n")
+    return b"".join(parts)
+
+
+def request_head(event: Request) -> tuple[bytes, Writer, bool, bool]:
+    """Serialize a request head; returns (bytes, body writer, keep-alive, asks to upgrade).
+
+    The body framing is the one the headers announce: chunked, a Content-Length, or
+    none (no body may follow).
+    """
+    method, target, version = event.method, event.target, event.http_version
+    if not _matches(_abnf.FIELD_NAME, method):
+        raise LocalProtocolError(f"invalid method {method!r}")
+    if not _matches(_abnf.TARGET, target):
+        raise LocalProtocolError(f"invalid request target {target!r}")
+    if version != b"1.1" and version != b"1.0":
+        raise LocalProtocolError(f"cannot send HTTP/{version!r} requests")
+    parts = [b"%b %b HTTP/%b\r\n" % (method, target, version)]
+    length: bytes | None = None
+    te: bytes | None = None
+    hosts = 0
+    tokens: list[bytes] = []
+    upgrade = False
+    for name, value in event.headers:
+        check_field(name, value)
+        lname = name.lower()
+        if lname == b"host":
+            hosts += 1
+        elif lname == b"content-length":
+            if length is not None or _CONTENT_LENGTH(value) is None:
+                raise LocalProtocolError(f"invalid Content-Length {value!r}")
+            length = value
+        elif lname == b"transfer-encoding":
+            te = value
+        elif lname == b"connection":
+            tokens += comma_tokens([value])
+        elif lname == b"upgrade":
+            upgrade = True
+        parts.append(b"%b: %b\r\n" % (name, value))
+    if hosts > 1 or (hosts == 0 and version == b"1.1"):
+        raise LocalProtocolError("HTTP/1.1 requests need exactly one Host header")
+    writer: Writer
+    if te is not None:
+        if length is not None or version == b"1.0" or comma_tokens([te]) != [_CHUNKED]:
+            raise LocalProtocolError(f"unsupported Transfer-Encoding {te!r}")
+        writer = ChunkedWriter()
+    else:
+        writer = ContentLengthWriter(int(length) if length is not None else 0)
+    if version == b"1.1":
+        keep_alive = b"close" not in tokens
+    else:
+        keep_alive = b"keep-alive" in tokens and b"close" not in tokens
+    parts.append(b"\r\n")
+    return (
+        b"".join(parts),
+        writer,
+        keep_alive,
+        upgrade and b"upgrade" in tokens and version == b"1.1",
+    )
+
+
+def _matches(pattern: re.Pattern[bytes], value: bytes) -> bool:
+    try:
+        return pattern.fullmatch(value) is not None
+    except TypeError:  # not bytes
+        return False

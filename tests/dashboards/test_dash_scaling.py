@@ -1,0 +1,66 @@
+"""Throughput and p99 vs load, and capacity vs workers / threads."""
+
+from __future__ import annotations
+
+import dash_tables as t
+import pytest
+
+from dashboards.figures.scaling import capacity_table, capacity_vs, throughput_vs_load
+from dashboards.slo import Slo
+from dashboards.tables import summarize
+
+
+def _named(fig, name, row_axis="y"):
+    return [tr for tr in fig.data if tr.name == name and tr.yaxis == row_axis]
+
+
+def test_throughput_vs_load_two_rows_with_spread() -> None:
+    rows = t.three_configs()
+    rows.append(t.cell_row("A8", label="prefork sync w1", concurrency=8, repetition=1, rps=1010.0, p99=9e3,
+                           cell_index=3))  # fmt: skip
+    rows.append(t.cell_row("A8", label="prefork sync w1", concurrency=8, repetition=2, rps=950.0, p99=9e3,
+                           cell_index=3))  # fmt: skip
+    fig = throughput_vs_load(summarize(t.cells(rows), t.histograms({})), Slo({"p99": 20_000.0}))
+    top = _named(fig, "prefork sync w1", "y")[0]
+    bottom = _named(fig, "prefork sync w1", "y2")[0]
+    assert list(top.x) == [1, 8, 64] and list(top.y) == [500, 990, 1000]
+    assert list(bottom.y) == pytest.approx([2.0, 9.0, 70.0])  # p99 in ms
+    assert top.error_y.array[1] == pytest.approx(20) and top.error_y.arrayminus[1] == pytest.approx(
+        40
+    )
+    assert fig.layout.yaxis.title.text == "throughput (req/s)"
+    assert fig.layout.yaxis2.title.text == "p99 latency (ms)"
+    assert fig.layout.xaxis2.title.text == "concurrency (connections)"
+    assert fig.layout.xaxis.type == "log" and list(fig.layout.xaxis.tickvals) == [1, 8, 64]
+    assert [s.name for s in fig.layout.shapes] == ["slo-p99"]
+    assert fig.layout.shapes[0].yref == "y2"
+
+
+def test_failed_cell_is_a_cross_at_its_load_point_not_a_zero() -> None:
+    fig = throughput_vs_load(summarize(t.cells(t.three_configs()), t.histograms({})))
+    eventloop = _named(fig, "eventloop w1")[0]
+    assert list(eventloop.x) == [1, 8]  # no point at c=64
+    crosses = [a for a in fig.layout.annotations if a.name == "failed"]
+    assert len(crosses) == 1
+    assert crosses[0].text == "✕"
+    assert crosses[0].x == pytest.approx(1.806, abs=1e-3)  # log10(64) on the log axis
+    assert "failed: server exited with code 1" in crosses[0].hovertext
+
+
+def test_capacity_vs_workers_takes_the_best_load_point() -> None:
+    summary = summarize(t.cells(t.three_configs()), t.histograms({}))
+    table = capacity_table(summary, "workers")
+    assert list(table["family"]) == ["prefork sync", "prefork sync"]
+    assert list(table["workers"]) == [1, 2]
+    assert list(table["rps"]) == [1000, 2000]
+    fig = capacity_vs(summary, "workers")
+    assert fig is not None
+    line = _named(fig, "prefork sync")[0]
+    assert list(line.x) == [1, 2] and list(line.y) == [1000, 2000]
+    assert "best at" in line.hovertext[0] and "c=64" in line.hovertext[0]
+    assert fig.layout.xaxis2.title.text == "workers (worker processes)"
+
+
+def test_capacity_vs_is_none_when_the_axis_never_varies() -> None:
+    summary = summarize(t.cells(t.three_configs()), t.histograms({}))
+    assert capacity_vs(summary, "threads") is None
