@@ -15,7 +15,11 @@ by each load generator in turn, pinned to ``--engine-cpu``:
 
 Repetitions are interleaved (A B C D E, then again in a rotated order) so drift hits
 every tool alike. The output is a markdown table: median req/s with min–max, ratios to
-wrk and to locust, and the engine's CPU per request with and without recording.
+wrk and to locust, and each tool's CPU time per request (wrk and locust: the child's
+rusage, locust's including its start-up; the engine and the bare client: their own
+thread over the measured window). On a shared machine the CPU a tool gets varies; its
+CPU per request does not much, so "one-core ceiling" (10^6 / CPU µs per request) is what
+the tool would do with a core to itself, the comparison that survives a noisy host.
 
 Needs nginx, wrk and taskset on PATH and at least two CPUs. Not a test: run on purpose.
 """
@@ -26,6 +30,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -158,7 +163,14 @@ def pinned(cpu: int, *cmd: str) -> list[str]:
     return ["taskset", "-c", str(cpu), *cmd]
 
 
+def child_cpu_s() -> float:
+    """User + system CPU seconds of all waited-for children so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_wrk(url: str, cpu: int, conns: int, duration: float, workdir: Path) -> Sample:
+    cpu0 = child_cpu_s()
     out = subprocess.run(
         pinned(cpu, "wrk", "-t1", f"-c{conns}", f"-d{int(duration)}s", url),
         capture_output=True,
@@ -166,9 +178,15 @@ def run_wrk(url: str, cpu: int, conns: int, duration: float, workdir: Path) -> S
         check=True,
         timeout=duration + 30,
     ).stdout
+    used = child_cpu_s() - cpu0
     for line in out.splitlines():
         if line.startswith("Requests/sec:"):
-            return Sample(rps=float(line.split()[1]))
+            rps = float(line.split()[1])
+            return Sample(
+                rps=rps,
+                cpu=used / duration,
+                extra={"cpu_us_per_request": used / (rps * duration) * 1e6},
+            )
     raise RuntimeError(f"no Requests/sec in wrk output:\n{out}")
 
 
@@ -195,14 +213,18 @@ def run_locust(url: str, cpu: int, conns: int, duration: float, workdir: Path) -
         "--json",
         "--skip-log",
     )
+    cpu0 = child_cpu_s()
     out = subprocess.run(
         cmd, capture_output=True, text=True, check=False, timeout=duration + 60, cwd=workdir
     ).stdout
+    used = child_cpu_s() - cpu0  # includes start-up: an upper bound per request
     stats = json.loads(out[out.index("[") :])
     total = sum(s["num_requests"] for s in stats)
     start = min(s["start_time"] for s in stats)
     end = max(s["last_request_timestamp"] for s in stats)
-    return Sample(rps=total / (end - start))
+    return Sample(
+        rps=total / (end - start), extra={"cpu_us_per_request": used / max(1, total) * 1e6}
+    )
 
 
 def run_bench(
@@ -347,6 +369,12 @@ def render(
 ) -> str:
     """The markdown report."""
     med = {k: statistics.median(s.rps for s in v) for k, v in samples.items() if v}
+    ceiling = {
+        k: 1e6 / statistics.median(s.extra["cpu_us_per_request"] for s in v)
+        for k, v in samples.items()
+        if v and all("cpu_us_per_request" in s.extra for s in v)
+    }
+    wrk_ceiling = ceiling.get("wrk -t1")
     wrk = med.get("wrk -t1")
     locust = med.get("locust (FastHttpUser, 1 process)")
     lines = [
@@ -355,8 +383,9 @@ def render(
         f"{args.repeat} interleaved repetitions; 1-minute load average "
         f"{loads[0]:.1f} before, {loads[1]:.1f} after ({os.cpu_count()} CPUs).",
         "",
-        "| load generator | req/s (median) | min–max | × wrk | × locust | engine CPU | CPU µs/req | p50 | p99 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| load generator | req/s (median) | min–max | × wrk | × locust | CPU used | CPU µs/req | "
+        "one-core ceiling | × wrk | p50 | p99 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, runs in samples.items():
         if not runs:
@@ -370,6 +399,8 @@ def render(
             f"{med[name] / locust:.1f}" if locust else "–",
             _median_cell([s.cpu for s in runs], "{:.0%}"),
             _median_cell([s.extra.get("cpu_us_per_request") for s in runs], "{:.2f}"),
+            f"{ceiling[name]:,.0f}" if name in ceiling else "–",
+            f"{ceiling[name] / wrk_ceiling:.2f}" if name in ceiling and wrk_ceiling else "–",
             _median_cell([s.p50_us for s in runs], "{:,.0f} µs"),
             _median_cell([s.p99_us for s in runs], "{:,.0f} µs"),
         ]

@@ -257,29 +257,27 @@ def report(results: list[RunResult], args: argparse.Namespace) -> str:
         "|---|---|---:|---:|---|---:|---:|---:|",
     ]
     for comparison in COMPARISONS:
+        runs = [r for r in results if r.comparison == comparison.name]
+        if not runs:
+            continue
         medians: dict[str, float] = {}
-        rows = []
+        cells: dict[str, str] = {}
         for server in ("bench", "gunicorn"):
-            ok = [r for r in results if r.comparison == comparison.name and r.server == server]
-            ok = [r for r in ok if r.rps is not None]
-            if not ok and not any(r.comparison == comparison.name for r in results):
-                continue
+            ok = [r for r in runs if r.server == server and r.rps is not None]
             rps = [r.rps for r in ok if r.rps is not None]
             p99 = [r.p99_ms for r in ok if r.p99_ms is not None]
             cpu = [r.cpu_us_per_request for r in ok if r.cpu_us_per_request is not None]
             if not rps:
-                rows.append(f"| {comparison.name} | {server} | 0 | failed | | | | |")
+                cells[server] = f"| {comparison.name} | {server} | 0 | failed | | | |"
                 continue
             medians[server] = _median(rps)
-            rows.append(
+            cells[server] = (
                 f"| {comparison.name} | {server} | {len(ok)} | {medians[server]:,.0f} "
                 f"| {min(rps):,.0f}–{max(rps):,.0f} | {_median(p99):.2f} | {_median(cpu):.0f} |"
             )
-        if len(medians) == 2:
-            rows[0] += f" {medians['bench'] / medians['gunicorn']:.2f} |"
-        else:
-            rows[0] += " |" if rows else ""
-        lines += rows
+        ratio = f" {medians['bench'] / medians['gunicorn']:.2f} |" if len(medians) == 2 else " |"
+        lines.append(cells["bench"] + ratio)
+        lines.append(cells["gunicorn"] + " |")
     lines += ["", "| comparison | server | rep | req/s | p99 ms | CPU µs/req | note |"]
     lines.append("|---|---|---:|---:|---:|---:|---|")
     for r in results:

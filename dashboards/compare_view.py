@@ -312,8 +312,8 @@ def build_comparison_report(
     ``context`` is a ``runner.compare.render.Context`` (names, gates, notes); without
     it the default gates are assumed for the explanatory text.
     """
-    from runner.compare.baseline import write_readable
+    from runner.results import atomic_write_bytes
 
     page = comparison_page(verdicts, baseline_df, candidate_df, context)
-    write_readable(out, page.encode("utf-8"))
+    atomic_write_bytes(out, page.encode("utf-8"))
     return out

@@ -113,8 +113,13 @@ def subplots(rows: int, **kwargs: object) -> go.Figure:
 
 
 def esc(text: object) -> str:
-    """``text`` as a string safe to put in a plotly title, legend, hover or annotation."""
-    return html.escape("" if text is None else str(text), quote=True)
+    """``text`` as a string safe to put in a plotly title, legend, hover or annotation.
+
+    ``<``, ``>`` and ``&`` become entities, which plotly shows as the characters; quotes
+    stay as they are (plotly does not decode ``&quot;``, and without ``<`` no tag, hence
+    no attribute, can be formed).
+    """
+    return html.escape("" if text is None else str(text), quote=False)
 
 
 def color_for(index: int) -> str:

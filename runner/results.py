@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,19 +150,30 @@ def frame(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> pd.DataF
     return df
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see the old file or the new one, never half."""
+#: Mode of the files a run writes (temporary files start owner-only).
+FILE_MODE = 0o644
+
+
+def _atomic_replace(path: Path, write: Callable[[str], None]) -> None:
+    """Write through ``write(tmp_path)`` then rename over ``path``: readers see the old
+    file or the new one, never half of one (the rename is atomic on POSIX)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
+        write(tmp)
+        with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    _atomic_replace(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
@@ -172,17 +183,7 @@ def atomic_write_json(path: Path, data: Any) -> None:
 
 def atomic_write_parquet(path: Path, df: pd.DataFrame) -> None:
     """Write a DataFrame as parquet (pyarrow) atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        df.to_parquet(tmp, engine="pyarrow", index=False)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _atomic_replace(path, lambda tmp: df.to_parquet(tmp, engine="pyarrow", index=False))
 
 
 @dataclass

@@ -31,9 +31,11 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from runner.errors import ScenarioError
+from runner.gates import Gates
 from runner.units import parse_cpus, parse_duration, parse_fraction
 
 T = TypeVar("T")
+
 
 def bundled_apps() -> tuple[str, ...]:
     """Names of the apps in servers/apps (each module there with ``asgi``/``wsgi`` forms)."""
@@ -350,6 +352,7 @@ class Scenario(_Model):
     pin: PinSetting = "auto"
     slo: Slo | None = None
     launch: LaunchOptions = Field(default_factory=LaunchOptions)
+    gates: Gates | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:

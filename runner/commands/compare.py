@@ -94,10 +94,10 @@ def register(subparsers: Any) -> None:
 
 
 def _write(path: str, text: str) -> None:
-    from runner.compare.baseline import write_readable
+    from runner.results import atomic_write_bytes
 
     try:
-        write_readable(Path(path), text.encode("utf-8"))
+        atomic_write_bytes(Path(path), text.encode("utf-8"))
     except OSError as exc:
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
 

@@ -96,14 +96,6 @@ class Side:
         return data if isinstance(data, dict) else {}
 
 
-def write_readable(path: Path, data: bytes) -> None:
-    """Write ``data`` atomically, readable as the umask allows (reports, baselines)."""
-    atomic_write_bytes(path, data)
-    mask = os.umask(0)
-    os.umask(mask)
-    path.chmod(0o666 & ~mask)
-
-
 def baselines_dir(explicit: str | Path | None = None) -> Path:
     """The folder of saved baselines: ``explicit``, else $BENCH_BASELINES, else the default."""
     if explicit:
@@ -219,7 +211,7 @@ def save_baseline(run_dir: Path, name: str | None, directory: Path, *, force: bo
                 f"{target} holds scenario {previous.scenario!r}, this run is "
                 f"{side.scenario!r}; choose another NAME or pass --force"
             )
-    write_readable(target, baseline_bytes(side, name))
+    atomic_write_bytes(target, baseline_bytes(side, name))
     return target
 
 

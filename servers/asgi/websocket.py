@@ -35,7 +35,6 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-import secrets
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -46,6 +45,7 @@ from servers.asgi.cycle import describe_exception
 from servers.asgi.errors import ClientDisconnected
 from servers.asgi.state import ServerState
 from servers.asgi.ws_handshake import answering_connection, websocket_scope
+from servers.asgi.ws_keepalive import Keepalive
 from servers.protocol import (
     END_OF_MESSAGE,
     Connection,
@@ -92,6 +92,30 @@ class Phase(enum.Enum):
 class WebSocketSession:
     """One WebSocket connection served to an ASGI app (see the module docstring)."""
 
+    __slots__ = (
+        "_close_timer",
+        "_disconnect",
+        "_drain_waiters",
+        "_early",
+        "_http",
+        "_inbox",
+        "_keepalive",
+        "_offer",
+        "_read_paused",
+        "_waiter",
+        "_write_paused",
+        "app",
+        "config",
+        "loop",
+        "phase",
+        "request",
+        "scope",
+        "scope_base",
+        "server_state",
+        "transport",
+        "ws",
+    )
+
     def __init__(
         self,
         *,
@@ -124,9 +148,13 @@ class WebSocketSession:
         self._write_paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
         self._close_timer: asyncio.TimerHandle | None = None
-        self._ping_timer: asyncio.TimerHandle | None = None
-        self._ping_payload: bytes | None = None
-        self._app_running = False
+        self._keepalive = Keepalive(
+            loop,
+            config.ws_ping_interval,
+            config.ws_ping_timeout,
+            self._send_ping,
+            self._ping_timed_out,
+        )
 
     # -- called by HttpProtocol -------------------------------------------------------
 
@@ -143,7 +171,6 @@ class WebSocketSession:
         self._inbox.append({"type": "websocket.connect"})
         if len(self._early) > EARLY_DATA_LIMIT:
             self._pause_reading()
-        self._app_running = True
         try:
             coro = self.app(self.scope, self.receive, self.send)
         except Exception as exc:
@@ -212,8 +239,7 @@ class WebSocketSession:
             elif kind is BytesMessage:
                 inbox.append({"type": "websocket.receive", "bytes": event.data})  # type: ignore[union-attr]
             elif kind is Pong:
-                if self._ping_payload is not None and event.payload == self._ping_payload:  # type: ignore[union-attr]
-                    self._pong_received()
+                self._keepalive.pong(event.payload)  # type: ignore[union-attr]
             elif kind is CloseConnection:
                 out = ws.data_to_send()
                 if out and not self.transport.is_closing():
@@ -333,7 +359,7 @@ class WebSocketSession:
         self._http = None
         self.ws = accepted.connection(Role.SERVER, max_message_size=config.ws_max_size)
         self.phase = Phase.OPEN
-        self._schedule_ping()
+        self._keepalive.start()
         early = bytes(self._early)
         self._early = bytearray()
         if self._read_paused and len(self._inbox) < config.ws_max_queue:
@@ -381,7 +407,7 @@ class WebSocketSession:
             raise RuntimeError(f"invalid websocket.close: {exc}") from None
         self.transport.write(out)
         self.phase = Phase.CLOSING
-        self._cancel_ping()
+        self._keepalive.stop()
         self._close_timer = self.loop.call_later(CLOSE_TIMEOUT, self._finish)
 
     def _finish(self) -> None:
@@ -392,43 +418,18 @@ class WebSocketSession:
 
     # -- keepalive --------------------------------------------------------------------
 
-    def _schedule_ping(self) -> None:
-        interval = self.config.ws_ping_interval
-        if interval:
-            self._ping_timer = self.loop.call_later(interval, self._send_ping)
-
-    def _send_ping(self) -> None:
-        self._ping_timer = None
-        if self.phase is not Phase.OPEN or self.ws is None:
-            return
-        payload = self._ping_payload = secrets.token_bytes(4)
-        self.transport.write(self.ws.send(Ping(payload)))
-        timeout = self.config.ws_ping_timeout
-        if timeout:
-            self._ping_timer = self.loop.call_later(timeout, self._ping_timed_out)
-        else:
-            self._ping_payload = None
-            self._schedule_ping()
-
-    def _pong_received(self) -> None:
-        self._ping_payload = None
-        self._cancel_ping()
-        self._schedule_ping()
+    def _send_ping(self, payload: bytes) -> None:
+        if self.phase is Phase.OPEN and self.ws is not None:
+            self.transport.write(self.ws.send(Ping(payload)))
 
     def _ping_timed_out(self) -> None:
-        self._ping_timer = None
         if self.phase is Phase.OPEN and self.ws is not None:
             self.transport.write(self.ws.send(CloseConnection(1011, "keepalive ping timeout")))
             self._deliver_disconnect(1011, "keepalive ping timeout")
             self._finish()
 
-    def _cancel_ping(self) -> None:
-        if self._ping_timer is not None:
-            self._ping_timer.cancel()
-            self._ping_timer = None
-
     def _cancel_timers(self) -> None:
-        self._cancel_ping()
+        self._keepalive.stop()
         if self._close_timer is not None:
             self._close_timer.cancel()
             self._close_timer = None
@@ -450,7 +451,6 @@ class WebSocketSession:
 
     def _app_done(self, exc: BaseException | None) -> None:
         """The app returned or raised: finish what it left open."""
-        self._app_running = False
         phase = self.phase
         failed = exc is not None and not isinstance(
             exc, (ClientDisconnected, asyncio.CancelledError)

@@ -72,6 +72,7 @@ class StatusPipe:
     def __init__(self) -> None:
         self.read_fd, self.write_fd = os.pipe()
         os.set_blocking(self.read_fd, False)
+        os.set_blocking(self.write_fd, False)  # a worker must never block on reporting
         self._partial = b""
 
     # -- worker side --------------------------------------------------------------

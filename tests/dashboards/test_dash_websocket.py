@@ -32,13 +32,13 @@ def test_one_series_per_message_size_three_rows() -> None:
     rate = [tr for tr in fig.data if tr.name == "eventloop w1 · 32 B"]
     assert len(rate) == 1 and list(rate[0].x) == [10, 100]
     assert "msg/s" in rate[0].hovertext[0] and "req/s" not in rate[0].hovertext[0]
-    rtt = [tr for tr in fig.data if tr.name == "eventloop w1 · 32 B p99"][0]
+    rtt = next(tr for tr in fig.data if tr.name == "eventloop w1 · 32 B p99")
     assert list(rtt.y) == pytest.approx([8.0, 80.0])  # ms
-    connect = [tr for tr in fig.data if tr.name == "eventloop w1 · 32 B connect"][0]
+    connect = next(tr for tr in fig.data if tr.name == "eventloop w1 · 32 B connect")
     assert list(connect.y) == pytest.approx([160.0, 250.0])  # µs
     assert fig.layout.yaxis.title.text == "messages/s"
     assert fig.layout.yaxis3.title.text == "connect p50 (µs)"
-    failed = [tr for tr in fig.data if tr.name == "eventloop w1 · 4096 B"][0]
+    failed = next(tr for tr in fig.data if tr.name == "eventloop w1 · 4096 B")
     assert list(failed.x) == [10]
     crosses = [a for a in fig.layout.annotations if a.name == "failed"]
     assert len(crosses) == 1 and "connect refused" in crosses[0].hovertext

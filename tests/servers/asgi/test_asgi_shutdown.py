@@ -121,3 +121,39 @@ def test_bad_app_spec_is_a_one_line_usage_error() -> None:
     assert done.stderr.strip() == (
         "bench: error: app 'no_such_module_anywhere:app': no module named 'no_such_module_anywhere'"
     )
+
+
+@pytest.mark.parametrize("second", [None, signal.SIGTERM])
+def test_fast_shutdown(serve, tmp_path: Path, second: signal.Signals | None) -> None:
+    """SIGQUIT (or a second SIGTERM during a graceful wait) stops without waiting."""
+    marker = tmp_path / "marker"
+    env = {**APPS_ENV, "BENCH_TEST_MARKER": str(marker)}
+    with serve("eventloop", "asgi_test_apps:raw", "--graceful-timeout", "60", env=env) as url:
+        errors: list[Exception] = []
+
+        def run() -> None:
+            try:
+                httpx.get(f"{url}/hold?60", timeout=30)
+            except httpx.HTTPError as exc:
+                errors.append(exc)
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        assert wait_until(Path(str(marker) + ".hold").exists, 10)
+        if second is None:
+            url.signal(signal.SIGQUIT)
+        else:
+            url.signal(signal.SIGTERM)
+            assert wait_until(lambda: _refused(url), 10)  # the graceful shutdown has begun
+            url.signal(second)
+        assert url.server.wait(15) == 0
+        worker.join(15)
+        assert len(errors) == 1
+
+
+def _refused(url: str) -> bool:
+    try:
+        socket.create_connection(address(url), timeout=1).close()
+    except OSError:
+        return True
+    return False

@@ -1,0 +1,41 @@
+"""Run folders for the dashboard tests, written once per session by the real results writer.
+
+``io_run``: a closed-loop I/O scenario whose strings try to inject markup (a description
+with a ``<script>``, a server label with an ``onerror`` handler) and that has a failed, a
+partly failed and an engine-bound cell. ``ws_run``: a WebSocket echo scenario.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash_synth
+import pytest
+
+HOSTILE_IO = """\
+name: io_hostile
+description: "<script>window.__pwned = 1</script> 5 ms of downstream I/O"
+workload: {app: io, params: {ms: 5}}
+servers:
+  - {server: prefork, worker_class: sync, workers: [1, 2]}
+  - {server: prefork, worker_class: thread, workers: [2], threads: [4, 16]}
+  - {server: eventloop, workers: [1], label: '<img src=x onerror="window.__pwned=2">loop'}
+load: {mode: closed, concurrency: [1, 32, 128], duration: 2s, warmup: 1s}
+repeat: 2
+slo: {p99: 100ms, error_rate: 1%}
+"""
+
+#: The label above as the report must show it: literally.
+HOSTILE_LABEL = '<img src=x onerror="window.__pwned=2">loop'
+
+
+@pytest.fixture(scope="session")
+def io_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished run folder of ``HOSTILE_IO``."""
+    return dash_synth.write_run(tmp_path_factory.mktemp("runs") / "io-run", HOSTILE_IO)
+
+
+@pytest.fixture(scope="session")
+def ws_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished run folder of the WebSocket scenario."""
+    return dash_synth.write_run(tmp_path_factory.mktemp("runs") / "ws-run", dash_synth.WS_SCENARIO)
