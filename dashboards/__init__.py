@@ -2,8 +2,19 @@
 
 ``build_report(run_dir, out=None)`` reads a run folder and writes the report;
 the figure functions in ``dashboards.figures`` are pure (tables in, plotly figure out).
+``build_report`` is imported on first use, so ``import dashboards.theme`` stays light.
 """
 
-from dashboards.report import build_report
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["build_report"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "build_report":
+        from dashboards.report import build_report
+
+        return build_report
+    raise AttributeError(f"module 'dashboards' has no attribute {name!r}")

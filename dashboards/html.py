@@ -88,7 +88,7 @@ def manifest_rows(view: RunView) -> list[tuple[str, str]]:
         ("workload", _workload(scenario.get("workload"))),
         ("run", m.get("run_id") or view.run_dir.name),
         ("started", m.get("started_at")),
-        ("finished", m.get("finished_at") or (m.get("status") if m else None)),
+        ("finished", m.get("finished_at")),
         ("status", m.get("status")),
         ("SLO", view.slo.describe() if view.slo else None),
         ("load engine", ", ".join(engines) or None),
@@ -100,7 +100,7 @@ def manifest_rows(view: RunView) -> list[tuple[str, str]]:
         ("bench", f"{_get(env, 'bench_version') or '?'} · git {_get(env, 'git_sha') or 'unknown'}"
          if env else None),
         ("pinning", _pinning(pin)),
-        ("repetitions", scenario.get("repeat")),
+        ("repetitions", _get(m, "options", "repeat") or scenario.get("repeat")),
     ]  # fmt: skip
     return [(k, str(v)) for k, v in rows if v not in (None, "", [])]
 

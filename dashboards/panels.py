@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from dashboards.figures.latency import latency_vs_throughput, percentile_spectrum
@@ -39,7 +40,8 @@ def _notes(view: RunView) -> dict[str, str]:
     engine_bound = int((summary["status_kind"] == "engine-bound").sum()) if len(summary) else 0
     failed = int(summary["status_kind"].isin(["failed", "skipped"]).sum()) if len(summary) else 0
     cpus = server_cpu_count(summary)
-    max_workers = summary["workers"].dropna().max() if "workers" in summary else None
+    workers = pd.to_numeric(summary["workers"], errors="coerce").max() if len(summary) else None
+    crowded = bool(cpus and workers is not None and not pd.isna(workers) and workers > cpus)
     return {
         "closed": (
             " Closed loop: each connection sends its next request when the previous answer "
@@ -58,10 +60,7 @@ def _notes(view: RunView) -> dict[str, str]:
         "cores": (
             f" The server was pinned to {cpus} CPU(s): more workers than that share the same "
             "cores, so this is not scaling across cores."
-            if cpus
-            and max_workers is not None
-            and max_workers == max_workers
-            and max_workers > cpus
+            if crowded
             else ""
         ),
     }

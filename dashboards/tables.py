@@ -248,7 +248,8 @@ def _summary_columns() -> list[str]:
         "achieved_rate", "requests", "errors", *(f"errors_{k}" for k in ERROR_KINDS),
         "error_rate", "latency_mean_us", *PERCENTILE_COLUMNS, "latency_max_us", "merged",
         "server_cpu_s", "server_cpu_util", "cpu_us_per_request", "server_rss_peak_bytes",
-        "engine_cpu", "little_ratio", "ws_connect_p50_us", "duration_s", "warmup_s",
+        "engine_cpu", "little_ratio", "ws_connect_p50_us", "schedule_lag_p99_us", "target_rate_sent",
+        "duration_s", "warmup_s",
         "server_cpus", "slo_pass",
     ]  # fmt: skip
 
@@ -318,6 +319,9 @@ def _summarize_cell(
         out["merged"] = False
     for name in ("server_cpu_s", "server_cpu_util", "little_ratio", "ws_connect_p50_us"):
         out[name] = _median(usable, name)
+    out["schedule_lag_p99_us"] = _max(usable, "schedule_lag_p99_us")
+    target = _numbers([first], "target_rate")
+    out["target_rate_sent"] = out["achieved_rate"] / target[0] if target and target[0] else nan
     out["engine_cpu"] = _max(usable, "engine_cpu")
     cpu = _sum(usable, "server_cpu_s")
     out["cpu_us_per_request"] = cpu * 1e6 / out["requests"] if usable and out["requests"] else nan

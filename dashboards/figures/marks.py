@@ -57,6 +57,14 @@ def cell_hover(row: pd.Series | object, extra: Sequence[tuple[str, str]] = ()) -
         f"p50 {format_latency(get('p50_us'))} · p99 {format_latency(get('p99_us'))}"
         f" · max {format_latency(get('latency_max_us'))}",
     ]
+    if get("mode") == "open" and not math.isnan(_num(get("achieved_rate"))):
+        share = _num(get("target_rate_sent"))
+        lines.append(
+            f"sent {format_rate(get('achieved_rate'))} of {format_rate(get('target_rate'))}"
+            + ("" if math.isnan(share) or share >= 0.95 else " ⚠ target rate not kept")
+        )
+        if not math.isnan(_num(get("schedule_lag_p99_us"))):
+            lines.append(f"send lateness p99: {format_latency(get('schedule_lag_p99_us'))}")
     error_rate = _num(get("error_rate"))
     if error_rate > 0:
         lines.append(f"errors: {error_rate * 100:.3g}%")

@@ -115,6 +115,18 @@ def capacity_table(summary: pd.DataFrame, axis: Axis) -> pd.DataFrame:
     return best.sort_values(["cell_index"]).sort_values(["family", axis], kind="stable")
 
 
+def failed_configs(summary: pd.DataFrame, axis: Axis, families: list[str]) -> pd.DataFrame:
+    """Configurations of ``families`` with no usable cell at any load point (one row each)."""
+    rows = summary[summary[axis].notna()].copy()
+    if rows.empty:
+        return rows
+    rows["family"] = [family_label(r, axis) for _, r in rows.iterrows()]
+    rows = rows[rows["family"].isin(families)]
+    usable = rows.groupby("config")["status_kind"].agg(lambda k: bool(k.isin(USABLE).any()))
+    failed = rows[rows["config"].isin(usable[~usable].index)].drop_duplicates("config")
+    return failed.assign(load_label="every load point")
+
+
 def capacity_vs(summary: pd.DataFrame, axis: Axis, slo: Slo | None = None) -> go.Figure | None:
     """Best throughput (and its p99) against workers or threads; None if nothing varies."""
     table = capacity_table(summary, axis)
@@ -145,8 +157,11 @@ def capacity_vs(summary: pd.DataFrame, axis: Axis, slo: Slo | None = None) -> go
             col=1,
         )
     add_slo_lines(fig, slo, unit, keys=("p99",), row=2, col=1)
-    ticks = sorted({int(v) for v in table[axis]})
-    fig.update_xaxes(tickvals=ticks, type="log" if use_log_axis(ticks, 4) else "linear")
+    failed = failed_configs(summary, axis, families)
+    ticks = sorted({int(v) for v in (*table[axis], *failed[axis])})
+    log_x = use_log_axis(ticks, 4)
+    mark_failed_at_x(fig, failed, xref="x", yref="y", log_x=log_x, x_column=axis)
+    fig.update_xaxes(tickvals=ticks, type="log" if log_x else "linear")
     noun = "worker processes" if axis == "workers" else "threads per worker"
     fig.update_xaxes(title_text=f"{axis} ({noun})", row=2, col=1)
     fig.update_yaxes(title_text="best throughput (req/s)", rangemode="tozero", row=1, col=1)

@@ -170,7 +170,8 @@ def _failed_point(row: Mapping[str, Any]) -> PointVerdict:
     )
 
 
-def _cpus(text: Any) -> int | None:
+def cpu_count(text: Any) -> int | None:
+    """How many CPUs a CPU-set text like ``"0-3"`` names (None: empty or unreadable)."""
     if not isinstance(text, str) or not text.strip():
         return None
     try:
@@ -215,9 +216,11 @@ def _from_points(
         above = higher[0] if higher else None
         if best.engine_bound:
             lower_bound, bound_reason = True, "the engine was saturated at that point"
-        elif not higher:
+        elif not higher and best.load >= max(p.load for p in points):
             lower_bound = True
             bound_reason = "the SLO still held at the highest load measured"
+        elif not higher:
+            notes.append("throughput peaked before the SLO broke: more load only queued")
     row = by_cell.get(best.cell_id) if best else None
     cpu, rss = _resources(row)
     spread = None
@@ -236,7 +239,7 @@ def _from_points(
         above=above,
         cpu_s_per_1k=cpu,
         rss_peak_bytes=rss,
-        server_cpus=_cpus(rows[0].get("server_cpus")) if rows else None,
+        server_cpus=cpu_count(rows[0].get("server_cpus")) if rows else None,
         points=tuple(points),
         notes=tuple(notes),
     )
@@ -283,9 +286,12 @@ def _from_search(
     """Capacity of a configuration that was searched (its steps re-judged at ``slo``)."""
     notes: list[str] = []
     mine = steps[steps["cell_id"] == row["cell_id"]]
-    searched = str(row.get("search_slo") or "")
+    searched = sorted({str(p) for p in mine["percentile"].dropna()} - {slo.percentile})
     if searched:
-        notes.append(f"searched for {searched}; steps re-judged against the plan's SLO")
+        notes.append(
+            f"searched on {', '.join(searched)}; its steps re-judged on {slo.percentile} "
+            "(the rates probed were chosen for the other objective)"
+        )
     per_rep: list[float] = []
     best: PointVerdict | None = None
     above: PointVerdict | None = None
@@ -324,7 +330,7 @@ def _from_search(
         above=above,
         cpu_s_per_1k=cpu,
         rss_peak_bytes=rss,
-        server_cpus=_cpus(row.get("server_cpus")),
+        server_cpus=cpu_count(row.get("server_cpus")),
         points=tuple(sorted(all_points, key=lambda p: p.rate)),
         notes=tuple(notes),
     )

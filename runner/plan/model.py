@@ -45,7 +45,7 @@ class _Model(BaseModel):
                 if key not in cls.model_fields:
                     raise PydanticCustomError(
                         "unknown_field",
-                        "unknown field {field!r}; allowed: {allowed}",
+                        "unknown field '{field}'; allowed: {allowed}",
                         {"field": str(key), "allowed": ", ".join(cls.model_fields)},
                     )
         return data

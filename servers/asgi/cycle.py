@@ -304,7 +304,10 @@ class HttpCycle(BaseCycle):
                 raise RuntimeError(f"expected 'http.response.start', got {kind!r}")
             self.response_started = True
             self._expect_100 = False
-            self._head = (message["status"], message.get("headers", ()))
+            headers = message.get("headers", ())
+            if type(headers) is not list and type(headers) is not tuple:
+                headers = list(headers)  # any iterable: read it once
+            self._head = (message["status"], headers)
             return
         if self.response_complete:
             return  # the spec: messages after the end of the response are ignored

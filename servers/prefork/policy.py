@@ -269,13 +269,10 @@ def halt(state: SupervisorState, action: Halt, now: float) -> SupervisorState:
 
 def reconcile(state: SupervisorState, now: float) -> list[Action]:
     """Return what the master should do now, given ``state`` (see the module docstring)."""
-    actions: list[Action] = []
     fatal = _fatal_exit(state)
     if fatal is not None:
-        actions.extend(_notes_for_exits(state, skip=fatal))
-        actions.append(fatal)
-        return actions
-    actions.extend(_notes_for_exits(state, skip=None))
+        return [fatal]  # its message says what happened; nothing is replaced
+    actions: list[Action] = list(_notes_for_exits(state))
     actions.extend(_deadlines(state, now))
     doomed = {a.pid for a in actions if isinstance(a, Abort | Kill)}
     if state.phase is Phase.RUNNING:
@@ -303,15 +300,12 @@ def _fatal_exit(state: SupervisorState) -> Halt | None:
     return None
 
 
-def _notes_for_exits(state: SupervisorState, skip: Halt | None) -> list[Action]:
-    notes: list[Action] = []
-    for ex in state.exits:
-        if ex.expected or state.phase is not Phase.RUNNING:
-            continue
-        if skip is not None and ex.exit_code in (APP_LOAD_ERROR, BOOT_ERROR):
-            continue
-        notes.append(Note(f"worker {ex.pid} died ({ex.describe()}); replacing it"))
-    return notes
+def _notes_for_exits(state: SupervisorState) -> list[Action]:
+    return [
+        Note(f"worker {ex.pid} died ({ex.describe()}); replacing it")
+        for ex in state.exits
+        if not ex.expected and state.phase is Phase.RUNNING
+    ]
 
 
 def _deadlines(state: SupervisorState, now: float) -> list[Action]:

@@ -2,7 +2,8 @@
 
 ``io_run``: a closed-loop I/O scenario whose strings try to inject markup (a description
 with a ``<script>``, a server label with an ``onerror`` handler) and that has a failed, a
-partly failed and an engine-bound cell. ``ws_run``: a WebSocket echo scenario.
+partly failed and an engine-bound cell. ``ws_run``: a WebSocket echo scenario;
+``open_run``: an open-loop (fixed arrival rate) scenario.
 """
 
 from __future__ import annotations
@@ -39,3 +40,11 @@ def io_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def ws_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A finished run folder of the WebSocket scenario."""
     return dash_synth.write_run(tmp_path_factory.mktemp("runs") / "ws-run", dash_synth.WS_SCENARIO)
+
+
+@pytest.fixture(scope="session")
+def open_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished open-loop run folder."""
+    return dash_synth.write_run(
+        tmp_path_factory.mktemp("runs") / "open-run", dash_synth.OPEN_SCENARIO
+    )

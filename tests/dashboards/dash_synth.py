@@ -51,6 +51,17 @@ repeat: 3
 slo: {p99: 100ms, error_rate: 1%}
 """
 
+OPEN_SCENARIO = """\
+name: open_small
+workload: {app: io, params: {ms: 2}}
+servers:
+  - {server: prefork, worker_class: thread, workers: [1], threads: [8]}
+  - {server: eventloop, workers: [1]}
+load: {mode: open, rate: [200, 1000, 3000, 6000], duration: 2s, warmup: 1s}
+repeat: 1
+slo: {p99: 50ms}
+"""
+
 WS_SCENARIO = """\
 name: ws_small
 description: WebSocket echo
@@ -121,9 +132,13 @@ def model_result(scenario: Scenario, cell: Cell, rep: int, rng: np.random.Genera
         cpu_rate *= 1.0 - min(0.5, load.message_size / 16384)
     cpu_s = 1.0 / cpu_rate
     total_s = _service_s(scenario) + cpu_s
-    c = float(load.concurrency or 1)
-    rps = min(min(c, _parallelism(cell)) / total_s, cpu_rate * cores)
-    rps *= float(rng.normal(1.0, 0.03))
+    capacity = min(_parallelism(cell) / total_s, cpu_rate * cores)
+    if load.rate is not None:  # open loop: queueing delay grows as the rate nears capacity
+        rps = min(load.rate, capacity) * float(rng.normal(1.0, 0.01))
+        c = rps * total_s / max(0.02, 1.0 - min(load.rate / capacity, 0.98))
+    else:
+        c = float(load.concurrency or 1)
+        rps = min(c / total_s, capacity) * float(rng.normal(1.0, 0.03))
     if engine_bound:
         rps *= 0.9
     duration = scenario.load.duration
@@ -158,6 +173,8 @@ def model_result(scenario: Scenario, cell: Cell, rep: int, rng: np.random.Genera
         histogram=hist.to_pairs(),
         timeseries=timeseries,
         connect_us={"p50": 180.0 + c * 0.8} if load.message_size else {},
+        target_rate=load.rate,
+        achieved_rate=requests / duration if load.rate is not None else None,
         engine_cpu=0.97 if engine_bound else min(0.9, rps / 40000),
         engine_bound=engine_bound,
     )

@@ -56,6 +56,16 @@ def test_websocket_run_gets_the_websocket_panel(ws_run: Path) -> None:
     assert "websocket" in keys and "capacity-workers" not in keys
 
 
+def test_open_loop_run_is_drawn_against_the_target_rate(open_run: Path) -> None:
+    panels = {p.key: p for p in build_panels(load_view(open_run))}
+    load = panels["throughput-load"].figure
+    assert load.layout.xaxis2.title.text == "target rate (req/s)"
+    assert list(load.data[0].x) == [200, 1000, 3000, 6000]
+    hover = load.data[0].hovertext[-1]  # the thread pool at 6000/s keeps only ~3000/s
+    assert "⚠ target rate not kept" in hover
+    assert "Closed loop" not in panels["latency-throughput"].explains
+
+
 def test_scenario_strings_are_escaped(io_page: str) -> None:
     assert "<script>window.__pwned" not in io_page
     assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in io_page

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import dash_tables as t
 import pytest
 
@@ -64,3 +66,17 @@ def test_capacity_vs_workers_takes_the_best_load_point() -> None:
 def test_capacity_vs_is_none_when_the_axis_never_varies() -> None:
     summary = summarize(t.cells(t.three_configs()), t.histograms({}))
     assert capacity_vs(summary, "threads") is None
+
+
+def test_a_configuration_that_always_failed_is_a_cross_at_its_worker_count() -> None:
+    rows = t.three_configs()
+    for i, c in enumerate((1, 8, 64)):
+        rows.append(t.cell_row(f"D{c}", label="prefork sync w4", concurrency=c, rps=None,
+                               status="failed: out of memory", cell_index=20 + i))  # fmt: skip
+    fig = capacity_vs(summarize(t.cells(rows), t.histograms({})), "workers")
+    assert fig is not None
+    assert list(fig.layout.xaxis.tickvals) == [1, 2, 4]
+    crosses = [a for a in fig.layout.annotations if a.name == "failed"]
+    assert fig.layout.xaxis.type == "log"
+    assert len(crosses) == 1 and crosses[0].x == pytest.approx(math.log10(4))
+    assert "prefork sync w4 · every load point — failed: out of memory" in crosses[0].hovertext

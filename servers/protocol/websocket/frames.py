@@ -74,8 +74,11 @@ def _xor_table(key: int) -> bytes:
     return bytes(value ^ key for value in range(256))
 
 
-def apply_mask(data: bytes | bytearray | memoryview, mask: bytes) -> bytes:
-    """Return ``data`` XOR-ed with the 4-byte ``mask`` repeated (masking is its own inverse)."""
+def apply_mask_python(data: bytes | bytearray | memoryview, mask: bytes) -> bytes:
+    """Return ``data`` XOR-ed with the 4-byte ``mask`` repeated (masking is its own inverse).
+
+    The pure-Python version; ``apply_mask`` is the C one from ``_speedups`` when built.
+    """
     n = len(data)
     if n >= _LANES_FROM:
         out = bytearray(data)
@@ -91,6 +94,12 @@ def apply_mask(data: bytes | bytearray | memoryview, mask: bytes) -> bytes:
     if n & 3:
         return masked.to_bytes(words << 2, "little")[:n]
     return masked.to_bytes(n, "little")
+
+
+try:
+    from servers.protocol.websocket._speedups import apply_mask
+except ImportError:  # not compiled on this machine
+    apply_mask = apply_mask_python
 
 
 def new_mask() -> bytes:

@@ -247,6 +247,33 @@ def test_a_broken_app_stops_the_master_with_one_clear_line(preload: bool) -> Non
     assert "this module is broken on purpose" in lines[0]
 
 
+def test_workers_dying_while_booting_stop_the_master_instead_of_looping() -> None:
+    done = run_cli("tests.servers.prefork.apps.prefork_exits:app", "-b", "127.0.0.1:0", "-w", "2")
+    assert done.returncode == 3
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("bench: error: 5 workers in a row died before becoming ready")
+    assert "(last: exit code 1)" in last
+
+
+def test_quit_stops_at_once_without_waiting_for_requests(serve, tmp_path) -> None:
+    with serve("prefork", PROBE, env={"PREFORK_PROBE_DIR": str(tmp_path)}) as url:
+        outcome: list[object] = []
+
+        def long_request() -> None:
+            try:
+                outcome.append(httpx.get(url + "/sleep?ms=60000", timeout=30))
+            except httpx.TransportError as exc:
+                outcome.append(exc)
+
+        thread = threading.Thread(target=long_request)
+        thread.start()
+        assert wait_until(lambda: len(list(tmp_path.iterdir())) == 1, 10)
+        url.signal(signal.SIGQUIT)
+        assert url.server.wait(10) == 0
+        thread.join(30)
+        assert len(outcome) == 1 and isinstance(outcome[0], httpx.TransportError)
+
+
 def test_an_address_in_use_is_one_line_and_exit_one(serve) -> None:
     with serve("prefork", PROBE) as url:
         done = run_cli(PROBE, "-b", f"127.0.0.1:{url.port}")

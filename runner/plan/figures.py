@@ -1,0 +1,199 @@
+"""The plan's figures (pure: Plan -> plotly figures), in the dashboards' look.
+
+1. ``capacity_figure``: capacity at the SLO per configuration (bars; hatched when a
+   lower bound, with the repetitions' min–max), the planned rate per instance after
+   headroom (diamonds), the recommended and runner-up configurations highlighted.
+2. ``latency_figure``: the SLO's percentile against throughput for every judged point of
+   every configuration, with the SLO's limit: where each configuration crosses it.
+3. ``usl_figure(axis)``: throughput against workers / threads / concurrency — every
+   measured point, and the fitted USL curve: solid up to past its peak N* when the fit
+   is usable, dashed and only across the measured range when it was refused.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+from dashboards.theme import (
+    SLO_COLOR,
+    colors_for,
+    esc,
+    figure,
+    format_latency,
+    latency_unit,
+    no_data,
+    style,
+)
+from runner.plan.analysis import Plan
+from runner.plan.options import describe_slo
+from runner.plan.scaling import Axis, ScalingFit
+
+RECOMMENDED_COLOR = "#2E7D32"
+RUNNER_UP_COLOR = "#0072B2"
+OTHER_COLOR = "#9E9E9E"
+AXIS_TITLES: dict[str, str] = {
+    "workers": "worker processes",
+    "threads": "threads per worker",
+    "concurrency": "connections (closed loop)",
+}
+
+
+def capacity_figure(plan: Plan) -> go.Figure:
+    """Capacity at the SLO per configuration, with the planned rate after headroom."""
+    rec = plan.recommendation
+    fig = figure()
+    caps = [c for c in plan.capacities if c.capacity_rps is not None]
+    height = max(320, 140 + 34 * len(plan.capacities))
+    style(fig, title=f"Capacity at {describe_slo(plan.slo)}", height=height)
+    if not caps:
+        return no_data(fig, "No configuration met the SLO at any measured load.")
+    best = rec.recommended.config if rec.recommended else None
+    second = rec.runner_up.config if rec.runner_up else None
+    labels = [esc(c.config) for c in caps]
+    colors = [
+        RECOMMENDED_COLOR if c.config == best else RUNNER_UP_COLOR if c.config == second else OTHER_COLOR
+        for c in caps
+    ]
+    lo = [c.capacity_rps - c.spread[0] if c.spread else 0.0 for c in caps]  # type: ignore[operator]
+    hi = [c.spread[1] - c.capacity_rps if c.spread else 0.0 for c in caps]  # type: ignore[operator]
+    fig.add_bar(
+        y=labels,
+        x=[c.capacity_rps for c in caps],
+        orientation="h",
+        marker={
+            "color": colors,
+            "pattern": {"shape": ["/" if c.lower_bound else "" for c in caps]},
+        },
+        error_x={"type": "data", "array": hi, "arrayminus": lo, "visible": True},
+        text=[("≥ " if c.lower_bound else "") + f"{c.capacity_rps:,.0f}" for c in caps],
+        textposition="auto",
+        name="capacity at the SLO",
+        hovertemplate="%{y}: %{x:,.0f} req/s<extra></extra>",
+    )
+    options = {o.config: o for o in rec.ranked}
+    planned = [options[c.config].planned_rps if c.config in options else None for c in caps]
+    hover = [
+        f"{esc(c.config)}: {p:,.0f} req/s per instance"
+        + (f" → {options[c.config].instances} instances" if options[c.config].instances else "")
+        for c, p in zip(caps, planned, strict=True)
+        if p is not None
+    ]
+    fig.add_scatter(
+        y=labels,
+        x=planned,
+        mode="markers",
+        marker={"symbol": "diamond", "size": 11, "color": "#212121"},
+        name=f"planned per instance ({rec.headroom:.0%} headroom)",
+        hovertext=hover,
+        hoverinfo="text",
+    )
+    fig.update_xaxes(title_text="req/s", rangemode="tozero")
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def latency_figure(plan: Plan) -> go.Figure:
+    """The SLO percentile of every judged point against its rate, with the SLO line."""
+    fig = figure()
+    pct = plan.slo.percentile
+    style(fig, title=f"{pct} vs throughput: where each configuration crosses the SLO", height=520)
+    values = [p.latency_us for c in plan.capacities for p in c.points if math.isfinite(p.latency_us)]
+    if not values:
+        return no_data(fig, "No measured point.")
+    unit = latency_unit([*values, plan.slo.latency_us])
+    colors = colors_for(c.config for c in plan.capacities)
+    for cap in plan.capacities:
+        points = [p for p in cap.points if math.isfinite(p.latency_us) and not math.isnan(p.rate)]
+        if not points:
+            continue
+        fig.add_scatter(
+            x=[p.rate for p in points],
+            y=[unit.one(p.latency_us) for p in points],
+            mode="lines+markers" if cap.source != "search" else "markers",
+            name=esc(cap.config),
+            line={"color": colors[cap.config], "width": 1.5},
+            marker={
+                "color": colors[cap.config],
+                "size": [10 if p.engine_bound else 8 for p in points],
+                "symbol": ["circle" if p.ok else "x" for p in points],
+            },
+            hovertext=[
+                f"{esc(cap.config)} · {esc(p.load_label)}<br>{p.rate:,.0f} req/s · {pct} "
+                f"{format_latency(p.latency_us)}<br>{'meets the SLO' if p.ok else esc(p.reason)}"
+                for p in points
+            ],
+            hoverinfo="text",
+        )
+    fig.add_hline(
+        y=unit.one(plan.slo.latency_us),
+        line={"color": SLO_COLOR, "dash": "dash"},
+        annotation_text=esc(f"SLO {pct} ≤ {format_latency(plan.slo.latency_us)}"),
+        annotation_position="top left",
+    )
+    fig.update_xaxes(title_text="throughput or arrival rate (req/s)", rangemode="tozero")
+    fig.update_yaxes(title_text=f"{pct} ({unit.label})", type="log")
+    return fig
+
+
+def _curve(fit: ScalingFit) -> tuple[np.ndarray, np.ndarray, bool] | None:
+    """x, y of the fitted curve, and whether it is the usable (solid) kind."""
+    if fit.fit is None:
+        return None
+    lo = 1.0 if fit.axis != "concurrency" else min(fit.n)
+    top = max(fit.n)
+    if fit.usable and math.isfinite(fit.fit.n_star):
+        top = max(top, min(fit.fit.n_star * 1.5, 4 * top))
+    xs = np.linspace(lo, top, 120)
+    return xs, np.asarray(fit.fit.predict(xs)), fit.usable
+
+
+def usl_figure(plan: Plan, axis: Axis) -> go.Figure | None:
+    """Throughput vs ``axis`` with the USL curves; None when no family varies along it."""
+    fits = [f for f in plan.fits if f.axis == axis]
+    if not fits:
+        return None
+    fig = figure()
+    style(fig, title=f"Throughput vs {AXIS_TITLES[axis]}, with the USL fit", height=520)
+    colors = colors_for(f.family for f in fits)
+    for fit in fits:
+        color = colors[fit.family]
+        fig.add_scatter(
+            x=list(fit.n),
+            y=list(fit.x),
+            mode="markers",
+            name=esc(f"{fit.family} (measured)"),
+            legendgroup=esc(fit.family),
+            marker={"color": color, "size": 8},
+            hovertemplate=f"{esc(fit.family)}<br>{axis}=%{{x}}: %{{y:,.0f}} req/s<extra></extra>",
+        )
+        curve = _curve(fit)
+        if curve is None:
+            continue
+        xs, ys, usable = curve
+        f = fit.fit
+        assert f is not None
+        status = "USL" if usable else "USL, refused"
+        fig.add_scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            name=esc(f"{fit.family} ({status}: σ={f.sigma:.3f}, κ={f.kappa:.1e}, R²={f.r2:.2f})"),
+            legendgroup=esc(fit.family),
+            line={"color": color, "dash": "solid" if usable else "dash"},
+            hoverinfo="skip",
+        )
+        if usable and math.isfinite(f.n_star):
+            fig.add_scatter(
+                x=[f.n_star],
+                y=[f.x_max],
+                mode="markers",
+                marker={"symbol": "star", "size": 14, "color": color},
+                name=esc(f"{fit.family}: peak N* = {f.n_star:.1f}"),
+                legendgroup=esc(fit.family),
+            )
+    fig.update_xaxes(title_text=AXIS_TITLES[axis], rangemode="tozero")
+    fig.update_yaxes(title_text="throughput (req/s)", rangemode="tozero")
+    return fig
