@@ -56,6 +56,7 @@ def test_engine_bound_lower_bounds_closed_loop_and_refusals(tmp_path):
         [
             Point("eventloop", 1, 8, 900.0, 10.0),
             Point("eventloop", 1, 32, 1000.0, 20.0, status="engine-bound", little_ratio=0.5),
+            Point("eventloop", 1, 128, 950.0, 300.0),
         ],
     )
     kinds = _kinds(found)
