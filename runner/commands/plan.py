@@ -29,7 +29,9 @@ def _rate(text: str) -> float:
     try:
         value = float(text.replace(",", "").replace("_", ""))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a rate in req/s like 2000; got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a rate in req/s like 2000; got {text!r}"
+        ) from None
     if value <= 0:
         raise argparse.ArgumentTypeError("the target rate must be more than 0")
     return value
@@ -48,7 +50,9 @@ def register(subparsers: Any) -> None:
             "plan.html."
         ),
     )
-    parser.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="a run folder (results/<run-id>)")
+    parser.add_argument(
+        "run_dir", metavar="RUN_DIR", type=Path, help="a run folder (results/<run-id>)"
+    )
     parser.add_argument(
         "--slo",
         action="append",
@@ -68,7 +72,12 @@ def register(subparsers: Any) -> None:
         help="share of each instance's capacity kept free (default 30%%)",
     )
     parser.add_argument(
-        "-o", "--out", type=Path, default=None, metavar="DIR", help="folder for plan.md and plan.html (default: RUN_DIR)"
+        "-o",
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder for plan.md and plan.html (default: RUN_DIR)",
     )
     parser.set_defaults(handler=_plan)
 

@@ -204,7 +204,9 @@ def _from_points(
         if kind == "skipped":
             continue
         by_cell[str(row["cell_id"])] = row
-        points.append(_judge_row(row, slo) if kind in ("ok", "engine-bound") else _failed_point(row))
+        points.append(
+            _judge_row(row, slo) if kind in ("ok", "engine-bound") else _failed_point(row)
+        )
         if kind == "failed":
             notes.append(f"{row.get('load_label')}: {row.get('status_text')}")
     passed = [p for p in points if p.ok]
@@ -306,7 +308,9 @@ def _from_search(
         per_rep.append(top.rate)
         if best is None or top.rate > best.rate:
             best = top
-            failing = sorted((p for p in points if not p.ok and p.rate > top.rate), key=lambda p: p.rate)
+            failing = sorted(
+                (p for p in points if not p.ok and p.rate > top.rate), key=lambda p: p.rate
+            )
             above = failing[0] if failing else None
     capacity = float(np.median(per_rep)) if per_rep else None
     lower_bound, bound_reason = False, ""
@@ -316,7 +320,9 @@ def _from_search(
     elif best is not None and any(p.engine_bound for p in all_points):
         notes.append("a step was engine-bound: the search stopped there")
     if per_rep and len(per_rep) < mine["repetition"].nunique():
-        notes.append(f"{mine['repetition'].nunique() - len(per_rep)} repetition(s) met the SLO at no rate")
+        notes.append(
+            f"{mine['repetition'].nunique() - len(per_rep)} repetition(s) met the SLO at no rate"
+        )
     cpu, rss = _resources(row)
     return Capacity(
         config=config,
@@ -370,7 +376,9 @@ def little_deviations(summary: pd.DataFrame) -> list[tuple[str, str, float]]:
     out: list[tuple[str, str, float]] = []
     if summary.empty:
         return out
-    closed = summary[(summary["mode"] == "closed") & summary["status_kind"].isin(["ok", "engine-bound"])]
+    closed = summary[
+        (summary["mode"] == "closed") & summary["status_kind"].isin(["ok", "engine-bound"])
+    ]
     for row in closed.to_dict("records"):
         ratio = _num(row.get("little_ratio"))
         if ratio is not None and abs(ratio - 1.0) > LITTLE_TOLERANCE:

@@ -54,7 +54,11 @@ def capacity_figure(plan: Plan) -> go.Figure:
     second = rec.runner_up.config if rec.runner_up else None
     labels = [esc(c.config) for c in caps]
     colors = [
-        RECOMMENDED_COLOR if c.config == best else RUNNER_UP_COLOR if c.config == second else OTHER_COLOR
+        RECOMMENDED_COLOR
+        if c.config == best
+        else RUNNER_UP_COLOR
+        if c.config == second
+        else OTHER_COLOR
         for c in caps
     ]
     lo = [c.capacity_rps - c.spread[0] if c.spread else 0.0 for c in caps]  # type: ignore[operator]
@@ -100,7 +104,9 @@ def latency_figure(plan: Plan) -> go.Figure:
     fig = figure()
     pct = plan.slo.percentile
     style(fig, title=f"{pct} vs throughput: where each configuration crosses the SLO", height=520)
-    values = [p.latency_us for c in plan.capacities for p in c.points if math.isfinite(p.latency_us)]
+    values = [
+        p.latency_us for c in plan.capacities for p in c.points if math.isfinite(p.latency_us)
+    ]
     if not values:
         return no_data(fig, "No measured point.")
     unit = latency_unit([*values, plan.slo.latency_us])

@@ -58,7 +58,9 @@ def machine_limit(manifest: Mapping[str, Any]) -> Limit | None:
         text += "; not pinned: server and load engine shared the CPUs, the engine's CPU use came out of the server's"
     if pin.get("note") if isinstance(pin, Mapping) else None:
         text += f" ({pin['note']})"
-    return Limit("cores", text + ". A bigger machine gives other absolute numbers; re-measure there.")
+    return Limit(
+        "cores", text + ". A bigger machine gives other absolute numbers; re-measure there."
+    )
 
 
 def _workers_limit(caps: Sequence[Capacity], logical: int | None) -> Limit | None:
@@ -78,8 +80,8 @@ def _workers_limit(caps: Sequence[Capacity], logical: int | None) -> Limit | Non
     return Limit(
         "cores",
         f"worker scaling beyond the server's CPU set ({cpus_text} CPU) cannot be shown: "
-        f"{', '.join(beyond)} run more workers than CPUs, so their extra workers share the "
-        "same CPU — for CPU-bound work that is contention, not scaling",
+        f"{', '.join(beyond)} — more workers than CPUs, so the extra workers share the same "
+        "CPUs; for CPU-bound work that is contention, not scaling",
     )
 
 

@@ -48,7 +48,9 @@ def parse_slo(items: Sequence[str]) -> Slo:
         for term in filter(None, (t.strip() for t in item.split(","))):
             match = _TERM.match(term)
             if not match:
-                raise UsageError(f"--slo {term!r}: expected KEY<=VALUE, e.g. p99<=100ms or error_rate<=0.1%")
+                raise UsageError(
+                    f"--slo {term!r}: expected KEY<=VALUE, e.g. p99<=100ms or error_rate<=0.1%"
+                )
             key, _, value = match.groups()
             key = key.lower()
             if key in _ERRORS:

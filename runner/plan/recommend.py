@@ -29,6 +29,17 @@ class Option:
     instances: int | None
     cpu_cores_total: float | None
     rss_total_bytes: float | None
+    instances_range: tuple[int, int] | None = None
+
+    @property
+    def instances_text(self) -> str:
+        """``"4"``, or ``"4 (3–16 over the repetitions)"`` when the spread changes it."""
+        if self.instances is None:
+            return "–"
+        lo_hi = self.instances_range
+        if lo_hi is None or lo_hi[0] == lo_hi[1]:
+            return str(self.instances)
+        return f"{self.instances} ({lo_hi[0]}–{lo_hi[1]} over the repetitions)"
 
     @property
     def config(self) -> str:
@@ -79,7 +90,14 @@ def _option(cap: Capacity, target_rps: float | None, headroom: float) -> Option:
     instances = instances_needed(target_rps, cap.capacity_rps, headroom) if target_rps else None
     cores = cap.cpu_s_per_1k * target_rps / 1000.0 if cap.cpu_s_per_1k and target_rps else None
     rss = cap.rss_peak_bytes * instances if cap.rss_peak_bytes and instances else None
-    return Option(cap, planned, instances, cores, rss)
+    spread = None
+    if target_rps and cap.spread and cap.spread[0] > 0:
+        lo, hi = cap.spread
+        spread = (
+            instances_needed(target_rps, hi, headroom),
+            instances_needed(target_rps, lo, headroom),
+        )
+    return Option(cap, planned, instances, cores, rss, spread)
 
 
 def _key(option: Option, with_target: bool) -> tuple[float, ...]:
@@ -126,6 +144,9 @@ def explain(rec: Recommendation, slo_text: str) -> str:
             f"({rec.headroom:.0%} headroom), {rec.target_rps:,.0f} req/s needs "
             f"{best.instances} instance{'s' if best.instances != 1 else ''}"
         )
+        if best.instances_range and best.instances_range[0] != best.instances_range[1]:
+            lo, hi = best.instances_range
+            text += f" ({lo}–{hi} at the repetitions' best and worst throughput)"
     text += "."
     if second is not None:
         text += f" Runner-up: {second.config} ({_why_second(best, second, rec.target_rps)})."

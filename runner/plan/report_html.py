@@ -91,9 +91,12 @@ def render_html(plan: Plan) -> str:
     """The whole HTML page as a string."""
     slo_text = describe_slo(plan.slo)
     title = f"bench plan: {plan.scenario}"
-    facts = "".join(f"<li>{html.escape(line[2:].replace('`', ''))}</li>" for line in header_lines(plan))
+    facts = "".join(
+        f"<li>{html.escape(line[2:].replace('`', ''))}</li>" for line in header_lines(plan)
+    )
     limits = "".join(
-        f"<li><b>{html.escape(limit.kind)}</b>: {html.escape(limit.text)}</li>" for limit in plan.limits
+        f"<li><b>{html.escape(limit.kind)}</b>: {html.escape(limit.text)}</li>"
+        for limit in plan.limits
     )
     figures = panels(plan)
     sections = "\n".join(figure_html(p) for p in figures)

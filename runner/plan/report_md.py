@@ -43,7 +43,9 @@ def header_lines(plan: Plan) -> list[str]:
     lines = [
         f"- run: `{plan.run_dir.name}` (scenario `{plan.scenario}`)",
         f"- SLO: {describe_slo(plan.slo)}",
-        f"- target: {rec.target_rps:,.0f} req/s" if rec.target_rps else "- target: none given (ranked by capacity)",
+        f"- target: {rec.target_rps:,.0f} req/s"
+        if rec.target_rps
+        else "- target: none given (ranked by capacity)",
         f"- headroom: {rec.headroom:.0%} of each instance's capacity kept free",
     ]
     started = plan.manifest.get("started_at")
@@ -57,10 +59,20 @@ def render_markdown(plan: Plan) -> str:
     slo_text = describe_slo(plan.slo)
     parts = [f"# Capacity plan: {plan.scenario}", "", *header_lines(plan), ""]
     parts += ["## Recommendation", "", explain(plan.recommendation, slo_text), ""]
-    parts += ["## Capacity per configuration at the SLO", "", markdown_table(capacity_table(plan)), ""]
+    parts += [
+        "## Capacity per configuration at the SLO",
+        "",
+        markdown_table(capacity_table(plan)),
+        "",
+    ]
     parts += ["## Options for the target", "", markdown_table(options_table(plan)), ""]
     if plan.fits:
-        parts += ["## Scalability (Universal Scalability Law)", "", markdown_table(fits_table(plan)), ""]
+        parts += [
+            "## Scalability (Universal Scalability Law)",
+            "",
+            markdown_table(fits_table(plan)),
+            "",
+        ]
     parts += ["## Limits of what was measured", ""]
     parts += [f"- **{limit.kind}**: {limit.text}" for limit in plan.limits] or ["- none noted"]
     parts += ["", "## Method", "", METHOD.format(percentile=plan.slo.percentile)]

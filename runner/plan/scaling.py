@@ -71,7 +71,11 @@ def family_label(dims: Mapping[str, Any], axis: Axis) -> str:
     for name in ("loop", "http"):
         if _has(dims.get(name)):
             parts.append(str(dims[name]))
-    if dims.get("interface") == "wsgi" and dims.get("server") in ("eventloop", "granian", "hypercorn"):
+    if dims.get("interface") == "wsgi" and dims.get("server") in (
+        "eventloop",
+        "granian",
+        "hypercorn",
+    ):
         parts.append("wsgi")
     return " ".join(parts)
 
@@ -107,13 +111,19 @@ def _fit(
         return None
     if distinct < MIN_POINTS:
         refusal = f"only {distinct} distinct {axis} values; the fit needs at least {MIN_POINTS}"
-        return ScalingFit(axis, family, tuple(n), tuple(x), None, (refusal,), tuple(notes), server_cpus)
+        return ScalingFit(
+            axis, family, tuple(n), tuple(x), None, (refusal,), tuple(notes), server_cpus
+        )
     try:
         fit = fit_usl(list(n), list(x))
     except (ValueError, RuntimeError, TypeError) as exc:
         reason = f"the fit did not converge: {exc}"
-        return ScalingFit(axis, family, tuple(n), tuple(x), None, (reason,), tuple(notes), server_cpus)
-    return ScalingFit(axis, family, tuple(n), tuple(x), fit, fit.refusals, tuple(notes), server_cpus)
+        return ScalingFit(
+            axis, family, tuple(n), tuple(x), None, (reason,), tuple(notes), server_cpus
+        )
+    return ScalingFit(
+        axis, family, tuple(n), tuple(x), fit, fit.refusals, tuple(notes), server_cpus
+    )
 
 
 def _server_cpus(rows: Sequence[Mapping[str, Any]]) -> int | None:
@@ -157,8 +167,12 @@ def fits_over(summary: pd.DataFrame, cells: pd.DataFrame, axis: Axis) -> list[Sc
 def fits_over_concurrency(summary: pd.DataFrame, cells: pd.DataFrame) -> list[ScalingFit]:
     """One ``ScalingFit`` per configuration measured at several closed-loop concurrencies."""
     out: list[ScalingFit] = []
-    closed = summary[(summary["mode"] == "closed") & summary["status_kind"].isin(["ok", "engine-bound"])]
-    for config, group in closed.sort_values("cell_index", kind="stable").groupby("config", sort=False):
+    closed = summary[
+        (summary["mode"] == "closed") & summary["status_kind"].isin(["ok", "engine-bound"])
+    ]
+    for config, group in closed.sort_values("cell_index", kind="stable").groupby(
+        "config", sort=False
+    ):
         n: list[float] = []
         x: list[float] = []
         notes: list[str] = []

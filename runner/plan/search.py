@@ -80,7 +80,8 @@ def judge_step(step: Step, slo: Slo, cfg: SearchConfig) -> Verdict:
         return Verdict(False, f"error rate {step.error_rate:.2%} > {slo.max_error_rate:.2%}")
     if step.latency_us > slo.latency_us:
         return Verdict(
-            False, f"{slo.percentile} {step.latency_us / 1000:.1f} ms > {slo.latency_us / 1000:.1f} ms"
+            False,
+            f"{slo.percentile} {step.latency_us / 1000:.1f} ms > {slo.latency_us / 1000:.1f} ms",
         )
     return Verdict(True)
 

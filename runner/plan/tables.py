@@ -25,12 +25,12 @@ def rate(value: float | None) -> str:
 
 
 def _point(point: PointVerdict | None, percentile: str) -> str:
+    """``"c=32: p99 64.1 ms"``, or the reason it failed: ``"c=128: p99 563.2 ms > 250.0 ms"``."""
     if point is None:
         return DASH
-    text = f"{point.load_label}: {percentile} {format_latency(point.latency_us) if math.isfinite(point.latency_us) else DASH}"
     if point.reason:
-        text += f" ({point.reason})"
-    return text
+        return f"{point.load_label}: {point.reason}"
+    return f"{point.load_label}: {percentile} {format_latency(point.latency_us)}"
 
 
 def capacity_text(cap: Capacity) -> str:
@@ -88,7 +88,7 @@ def option_row(rank: str, option: Option, with_target: bool) -> list[str]:
     row = [rank, option.config, capacity_text(cap), rate(option.planned_rps)]
     if with_target:
         row += [
-            str(option.instances) if option.instances is not None else DASH,
+            option.instances_text,
             f"{option.cpu_cores_total:.2f} cores" if option.cpu_cores_total is not None else DASH,
             format_bytes(option.rss_total_bytes) if option.rss_total_bytes else DASH,
         ]
@@ -99,7 +99,12 @@ def options_table(plan: Plan) -> Table:
     """The ranked options for the target (or by capacity without one)."""
     rec = plan.recommendation
     with_target = rec.target_rps is not None
-    headers = ["rank", "configuration", "capacity at SLO", f"planned per instance ({rec.headroom:.0%} headroom)"]
+    headers = [
+        "rank",
+        "configuration",
+        "capacity at SLO",
+        f"planned per instance ({rec.headroom:.0%} headroom)",
+    ]
     if with_target:
         headers += ["instances", "server CPU for the target", "memory for the target"]
     rows: list[list[str]] = []
@@ -124,7 +129,17 @@ def fit_row(fit: ScalingFit) -> list[str]:
     distinct = len(set(fit.n))
     points = f"{len(fit.n)} ({distinct} distinct)"
     if fit.fit is None:
-        return [fit.family, fit.axis, points, DASH, DASH, DASH, DASH, DASH, "refused: " + "; ".join(fit.refusals)]
+        return [
+            fit.family,
+            fit.axis,
+            points,
+            DASH,
+            DASH,
+            DASH,
+            DASH,
+            DASH,
+            "refused: " + "; ".join(fit.refusals),
+        ]
     f = fit.fit
     n_star = "∞ (no peak)" if math.isinf(f.n_star) else f"{f.n_star:.1f}"
     verdict = "usable" if fit.usable else "refused: " + "; ".join(fit.refusals)
@@ -135,7 +150,7 @@ def fit_row(fit: ScalingFit) -> list[str]:
         f"{f.lam:,.1f}" + _ci(f.ci["lam"], ",.1f"),
         f"{f.sigma:.3f}" + _ci(f.ci["sigma"], ".3f"),
         f"{f.kappa:.2e}" + _ci(f.ci["kappa"], ".2e"),
-        n_star + _ci(f.ci["n_star"], ".1f"),
+        n_star + _ci(f.ci["n_star"], ".3g"),
         f"{f.r2:.3f}",
         verdict,
     ]
@@ -143,5 +158,15 @@ def fit_row(fit: ScalingFit) -> list[str]:
 
 def fits_table(plan: Plan) -> Table:
     """Every family's USL fit."""
-    headers = ["family", "axis", "points", "λ (req/s per unit)", "σ contention", "κ coherency", "N* peak", "R²", "verdict"]
+    headers = [
+        "family",
+        "axis",
+        "points",
+        "λ (req/s per unit)",
+        "σ contention",
+        "κ coherency",
+        "N* peak",
+        "R²",
+        "verdict",
+    ]
     return headers, [fit_row(f) for f in plan.fits]

@@ -112,8 +112,10 @@ def fit_usl(n_values: np.ndarray | list[float], throughput: np.ndarray | list[fl
     ss_tot = float(np.sum((x - x.mean()) ** 2))
     r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else (1.0 if ss_res == 0 else 0.0)
     n_star = peak(sigma, kappa)
-    x_max = float(usl(n_star, lam, sigma, kappa)) if math.isfinite(n_star) else (
-        lam / sigma if sigma > 0 else math.inf
+    x_max = (
+        float(usl(n_star, lam, sigma, kappa))
+        if math.isfinite(n_star)
+        else (lam / sigma if sigma > 0 else math.inf)
     )
 
     ci = _bootstrap(n, x)
@@ -166,7 +168,10 @@ def _bootstrap(n: np.ndarray, x: np.ndarray) -> dict[str, tuple[float, float]]:
         col = arr[:, i]
         finite = col[np.isfinite(col)]
         if finite.size < len(col) * 0.5:
-            out[name] = (float(np.nanpercentile(finite, 2.5)) if finite.size else math.nan, math.inf)
+            out[name] = (
+                float(np.nanpercentile(finite, 2.5)) if finite.size else math.nan,
+                math.inf,
+            )
         else:
             out[name] = (float(np.percentile(col, 2.5)), float(np.percentile(col, 97.5)))
     return out

@@ -66,6 +66,8 @@ FAULTS: tuple[str, ...] = ("none", "drop", "reset", "garbage", "silent", "status
 READY_PREFIX = "bench: listening on "
 #: How long ``serve`` waits for the child's readiness line.
 READY_TIMEOUT_S = 20.0
+#: How often a child started by ``serve`` checks that its parent is alive.
+PARENT_CHECK_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +285,7 @@ def _reset(transport: asyncio.Transport) -> None:
     transport.abort()
 
 
-async def _serve(host: str, port: int, behaviour: Behaviour) -> None:
+async def _serve(host: str, port: int, behaviour: Behaviour, parent: int | None = None) -> None:
     loop = asyncio.get_running_loop()
     clock = _Clock(behaviour)
     server = await loop.create_server(lambda: _HttpProtocol(clock), host, port, backlog=4096)
@@ -292,6 +294,16 @@ async def _serve(host: str, port: int, behaviour: Behaviour) -> None:
     stop = loop.create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
+
+    def watch_parent() -> None:
+        # A parent that died without stopping us (SIGKILL) must not leave us behind.
+        if os.getppid() != parent:
+            stop.done() or stop.set_result(None)
+        else:
+            loop.call_later(PARENT_CHECK_S, watch_parent)
+
+    if parent is not None:
+        watch_parent()
     async with server:
         await stop
 
@@ -309,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fault", choices=FAULTS, default="none")
     parser.add_argument("--body", default="hello")
     parser.add_argument("--cpu", type=int, default=None, help="pin to this CPU")
+    parser.add_argument(
+        "--exit-with-parent", action="store_true", help="stop when the parent process dies"
+    )
     args = parser.parse_args(argv)
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
@@ -321,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
         fault=args.fault,
         body=args.body.encode(),
     )
-    asyncio.run(_serve(args.host, args.port, behaviour))
+    parent = os.getppid() if args.exit_with_parent else None
+    asyncio.run(_serve(args.host, args.port, behaviour, parent))
     return 0
 
 
@@ -332,7 +348,13 @@ def serve(behaviour: Behaviour = Behaviour(), *, cpu: int | None = None) -> Iter
     Resource handling: the child runs in its own process group, which is killed when
     the block exits, whatever happened inside it. ``cpu`` pins the child to one CPU.
     """
-    cmd = [sys.executable, "-m", "runner.engines.native.testing", *behaviour.to_args()]
+    cmd = [
+        sys.executable,
+        "-m",
+        "runner.engines.native.testing",
+        "--exit-with-parent",
+        *behaviour.to_args(),
+    ]
     if cpu is not None:
         cmd += ["--cpu", str(cpu)]
     proc = subprocess.Popen(

@@ -2,14 +2,17 @@
 
 How this works
 --------------
-The main thread owns an ``epoll`` set with the listening sockets, the signal wakeup
-pipe and every *parked* connection (registered ``EPOLLONESHOT``). It accepts new
-connections and hands them, and parked connections that became readable, to a queue
-served by T threads. A thread reads what is available without blocking
+One ``epoll`` set holds the listening sockets and every *parked* connection, all
+registered ``EPOLLONESHOT``: an event wakes exactly one of the T request threads
+waiting in ``epoll.poll`` and disarms its descriptor until re-armed, so a connection
+is never served by two threads, and there is no dispatcher thread to hand work over
+(one thread wake-up per request instead of two). A thread woken by a listener accepts
+what is waiting, re-arms it, parks the new connections but one, and serves that one.
+A thread woken by a connection reads what is available without blocking
 (``MSG_DONTWAIT``) and feeds the sans-IO core:
 
-* request head incomplete → the connection is parked again (re-armed in epoll) and
-  the thread moves on, so a slow client never holds a thread while it sends its head;
+* request head incomplete → the connection is parked again (re-armed) and the thread
+  goes back to waiting, so a slow client never holds a thread while it sends its head;
 * a body announced with Content-Length up to ``BODY_BUFFER_LIMIT`` is gathered the
   same way before the app runs, so slow uploads do not hold threads either; bigger or
   ``Expect: 100-continue`` bodies are streamed to the app with blocking reads bounded
@@ -23,19 +26,19 @@ Accepted sockets stay blocking with kernel timeouts (``SO_RCVTIMEO``/``SO_SNDTIM
 of half ``--timeout``, like the sync worker) for what the app reads and writes; parked
 connections with a partial request are closed after that same time.
 
-A lock guards the parked/busy state of connections, so an event for a connection is
-never handed to two threads. The main thread beats the heartbeat at least once a
-second. Graceful stop: the listeners leave the epoll set, in-flight requests finish
-with ``Connection: close``, parked connections are closed as they expire or after
-their next response (closing an idle one at once would race with a request the
-client may be sending on it), and the worker exits when none is left (or after
-``--graceful-timeout``).
+A lock guards the parked/busy state of connections and the listeners' state. The main
+thread only beats the heartbeat, closes expired parked connections (every
+``SCAN_INTERVAL``) and handles the stop. With ``--worker-connections`` open, the
+listeners are held back until one closes. Graceful stop: the listeners leave the epoll
+set, in-flight requests finish with ``Connection: close``, parked connections are
+closed as they expire or after their next response (closing an idle one at once would
+race with a request the client may be sending on it), and the worker exits when none
+is left (or after ``--graceful-timeout``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import queue
 import select
 import socket
 import threading
@@ -67,9 +70,15 @@ from servers.wsgi.blocking import RECV_SIZE, WSGIHandler
 
 #: Request bodies up to this size are gathered before the app runs (no thread waits).
 BODY_BUFFER_LIMIT = 1024 * 1024
-#: Seconds between scans for expired parked connections (and the longest epoll wait).
+#: Seconds between scans for expired parked connections (and heartbeats).
 SCAN_INTERVAL = 0.5
+#: Longest epoll wait of a request thread (how soon it notices the worker stopping).
+POLL_TIMEOUT = 0.5
 _PARK_FLAGS = select.EPOLLIN | select.EPOLLONESHOT | select.EPOLLRDHUP
+_LISTEN_FLAGS = select.EPOLLIN | select.EPOLLONESHOT
+# Listener states: armed in epoll (or being accepted from by the thread it woke), held
+# back because the worker has --worker-connections open, or off (stopping).
+_ARMED, _FULL, _OFF = "armed", "full", "off"
 
 
 class _Client:
@@ -140,72 +149,99 @@ class ThreadWorker:
             self.listeners[sock.fileno()] = (sock, server_address(sock))
         self.clients: dict[int, _Client] = {}
         self.lock = threading.Lock()
-        self.jobs: queue.SimpleQueue[_Client | None] = queue.SimpleQueue()
+        #: Each listener's state (``_ARMED``, ``_FULL``, ``_OFF``), under ``lock``.
+        self._listener_state: dict[int, str] = {}
         self.threads = [
             threading.Thread(target=self._work, name=f"bench-wsgi-{i}", daemon=True)
             for i in range(config.threads)
         ]
-        self._accepting = False
+        self._stopping = False
 
-    # -- the main thread --------------------------------------------------------------
+    # -- the main thread: heartbeat, expiry, stop ------------------------------------
 
     def run(self) -> int:
         """Serve until a graceful stop completes; return the exit code."""
         runtime = self.runtime
+        with self.lock:
+            for fd in self.listeners:
+                self.epoll.register(fd, _LISTEN_FLAGS)
+                self._listener_state[fd] = _ARMED
         for t in self.threads:
             t.start()
-        self.epoll.register(runtime.wake_r, select.EPOLLIN)
-        self._set_accepting(True)
         runtime.ready()
-        next_scan = time.monotonic() + SCAN_INTERVAL
         try:
             while True:
-                events = self.epoll.poll(SCAN_INTERVAL)
-                for fd, _mask in events:
-                    if fd in self.listeners:
-                        self._accept(fd)
-                    elif fd == runtime.wake_r:
-                        runtime.drain_wakeups()
-                    else:
-                        self._wake(fd)
+                select.select([runtime.wake_r], [], [], SCAN_INTERVAL)
+                runtime.drain_wakeups()
                 now = time.monotonic()
                 runtime.beat()
-                if now >= next_scan:
-                    next_scan = now + SCAN_INTERVAL
-                    self._expire(now)
+                self._expire(now)
                 if not runtime.alive:
-                    if self._accepting:
-                        self._set_accepting(False)
-                    if not self.clients:
-                        break
+                    with self.lock:
+                        self._stop_accepting_locked()
+                        if not self.clients:
+                            break
                     stopped = runtime.stop_requested_at or now
                     if now - stopped >= self.config.graceful_timeout:
                         break
-                elif self._accepting != (len(self.clients) < self.max_connections):
-                    self._set_accepting(not self._accepting)
         finally:
-            for _ in self.threads:
-                self.jobs.put(None)
-            self.epoll.close()
+            self._stopping = True
+            for t in self.threads:
+                t.join(POLL_TIMEOUT + 0.5)
+            if not any(t.is_alive() for t in self.threads):
+                self.epoll.close()
         return 0
 
-    def _set_accepting(self, on: bool) -> None:
-        self._accepting = on
-        exclusive = getattr(select, "EPOLLEXCLUSIVE", 0)
-        for fd in self.listeners:
-            if on:
-                self.epoll.register(fd, select.EPOLLIN | exclusive)
-            else:
-                self.epoll.unregister(fd)
+    def _expire(self, now: float) -> None:
+        with self.lock:
+            expired = [c for c in self.clients.values() if c.parked and c.deadline <= now]
+            for c in expired:
+                self._drop_locked(c)
 
-    def _accept(self, fd: int) -> None:
-        listener, server = self.listeners[fd]
+    def _stop_accepting_locked(self) -> None:
+        for fd, state in self._listener_state.items():
+            if state != _OFF:
+                with contextlib.suppress(OSError):
+                    self.epoll.unregister(fd)
+                self._listener_state[fd] = _OFF
+
+    # -- request threads: wait in epoll, accept or serve --------------------------------
+
+    def _work(self) -> None:
+        poll = self.epoll.poll
+        while not self._stopping:
+            for fd, _mask in poll(POLL_TIMEOUT, 1):
+                listener = self.listeners.get(fd)
+                if listener is not None:
+                    self._accept(fd, *listener)
+                    continue
+                client = self._claim(fd)
+                if client is None:
+                    continue
+                try:
+                    self._serve(client)
+                except Exception:
+                    traceback.print_exc()
+                    self._drop(client)
+
+    def _claim(self, fd: int) -> _Client | None:
+        """The parked client behind an epoll event, now busy (None for a stale event)."""
+        with self.lock:
+            client = self.clients.get(fd)
+            if client is None or not client.parked:
+                return None
+            client.parked = False
+            return client
+
+    def _accept(self, fd: int, listener: socket.socket, server: tuple[str, int] | None) -> None:
+        """Accept what is waiting (one thread at a time per listener: EPOLLONESHOT)."""
         is_unix = listener.family == socket.AF_UNIX
+        accepted: list[_Client] = []
         while len(self.clients) < self.max_connections and self.runtime.alive:
             try:
                 sock, address = listener.accept()
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
-                return
+                break
             if is_unix:
                 set_io_timeouts(sock, self.timeout)
             client = _Client(
@@ -216,34 +252,26 @@ class ThreadWorker:
             )
             with self.lock:
                 self.clients[client.fd] = client
-            self.jobs.put(client)
-
-    def _wake(self, fd: int) -> None:
+            accepted.append(client)
         with self.lock:
-            client = self.clients.get(fd)
-            if client is None or not client.parked:
-                return  # a stale event for a connection already busy or closed
-            client.parked = False
-        self.jobs.put(client)
-
-    def _expire(self, now: float) -> None:
-        with self.lock:
-            expired = [c for c in self.clients.values() if c.parked and c.deadline <= now]
-            for c in expired:
-                self._drop_locked(c)
-
-    # -- request threads ----------------------------------------------------------------
-
-    def _work(self) -> None:
-        while True:
-            client = self.jobs.get()
-            if client is None:
-                return
+            if not self.runtime.alive:
+                with contextlib.suppress(OSError):
+                    self.epoll.unregister(fd)
+                self._listener_state[fd] = _OFF
+            elif len(self.clients) >= self.max_connections:
+                self._listener_state[fd] = _FULL
+            else:
+                self.epoll.modify(fd, _LISTEN_FLAGS)
+                self._listener_state[fd] = _ARMED
+        # Other threads pick up the others as soon as their requests arrive.
+        for client in accepted[1:]:
+            self._park(client)
+        if accepted:
             try:
-                self._serve(client)
+                self._serve(accepted[0])
             except Exception:
                 traceback.print_exc()
-                self._drop(client)
+                self._drop(accepted[0])
 
     def _serve(self, client: _Client) -> None:
         """Advance ``client`` as far as possible without waiting for the network."""
@@ -367,6 +395,10 @@ class ThreadWorker:
         if self.clients.get(client.fd) is not client:
             return
         del self.clients[client.fd]
+        for fd, state in self._listener_state.items():
+            if state == _FULL and self.runtime.alive:
+                self.epoll.modify(fd, _LISTEN_FLAGS)
+                self._listener_state[fd] = _ARMED
         client.parked = False
         if client.registered:
             with contextlib.suppress(OSError, ValueError):

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.results import RunStore, atomic_write_json
 from runner.plan.steps import write_steps
+from runner.results import RunStore, atomic_write_json
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,9 @@ class SearchRecord:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def manifest(scenario: str = "synthetic", *, logical: int = 2, pin: dict[str, Any] | None = None) -> dict[str, Any]:
+def manifest(
+    scenario: str = "synthetic", *, logical: int = 2, pin: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A minimal manifest with the facts the plan reads."""
     return {
         "run_id": "run",
@@ -150,7 +152,9 @@ def write_run(
             ids.append(point.cell_id)
     for point in points:
         row = row_of(point, ids.index(point.cell_id), scenario)
-        hist = _histogram(int(point.p99_ms * 1000)) if point.status in ("ok", "engine-bound") else []
+        hist = (
+            _histogram(int(point.p99_ms * 1000)) if point.status in ("ok", "engine-bound") else []
+        )
         store.add(row, hist)
     for n, record in enumerate(searches):
         rows = []

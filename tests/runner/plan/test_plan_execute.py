@@ -12,7 +12,9 @@ from runner.plan.execute import describe_slo, error_rate, run_search, step_spec,
 from runner.plan.search import SearchConfig, Slo
 from runner.plan.steps import SEARCH_STEP_COLUMNS, read_steps, write_steps
 
-CELL = Cell(index=0, server=ServerPoint(server="eventloop", workers=1), load=LoadPoint(mode="search"))
+CELL = Cell(
+    index=0, server=ServerPoint(server="eventloop", workers=1), load=LoadPoint(mode="search")
+)
 
 
 def queue_server(capacity: float, service_us: float = 2000.0, engine_limit: float = math.inf):
@@ -48,7 +50,9 @@ def queue_server(capacity: float, service_us: float = 2000.0, engine_limit: floa
 def test_converges_on_the_known_capacity(capacity):
     measure, calls = queue_server(capacity)
     slo = Slo(percentile="p99", latency_us=100_000.0, max_error_rate=0.001)
-    outcome = run_search(CELL, slo, SearchConfig(start_rate=100.0, precision=0.02, max_steps=30), measure)
+    outcome = run_search(
+        CELL, slo, SearchConfig(start_rate=100.0, precision=0.02, max_steps=30), measure
+    )
     expected = capacity * (1 - 2000.0 * 4.6 / 100_000.0)  # p99 ≤ 100 ms ⇔ ρ ≤ 0.908
     assert outcome.result.converged
     assert outcome.capacity == pytest.approx(expected, rel=0.03)

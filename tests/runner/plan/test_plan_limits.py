@@ -71,8 +71,14 @@ def test_one_repetition_says_the_noise_is_unmeasured(tmp_path):
 
 
 def test_noisy_repetitions_are_reported(tmp_path):
-    points = [Point("eventloop", 1, 8, rps, 10.0, repetition=i) for i, rps in enumerate((600.0, 900.0, 1200.0))]
+    points = [
+        Point("eventloop", 1, 8, rps, 10.0, repetition=i)
+        for i, rps in enumerate((600.0, 900.0, 1200.0))
+    ]
     found = _limits(tmp_path, points)
     assert any(k == "noise" and "noisy" in t for k, t in found)
-    quiet = _limits(tmp_path / "q", [Point("eventloop", 1, 8, r, 10.0, repetition=i) for i, r in enumerate((900.0, 905.0))])
+    quiet = _limits(
+        tmp_path / "q",
+        [Point("eventloop", 1, 8, r, 10.0, repetition=i) for i, r in enumerate((900.0, 905.0))],
+    )
     assert "noise" not in _kinds(quiet)

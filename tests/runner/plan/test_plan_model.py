@@ -38,7 +38,9 @@ def test_slo_rejects(data, message):
 
 def test_settings_convert_and_default_like_the_search():
     assert SearchSettings().to_config() == SearchConfig()
-    cfg = SearchSettings.model_validate({"start_rate": 200, "precision": "2%", "max_steps": 20}).to_config()
+    cfg = SearchSettings.model_validate(
+        {"start_rate": 200, "precision": "2%", "max_steps": 20}
+    ).to_config()
     assert (cfg.start_rate, cfg.precision, cfg.max_steps) == (200.0, 0.02, 20)
 
 

@@ -9,7 +9,9 @@ from runner.plan.recommend import explain, instances_needed, recommend
 
 
 def _cap(config: str, rps: float | None, cpu: float | None = 0.5, lower: bool = False) -> Capacity:
-    point = PointVerdict("id", "c=8", 8.0, 10.0, 10.0, 500_000.0, 0.0, False, False, "p99 500 ms > 100 ms")
+    point = PointVerdict(
+        "id", "c=8", 8.0, 10.0, 10.0, 500_000.0, 0.0, False, False, "p99 500 ms > 100 ms"
+    )
     return Capacity(
         config=config,
         dims={"server": config.split()[0], "workers": 1},
@@ -67,7 +69,9 @@ def test_fewest_instances_wins_then_cpu():
     text = explain(rec, "p99 ≤ 100 ms")
     assert "prefork thread w1 sustains 880 req/s" in text
     assert "needs 4 instances" in text
-    assert "Runner-up: eventloop w1 (the same number of instances, but more CPU per request)" in text
+    assert (
+        "Runner-up: eventloop w1 (the same number of instances, but more CPU per request)" in text
+    )
 
 
 def test_without_target_highest_capacity_wins():
@@ -89,3 +93,17 @@ def test_nothing_to_recommend():
     assert "No configuration met" in explain(rec, "p99 ≤ 1 ms")
     with pytest.raises(ValueError):
         recommend([], 1.0, 1.5)
+
+
+def test_the_repetitions_spread_gives_an_instance_range():
+    cap = _cap("a w1", 500.0)
+    noisy = Capacity(
+        **{**{f: getattr(cap, f) for f in cap.__dataclass_fields__}, "spread": (200.0, 1000.0)}
+    )
+    option = recommend([noisy], 2000.0, 0.0).recommended
+    assert option.instances == 4
+    assert option.instances_range == (2, 10)
+    assert option.instances_text == "4 (2–10 over the repetitions)"
+    assert "(2–10 at the repetitions' best and worst throughput)" in explain(
+        recommend([noisy], 2000.0, 0.0), "p99 ≤ 1 s"
+    )

@@ -29,8 +29,18 @@ def test_recovers_a_known_curve_over_workers(tmp_path):
     for workers in (1, 2, 4, 8, 16, 32, 48):
         for rep in range(3):
             # the best load point of each worker count is the one fitted; a lower one is ignored
-            points.append(Point("prefork", workers, 256, _noisy(workers, rep, rng), 50.0,
-                                worker_class="sync", repetition=rep, server_cpus="0-63"))
+            points.append(
+                Point(
+                    "prefork",
+                    workers,
+                    256,
+                    _noisy(workers, rep, rng),
+                    50.0,
+                    worker_class="sync",
+                    repetition=rep,
+                    server_cpus="0-63",
+                )
+            )
             points.append(Point("prefork", workers, 8, 5.0, 5.0, worker_class="sync",
                                 repetition=rep, server_cpus="0-63"))  # fmt: skip
     fits = [f for f in _fits(tmp_path, points) if f.axis == "workers"]
@@ -63,10 +73,12 @@ def test_recovers_a_known_curve_over_concurrency(tmp_path):
 
 def test_too_few_values_refuse_without_fitting(tmp_path):
     points = [
-        Point("prefork", w, c, 100.0 * w, 10.0, worker_class="sync") for w in (1, 2) for c in (8, 32, 128)
+        Point("prefork", w, c, 100.0 * w, 10.0, worker_class="sync")
+        for w in (1, 2)
+        for c in (8, 32, 128)
     ]
     fits = _fits(tmp_path, points)
-    workers = [f for f in fits if f.axis == "workers"][0]
+    workers = next(f for f in fits if f.axis == "workers")
     assert workers.fit is None and not workers.usable
     assert "only 2 distinct workers values" in workers.refusals[0]
     concurrency = [f for f in fits if f.axis == "concurrency"]
@@ -77,10 +89,12 @@ def test_too_few_values_refuse_without_fitting(tmp_path):
 def test_engine_bound_cells_are_left_out(tmp_path):
     rng = np.random.default_rng(3)
     points = [
-        Point("eventloop", 1, c, _noisy(c, 0, rng), 10.0, status="engine-bound" if c == 64 else "ok")
+        Point(
+            "eventloop", 1, c, _noisy(c, 0, rng), 10.0, status="engine-bound" if c == 64 else "ok"
+        )
         for c in (1, 2, 4, 8, 16, 64)
     ]
-    fit = [f for f in _fits(tmp_path, points) if f.axis == "concurrency"][0]
+    fit = next(f for f in _fits(tmp_path, points) if f.axis == "concurrency")
     assert 64.0 not in fit.n
     assert any("engine-bound" in note for note in fit.notes)
 
@@ -97,4 +111,7 @@ def test_family_label():
     dims = {"server": "prefork", "worker_class": "thread", "workers": 2, "threads": 8, "loop": None}
     assert family_label(dims, "workers") == "prefork thread t8"
     assert family_label(dims, "threads") == "prefork thread w2"
-    assert family_label({"server": "eventloop", "workers": 1, "interface": "wsgi"}, "workers") == "eventloop wsgi"
+    assert (
+        family_label({"server": "eventloop", "workers": 1, "interface": "wsgi"}, "workers")
+        == "eventloop wsgi"
+    )
