@@ -89,7 +89,9 @@ class LoadPoint:
     message_rate: float | None = None
 
     def describe(self) -> str:
-        """Short human label: ``c=32``, ``rate=500/s``, ``c=8 ws 1024B``."""
+        """Short human label: ``c=32``, ``rate=500/s``, ``c=8 ws 1024B``, ``search``."""
+        if self.mode == "search":  # search mode (bench plan): the rate is found per cell
+            return "search"
         text = f"c={self.concurrency}" if self.mode == "closed" else f"rate={self.rate:g}/s"
         if self.message_size is not None:
             text += f" ws {self.message_size}B"
@@ -205,6 +207,8 @@ def load_points(scenario: Scenario) -> list[LoadPoint]:
     if scenario.workload.is_websocket and ws is None:
         sizes, rates = (32,), (None,)
     points: list[LoadPoint] = []
+    if load.mode == "search":  # search mode (bench plan): one searched point per server
+        return [LoadPoint(mode="search")]
     levels: Sequence[int | float] = (
         load.concurrency if load.mode == "closed" else load.rate  # type: ignore[assignment]
     ) or ()

@@ -31,7 +31,7 @@ from typing import Any
 from runner.engines.base import Engine
 from runner.errors import EngineError, LaunchError, UsageError
 from runner.launch import ServerProcess, TreeSampler, WindowStats, free_port
-from runner.loadspec import LoadSpec
+from runner.loadspec import LoadResult, LoadSpec
 from runner.manifest import utc_now
 from runner.matrix import Cell
 from runner.pinning import Pinning
@@ -92,6 +92,11 @@ class RunOutcome:
 def cell_estimate_s(scenario: Scenario) -> float:
     """A guess of one cell repetition's wall time (for the time-left display)."""
     load = scenario.load
+    if load.mode == "search":  # search mode (bench plan): several windows per cell
+        from runner.plan.execute import search_estimate_s
+
+        window = load.warmup + load.duration
+        return STARTUP_GUESS_S + load.primer + search_estimate_s(load.search.to_config(), window)
     return STARTUP_GUESS_S + load.primer + load.warmup + load.duration
 
 
@@ -177,6 +182,8 @@ def _drive(
         if primed.requests == 0:
             kinds = ", ".join(f"{k} {v}" for k, v in primed.errors.items() if v) or "none"
             raise LaunchError(f"primer: no valid response (errors: {kinds})" + _exit_note(server))
+    if cell.load.mode == "search":  # search mode (bench plan)
+        return _drive_search(ctx, cell, base, spec, server, sampler, startup, notes)
     ctx.view.phase("warm-up" if scenario.load.warmup else "measuring")
     result = ctx.engine.run(spec, progress=ctx.view.engine_progress, stop=ctx.stop)
     end = time.monotonic()
@@ -198,6 +205,78 @@ def _drive(
         notes=notes,
     )
     return CellOutcome(row, list(result.histogram), timeseries_rows(result, window))
+
+
+# ---------------------------------------------------------------- search mode (bench plan)
+
+
+def _drive_search(
+    ctx: RunContext,
+    cell: Cell,
+    base: dict[str, Any],
+    spec: LoadSpec,
+    server: ServerProcess,
+    sampler: TreeSampler,
+    startup: float,
+    notes: list[str],
+) -> CellOutcome:
+    """An SLO search on the running server, one open-loop window per step.
+
+    ``runner.plan.execute.run_search`` picks the rates; every step is written to
+    ``search/`` (before the row, like histograms); the cell's row is the open-loop window
+    at the capacity found (the highest passing rate; the lowest rate tried if none passed)
+    plus the search's conclusion (``search_*`` columns).
+    """
+    from runner.plan.execute import run_search, step_spec
+    from runner.plan.steps import write_steps
+
+    scenario = ctx.scenario
+    pin = ctx.pinning
+    load = scenario.load
+    assert load.slo is not None  # the scenario requires it in search mode
+    windows: list[WindowStats] = []
+
+    def measure(rate: float) -> LoadResult:
+        ctx.view.phase(f"search {rate:,.0f}/s")
+        result = ctx.engine.run(
+            step_spec(spec, rate), progress=ctx.view.engine_progress, stop=ctx.stop
+        )
+        end = time.monotonic()
+        sampler.sample()
+        if ctx.stop.is_set():
+            raise Interrupted
+        code = server.returncode()
+        if code is not None:
+            raise LaunchError(
+                f"server exited with code {code} during the search at {rate:,.0f}/s"
+                + _exit_note(server)
+            )
+        windows.append(sampler.window(end - result.duration_s, end))
+        return result
+
+    outcome = run_search(cell, load.slo.to_slo(), load.search.to_config(), measure)
+    index, result = outcome.reported, outcome.reported_load
+    if index is None or result is None:
+        raise EngineError("search: no step was measured")
+    server_use = [(w.cpu_s, w.rss_peak_bytes) for w in windows]
+    write_steps(ctx.run_dir, cell.cell_id, int(base["repetition"]), outcome.step_rows(server_use))
+    window = windows[index]
+    reported = {**base, "mode": "open", "target_rate": outcome.result.steps[index].rate}
+    row = cell_row(
+        reported,
+        result,
+        window,
+        slo=scenario.slo,
+        server_cpus=pin.server_cpus,
+        engine_cpus=pin.engine_cpus,
+        startup_s=startup,
+        notes=[*notes, *outcome.notes()],
+    )
+    row.update(outcome.cell_fields())
+    return CellOutcome(row, list(result.histogram), timeseries_rows(result, window))
+
+
+# ---------------------------------------------------------------- end search mode
 
 
 def _in_process_if_pinned(spec: LoadSpec) -> LoadSpec:

@@ -32,6 +32,7 @@ from pydantic_core import PydanticCustomError
 
 from runner.errors import ScenarioError
 from runner.gates import Gates
+from runner.plan.model import SearchSettings, SearchSlo
 from runner.units import parse_cpus, parse_duration, parse_fraction
 
 T = TypeVar("T")
@@ -257,7 +258,7 @@ class Load(_Model):
     """The load applied to every server configuration."""
 
     engine: Literal["native", "locust", "wrk"] = "native"
-    mode: Literal["closed", "open"] = "closed"
+    mode: Literal["closed", "open", "search"] = "closed"
     concurrency: Axis[PositiveInt] | None = None
     rate: Axis[PositiveFloat] | None = None
     connections: PositiveInt = 64
@@ -269,11 +270,25 @@ class Load(_Model):
     processes: PositiveInt | Literal["auto"] = "auto"
     websocket: WebSocketLoad | None = None
     locust: LocustOptions = Field(default_factory=LocustOptions)
+    # --- search mode (bench plan): the SLO searched for, and how the search moves ---
+    slo: SearchSlo | None = None
+    search: SearchSettings = Field(default_factory=SearchSettings)
 
     @model_validator(mode="after")
     def _check(self) -> Load:
         if self.duration <= 0:
             raise ValueError("duration must be more than 0")
+        if self.mode == "search":
+            if self.slo is None:
+                raise ValueError("search mode needs slo: {p99: 100ms, error_rate: 0.1%}")
+            if self.concurrency is not None or self.rate is not None:
+                raise ValueError("search mode finds the rate itself: drop concurrency and rate")
+            if self.engine != "native":
+                raise ValueError("search mode needs engine native (open-loop windows)")
+            return self
+        if self.slo is not None:
+            raise ValueError("load.slo is for mode: search; the scenario's slo judges cells")
+        # --- end search mode ---
         if self.mode == "closed":
             if self.concurrency is None:
                 raise ValueError("closed loop needs concurrency: [N, ...]")
@@ -357,6 +372,8 @@ class Scenario(_Model):
     @model_validator(mode="after")
     def _check(self) -> Scenario:
         ws = self.workload.is_websocket
+        if ws and self.load.mode == "search":  # search mode (bench plan)
+            raise located("load.mode", "search mode drives HTTP requests, not WebSocket")
         if ws and self.load.engine in ("wrk", "locust"):
             raise located(
                 "load.engine", f"engine {self.load.engine} cannot drive WebSocket; use native"

@@ -5,8 +5,9 @@ summarize``: median throughput over repetitions, percentiles from the merged his
 never averaged). Every load point of a configuration is judged against the SLO with the
 search's own rule (``runner.plan.search.judge_step``), then:
 
-- search cells (``mode: search``): the capacity is the highest step rate meeting the SLO
-  (steps from ``search/``), the median over repetitions, with their min–max;
+- searched cells (``load.mode: search``, recognised by their steps in ``search/``): the
+  capacity is the highest step rate meeting the SLO, the median over repetitions, with
+  their min–max;
 - open-loop cells: the highest target rate meeting the SLO (and kept up with);
 - closed-loop cells: the throughput of the best cell meeting the SLO. Closed-loop
   latencies are service times under N connections, not the latencies users would see
@@ -352,14 +353,17 @@ def capacities(summary: pd.DataFrame, steps: pd.DataFrame, slo: Slo) -> list[Cap
     out: list[Capacity] = []
     if summary.empty:
         return out
+    searched = set(steps["cell_id"].astype(str)) if not steps.empty else set()
     ordered = summary.sort_values("cell_index", kind="stable")
     for config, group in ordered.groupby("config", sort=False):
         rows = group.to_dict("records")
         if all(r.get("status_kind") == "skipped" for r in rows):
             continue
         dims = {k: rows[0].get(k) for k in CONFIG_DIMS}
-        search_rows = [r for r in rows if r.get("mode") == "search"]
-        if search_rows and not steps.empty:
+        # A searched cell is recognised by its recorded steps (its row is the open-loop
+        # window at the capacity found).
+        search_rows = [r for r in rows if str(r["cell_id"]) in searched]
+        if search_rows:
             out.append(_from_search(str(config), dims, search_rows[0], steps, slo))
         else:
             out.append(_from_points(str(config), dims, rows, slo))

@@ -133,11 +133,16 @@ def latency_figure(plan: Plan) -> go.Figure:
             ],
             hoverinfo="text",
         )
-    fig.add_hline(
-        y=unit.one(plan.slo.latency_us),
+    # The limit as a trace, not a shape: shapes on a log axis take log10 coordinates.
+    rates = [p.rate for c in plan.capacities for p in c.points if not math.isnan(p.rate)]
+    limit = unit.one(plan.slo.latency_us)
+    fig.add_scatter(
+        x=[0.0, max(rates, default=1.0) * 1.05],
+        y=[limit, limit],
+        mode="lines",
         line={"color": SLO_COLOR, "dash": "dash"},
-        annotation_text=esc(f"SLO {pct} ≤ {format_latency(plan.slo.latency_us)}"),
-        annotation_position="top left",
+        name=esc(f"SLO: {pct} ≤ {format_latency(plan.slo.latency_us)}"),
+        hoverinfo="skip",
     )
     fig.update_xaxes(title_text="throughput or arrival rate (req/s)", rangemode="tozero")
     fig.update_yaxes(title_text=f"{pct} ({unit.label})", type="log")

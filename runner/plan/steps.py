@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from runner.results import Column, atomic_write_parquet, frame, part_name
+from runner.results import CELL_COLUMNS, Column, atomic_write_parquet, frame, part_name
 
 #: The folder of a run that holds the search steps.
 STEPS_DIR = "search"
@@ -47,13 +47,10 @@ SEARCH_STEP_COLUMNS: tuple[Column, ...] = (
     C("reason", "string", "", "why it did not (empty when it passed)"),
 )
 
-#: Columns a search adds to its cell's row in ``cells.parquet`` (empty for other cells).
-SEARCH_CELL_COLUMNS: tuple[Column, ...] = (
-    C("search_slo", "string", "", "search: the SLO searched for, e.g. 'p99<=100ms, errors<=0.1%'"),
-    C("search_capacity", "float64", "req/s", "search: highest arrival rate meeting the SLO"),
-    C("search_steps", "Int64", "", "search: measured windows (see search/)"),
-    C("search_converged", "boolean", "", "search: the bracket closed within the precision"),
-    C("search_reason", "string", "", "search: why it stopped"),
+#: Columns a search adds to its cell's row in ``cells.parquet`` (empty for other cells);
+#: defined with the rest of that table in ``runner.results``.
+SEARCH_CELL_COLUMNS: tuple[Column, ...] = tuple(
+    c for c in CELL_COLUMNS if c.name.startswith("search_")
 )
 
 

@@ -99,17 +99,12 @@ class _Worker:
         )
 
 
-#: What a forked child runs: (master, heartbeat, generation) -> exit code.
-ChildMain = Callable[["Master", Heartbeat], int]
-
-
 class Master:
     """Supervise ``config.workers`` worker processes serving ``app_spec``.
 
     Args:
         config: the settings.
         app_spec: a bundled app name or ``module:attr``.
-        child_main: what a forked worker runs (default: the worker class of the config).
         log: where notes and errors go (stderr).
     """
 
@@ -118,7 +113,6 @@ class Master:
         config: PreforkConfig,
         app_spec: str,
         *,
-        child_main: ChildMain | None = None,
         log: TextIO | None = None,
     ) -> None:
         self.config = config
@@ -127,7 +121,6 @@ class Master:
         #: The app imported by the master (--preload), and its interface.
         self.preloaded: tuple[Callable[..., Any], str] | None = None
         self.status = StatusPipe()
-        self._child_main = child_main
         self._log = log if log is not None else sys.stderr
         self._signals: collections.deque[int] = collections.deque()
         self._wakeup_r, self._wakeup_w = os.pipe()
@@ -439,8 +432,6 @@ class Master:
         self.status.close_read_end()
 
     def _run_child(self, heartbeat: Heartbeat) -> int:
-        if self._child_main is not None:
-            return self._child_main(self, heartbeat)
         from servers.prefork.workers import run_worker_process
 
         return run_worker_process(

@@ -179,6 +179,7 @@ def write_run(
             )
         point = record.point
         write_steps(run_dir, point.cell_id, point.repetition, rows)
-        row = row_of(point, len(ids) + n, scenario)
+        # As the runner records a search: the row is the open-loop window at the capacity.
+        row = {**row_of(point, len(ids) + n, scenario), "mode": "open"}
         store.add(row, _histogram(int(point.p99_ms * 1000)))
     return run_dir

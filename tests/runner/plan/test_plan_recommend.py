@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from runner.plan.capacity import Capacity, PointVerdict
@@ -96,10 +98,7 @@ def test_nothing_to_recommend():
 
 
 def test_the_repetitions_spread_gives_an_instance_range():
-    cap = _cap("a w1", 500.0)
-    noisy = Capacity(
-        **{**{f: getattr(cap, f) for f in cap.__dataclass_fields__}, "spread": (200.0, 1000.0)}
-    )
+    noisy = replace(_cap("a w1", 500.0), spread=(200.0, 1000.0))
     option = recommend([noisy], 2000.0, 0.0).recommended
     assert option.instances == 4
     assert option.instances_range == (2, 10)
