@@ -72,7 +72,11 @@ def cell_line(row: dict[str, Any]) -> str:
 
 
 def _load_text(row: dict[str, Any]) -> str:
-    if row.get("mode") == "open":
+    if row.get("mode") == "search" or (
+        row.get("concurrency") is None and row.get("target_rate") is None
+    ):
+        text = "search"
+    elif row.get("mode") == "open":
         text = f"rate={float(row.get('target_rate') or 0):g}/s"
     else:
         text = f"c={row.get('concurrency')}"

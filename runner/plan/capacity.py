@@ -315,9 +315,13 @@ def _from_search(
             above = failing[0] if failing else None
     capacity = float(np.median(per_rep)) if per_rep else None
     lower_bound, bound_reason = False, ""
-    if best is not None and above is None:
-        lower_bound = True
-        bound_reason = "no step above the capacity failed (rate cap or engine-bound)"
+    if best is not None and best.engine_bound:
+        lower_bound, bound_reason = (
+            True,
+            "the engine was saturated at that rate: the search stopped",
+        )
+    elif best is not None and above is None:
+        lower_bound, bound_reason = True, "the SLO still held at the highest rate searched"
     elif best is not None and any(p.engine_bound for p in all_points):
         notes.append("a step was engine-bound: the search stopped there")
     if per_rep and len(per_rep) < mine["repetition"].nunique():

@@ -142,11 +142,16 @@ def limits(
             )
     for cap in caps:
         if cap.lower_bound:
+            todo = (
+                "give the load engine more CPUs or processes to find the real limit"
+                if "engine" in cap.bound_reason
+                else "measure higher loads to find the real limit"
+            )
             out.append(
                 Limit(
                     "lower bound",
                     f"{cap.config}: {cap.capacity_rps:,.0f} req/s is a lower bound — "
-                    f"{cap.bound_reason}; measure higher loads to find the real limit",
+                    f"{cap.bound_reason}; {todo}",
                 )
             )
     if any(c.source == "closed" for c in caps):

@@ -79,7 +79,7 @@ class Histogram:
         if not pairs:
             return cls.empty()
         arr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-        return cls.merge([cls(arr[:, 0].copy(), arr[:, 1].copy())])
+        return cls._normalized(arr[:, 0], arr[:, 1])
 
     @classmethod
     def merge(cls, histograms: Iterable[Histogram]) -> Histogram:
@@ -89,8 +89,13 @@ class Histogram:
             return cls.empty()
         if len(parts) == 1:
             return parts[0]
-        values = np.concatenate([h.values for h in parts])
-        counts = np.concatenate([h.counts for h in parts])
+        return cls._normalized(
+            np.concatenate([h.values for h in parts]), np.concatenate([h.counts for h in parts])
+        )
+
+    @classmethod
+    def _normalized(cls, values: np.ndarray, counts: np.ndarray) -> Histogram:
+        """Sorted distinct values with the counts of equal values added."""
         uniq, inverse = np.unique(values, return_inverse=True)
         summed = np.zeros(uniq.size, dtype=np.int64)
         np.add.at(summed, inverse, counts)

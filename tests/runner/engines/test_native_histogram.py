@@ -69,3 +69,12 @@ def test_empty_histogram() -> None:
     assert hist.percentile(99) == 0.0
     assert hist.summary()["max"] == 0.0
     assert summarize_ns([]) == {}
+
+
+def test_from_pairs_of_concatenated_repetitions_is_sorted_and_merged() -> None:
+    # Two repetitions' pairs written one after the other: neither sorted nor distinct.
+    pairs = [(100, 5), (900, 1), (50, 5), (100, 2), (900, 1)]
+    hist = Histogram.from_pairs(pairs)
+    assert hist.values.tolist() == [50, 100, 900]
+    assert hist.counts.tolist() == [5, 7, 2]
+    assert hist.percentile(50) <= hist.percentile(99)
