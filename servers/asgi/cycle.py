@@ -236,7 +236,7 @@ class HttpCycle(BaseCycle):
         state.in_flight += 1
         self.scope = scope_from_template(protocol.scope_template, request, state.app_state)
         self._end_delivered = False
-        self._expect_100 = protocol.conn.they_are_waiting_for_100_continue
+        self._expect_100 = True  # check for Expect: 100-continue at the first receive()
         self._waiter: Any = None
         self._head: tuple[int, Any] | None = None
 
@@ -270,7 +270,11 @@ class HttpCycle(BaseCycle):
         if self._expect_100:
             self._expect_100 = False
             conn = self.protocol.conn
-            if conn.they_are_waiting_for_100_continue and not self.disconnected:
+            if (
+                not self.response_started
+                and not self.disconnected
+                and conn.they_are_waiting_for_100_continue
+            ):
                 self.protocol.transport.write(conn.send(InformationalResponse(100)))
         while True:
             if self.disconnected or self.response_complete:
@@ -330,7 +334,14 @@ class HttpCycle(BaseCycle):
         if out:
             protocol.transport.write(out)
         if not more:
-            self._complete()
+            # BaseCycle._complete, inlined: once per request.
+            self.response_complete = True
+            state = protocol.state
+            state.total_requests += 1
+            state.in_flight -= 1  # not disconnected: checked above
+            if self._waiter is not None:
+                self._body_arrived()
+            protocol.cycle_finished(self)
 
     # -- the app's end ----------------------------------------------------------------
 

@@ -79,6 +79,12 @@ def start(
     """
     if type(coro) is not CoroutineType:
         coro = _await(coro)  # any other awaitable: drive it through a coroutine
+    import os
+    if os.environ.get("BENCH_NO_EAGER"):
+        task = loop.create_task(coro)
+        tasks.add(task)
+        task.add_done_callback(lambda t: _task_done(t, on_done, tasks))
+        return
     context = contextvars.copy_context()
     try:
         pending = context.run(coro.send, None)
