@@ -255,6 +255,8 @@ class HttpCycle(BaseCycle):
 
     def start(self) -> None:
         """Run the app (eagerly; a Task only if it waits)."""
+        if self.disconnected:
+            return  # refused or gone before the app was due to start
         protocol = self.protocol
         try:
             coro = protocol.ctx.app(self.scope, self.receive, self.send)

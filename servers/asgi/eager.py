@@ -12,6 +12,8 @@ exactly that point: ``_Resume`` first hands the already-yielded future to the Ta
 (so the Task waits on it as if it had been yielded from inside), then delegates every
 further ``send``/``throw`` to the coroutine — the same protocol ``yield from`` uses.
 Python 3.12's ``eager_start`` tasks do the same inside asyncio; this works on 3.11.
+(The HTTP protocol calls ``start`` from a ``call_soon`` handle, after parsing: a
+handle is a fraction of a Task's cost.)
 
 Resource handling: the Task runs in the same context copy as the first step, so
 context variables behave as in a normal task. Error handling: an exception raised in
@@ -79,12 +81,6 @@ def start(
     """
     if type(coro) is not CoroutineType:
         coro = _await(coro)  # any other awaitable: drive it through a coroutine
-    import os
-    if os.environ.get("BENCH_NO_EAGER"):
-        task = loop.create_task(coro)
-        tasks.add(task)
-        task.add_done_callback(lambda t: _task_done(t, on_done, tasks))
-        return
     context = contextvars.copy_context()
     try:
         pending = context.run(coro.send, None)

@@ -12,22 +12,7 @@ from pathlib import Path
 
 import dash_synth
 import pytest
-
-HOSTILE_IO = """\
-name: io_hostile
-description: "<script>window.__pwned = 1</script> 5 ms of downstream I/O"
-workload: {app: io, params: {ms: 5}}
-servers:
-  - {server: prefork, worker_class: sync, workers: [1, 2]}
-  - {server: prefork, worker_class: thread, workers: [2], threads: [4, 16]}
-  - {server: eventloop, workers: [1], label: '<img src=x onerror="window.__pwned=2">loop'}
-load: {mode: closed, concurrency: [1, 32, 128], duration: 2s, warmup: 1s}
-repeat: 2
-slo: {p99: 100ms, error_rate: 1%}
-"""
-
-#: The label above as the report must show it: literally.
-HOSTILE_LABEL = '<img src=x onerror="window.__pwned=2">loop'
+from dash_synth import HOSTILE_IO
 
 
 @pytest.fixture(scope="session")

@@ -223,3 +223,20 @@ def write_run(run_dir: Path, scenario_text: str = IO_SCENARIO, faults: Faults | 
     manifest.update(status="complete", finished_at=utc_now(), cells_done=len(store.cells))
     atomic_write_json(run_dir / "manifest.json", manifest)
     return run_dir
+
+
+HOSTILE_IO = """\
+name: io_hostile
+description: "<script>window.__pwned = 1</script> 5 ms of downstream I/O"
+workload: {app: io, params: {ms: 5}}
+servers:
+  - {server: prefork, worker_class: sync, workers: [1, 2]}
+  - {server: prefork, worker_class: thread, workers: [2], threads: [4, 16]}
+  - {server: eventloop, workers: [1], label: '<img src=x onerror="window.__pwned=2">loop'}
+load: {mode: closed, concurrency: [1, 32, 128], duration: 2s, warmup: 1s}
+repeat: 2
+slo: {p99: 100ms, error_rate: 1%}
+"""
+
+#: The label above as the report must show it: literally.
+HOSTILE_LABEL = '<img src=x onerror="window.__pwned=2">loop'

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dash_cdp
 import pytest
-from conftest import HOSTILE_LABEL
+from dash_synth import HOSTILE_LABEL
 
 from dashboards.report import build_report
 from dashboards.theme import DARK

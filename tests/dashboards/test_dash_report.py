@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import HOSTILE_LABEL
+from dash_synth import HOSTILE_LABEL
 from plotly.offline import get_plotlyjs
 
 from dashboards.errors import ReportError

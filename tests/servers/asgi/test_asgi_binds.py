@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import REPO_ROOT
+from serverkit import REPO_ROOT
 
 
 def test_unix_socket(serve, tmp_path: Path) -> None:

@@ -97,9 +97,17 @@ def _connect(app: Any, **config: Any) -> tuple[HttpProtocol, MemoryTransport, Se
     return protocol, transport, state
 
 
-async def _settle() -> None:
-    for _ in range(20):
+async def _settle(until: Any = None) -> None:
+    """Let the loop run: 20 iterations, or (with ``until``) until it returns true."""
+    if until is None:
+        for _ in range(20):
+            await asyncio.sleep(0)
+        return
+    for _ in range(100_000):
+        if until():
+            return
         await asyncio.sleep(0)
+    raise AssertionError("the loop never got there")
 
 
 def test_unread_body_pauses_reading_until_the_app_reads() -> None:
@@ -180,7 +188,7 @@ def test_pipelined_flood_pauses_reading_until_the_response() -> None:
         protocol.data_received(quick * count)
         assert not transport.reading  # too much pipelined: pause
         release.set()
-        await _settle()
+        await _settle(lambda: transport.written.count(b"HTTP/1.1 200") == count + 1)
         assert transport.reading
         replies = _responses(transport.written, count + 1)
         assert [body for _, body in replies] == [b"/slow"] + [b"/q"] * count
@@ -202,6 +210,8 @@ def test_deadlines() -> None:
         protocol.data_received(b"Host: x\r\n")
         assert protocol.deadline == head_deadline  # more bytes do not extend it
         protocol.data_received(b"\r\n")
+        assert protocol.deadline is None  # a request in progress has no deadline
+        await _settle()
         assert protocol.deadline is not None
         assert protocol.deadline > time.monotonic() + 4  # idle keep-alive: 5 s
         state.expire()

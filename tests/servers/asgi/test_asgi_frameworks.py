@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from asgi_testing import APPS_ENV
-from conftest import ServedURL
+from serverkit import ServedURL
 
 
 @pytest.fixture(scope="module")

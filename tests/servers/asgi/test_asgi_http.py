@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from asgi_testing import APPS_ENV, connect, exchange, parse_responses, read_one_response
-from conftest import ServedURL, wait_until
+from serverkit import ServedURL, wait_until
 
 
 @pytest.fixture(scope="module")

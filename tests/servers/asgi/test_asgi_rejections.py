@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from asgi_testing import APPS_ENV, connect, exchange, parse_responses, read_until_closed
-from conftest import ServedURL
+from serverkit import ServedURL
 
 LONG = b"a" * 5000
 MANY_HEADERS = b"".join(b"x-h%d: v\r\n" % i for i in range(101))

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from asgi_testing import APPS_ENV, address, connect, read_one_response, read_until_closed
-from conftest import REPO_ROOT, _environment, wait_until
+from serverkit import REPO_ROOT, _environment, wait_until
 
 
 def _hold_in_background(

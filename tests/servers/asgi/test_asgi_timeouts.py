@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 from asgi_testing import APPS_ENV, connect, read_one_response, read_until_closed
-from conftest import ServedURL, wait_until
+from serverkit import ServedURL, wait_until
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from asgi_testing import APPS_ENV, exchange, parse_responses
-from conftest import ServedURL, wait_until
+from serverkit import ServedURL, wait_until
 
 
 @pytest.fixture(scope="module")
