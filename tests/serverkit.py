@@ -40,11 +40,6 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# pytest puts this file's directory (tests/) on sys.path, where tests/servers/ would
-# shadow the real ``servers`` package as a namespace package: the repository root
-# must come first.
-if sys.path[:1] != [str(REPO_ROOT)]:
-    sys.path.insert(0, str(REPO_ROOT))
 READY_RE = re.compile(r"^bench: listening on (\S+) \(")
 _BIND_FLAGS = ("-b", "--bind", "--uds", "--fd")
 

@@ -20,10 +20,18 @@ from collections.abc import Callable
 from typing import Any
 
 from runner.commands.serve_prefork import register_prefork
-from runner.errors import LaunchError, UsageError
+from runner.errors import BenchError, LaunchError, UsageError
 
 #: Readiness line prefix; the full line is ``bench: listening on URL (DETAILS)``.
 READY_PREFIX = "bench: listening on"
+
+
+class ServeFailed(BenchError):
+    """A server's fatal error shown as one line, keeping the server's exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def announce(url: str, details: str) -> None:
@@ -216,7 +224,7 @@ def _serve_eventloop(args: argparse.Namespace) -> int:
 def _serve_eventloop_workers(args: argparse.Namespace, config: Any) -> int:
     """``-w N`` with N > 1: the prefork master runs N eventloop workers on shared sockets."""
     from servers.prefork.config import PreforkConfig
-    from servers.prefork.errors import ConfigError, PreforkError
+    from servers.prefork.errors import BindError, ConfigError, PreforkError
     from servers.prefork.master import serve_forever
 
     try:
@@ -233,8 +241,10 @@ def _serve_eventloop_workers(args: argparse.Namespace, config: Any) -> int:
         raise UsageError(str(exc)) from None
     try:
         return serve_forever(prefork, args.app)
-    except PreforkError as exc:
+    except BindError as exc:
         raise LaunchError(str(exc)) from None
+    except PreforkError as exc:  # a bad app exits 2, a worker that cannot boot 3, ...
+        raise ServeFailed(str(exc), exc.exit_code) from None
 
 
 # -- the `serve` command ----------------------------------------------------------------

@@ -12,16 +12,39 @@ Progress dicts carry at least ``phase`` (``"warmup"``, ``"measure"``, ``"drain"`
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+import psutil
+
 from runner.errors import EngineError
 from runner.loadspec import LoadResult, LoadSpec
+from runner.pinning import available_cpus
 
 #: Progress callback: one dict per second (see the module docstring).
 Progress = Callable[[dict[str, Any]], None]
+
+#: CPU share (of the CPUs an engine runs on) from which a result is marked engine-bound:
+#: the load generator, not the server, was the limit. Every engine uses this one value.
+ENGINE_BOUND_CPU = 0.9
+
+
+def usable_cpu_count() -> int:
+    """CPUs this process (and so an engine it starts) may run on."""
+    cpus = available_cpus()
+    return len(cpus) if cpus else (os.cpu_count() or 1)
+
+
+def process_or_none(pid: int) -> psutil.Process | None:
+    """A psutil handle on ``pid``, or None if it is already gone."""
+    try:
+        return psutil.Process(pid)
+    except psutil.Error:
+        return None
+
 
 #: Engines the scenario may name.
 ENGINE_NAMES: tuple[str, ...] = ("native", "locust", "wrk")

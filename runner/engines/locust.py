@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 import psutil
 
-from runner.engines.base import Progress
+from runner.engines.base import ENGINE_BOUND_CPU, Progress, process_or_none, usable_cpu_count
 from runner.errors import EngineError
 from runner.launch import free_port, log_tail
 from runner.loadspec import ERROR_KINDS, LoadResult, LoadSpec
@@ -46,7 +46,6 @@ LOCUST_RESOLUTION_US = 1000.0
 #: Extra seconds allowed beyond warm-up + duration (start-up, workers joining, shutdown).
 STARTUP_SLACK_S = 30.0
 #: A locust process using more than this share of its core is the bottleneck.
-ENGINE_BOUND_CPU = 0.9
 
 PRECISION_NOTE = (
     "locust rounds latencies (1 ms below 100 ms, 10 ms below 1 s, 100 ms above) "
@@ -316,7 +315,7 @@ class LocustEngine:
         """Wait for the master; report progress; return (engine CPU share, engine-bound)."""
         master = procs[0]
         deadline = time.monotonic() + run_time + STARTUP_SLACK_S
-        handles = [_ps(p.pid) for p in procs]
+        handles = [process_or_none(p.pid) for p in procs]
         first: dict[int, tuple[float, float]] = {}
         last: dict[int, tuple[float, float]] = {}
         measuring_since: float | None = None
@@ -372,24 +371,10 @@ class LocustEngine:
                 shares.append(used / span)
                 total_cpu += used
                 wall = max(wall, span)
-        cores = min(len(loaders), len(spec.cpus) if spec.cpus else _usable_cpus()) or 1
+        cores = min(len(loaders), len(spec.cpus) if spec.cpus else usable_cpu_count()) or 1
         share = total_cpu / (wall * cores) if wall > 0 else 0.0
         bound = bool(shares) and (max(shares) >= ENGINE_BOUND_CPU or share >= ENGINE_BOUND_CPU)
         return share, bound
-
-
-def _usable_cpus() -> int:
-    """CPUs this process (and so the engine it starts) may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def _ps(pid: int) -> psutil.Process | None:
-    try:
-        return psutil.Process(pid)
-    except psutil.Error:
-        return None
 
 
 def _read_status(path: Path) -> dict[str, Any]:

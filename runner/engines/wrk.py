@@ -24,7 +24,7 @@ from typing import Any
 
 import psutil
 
-from runner.engines.base import Progress
+from runner.engines.base import ENGINE_BOUND_CPU, Progress, process_or_none, usable_cpu_count
 from runner.errors import EngineError
 from runner.loadspec import ERROR_KINDS, LoadResult, LoadSpec
 from runner.pinning import pin_command
@@ -32,7 +32,6 @@ from runner.pinning import pin_command
 #: The marker of the line ``done()`` prints.
 MARKER = "BENCH-JSON "
 #: A wrk thread using more than this share of its core makes the run engine-bound.
-ENGINE_BOUND_CPU = 0.9
 
 _DONE_LUA = """
 done = function(summary, latency, requests)
@@ -163,7 +162,7 @@ class WrkEngine:
         )
 
     def _threads(self, spec: LoadSpec) -> int:
-        cores = len(spec.cpus) if spec.cpus else _usable_cpus()
+        cores = len(spec.cpus) if spec.cpus else usable_cpu_count()
         return max(1, min(cores, spec.connections))
 
     def _wrk(
@@ -187,7 +186,7 @@ class WrkEngine:
             process_group=0,
         )
         reader = _Reader(proc)
-        handle = _ps(proc.pid)
+        handle = process_or_none(proc.pid)
         first: tuple[float, float] | None = None
         last: tuple[float, float] | None = None
         start = time.monotonic()
@@ -248,17 +247,3 @@ class _Reader(threading.Thread):
     @property
     def text(self) -> str:
         return b"".join(self.chunks).decode("utf-8", errors="replace")
-
-
-def _usable_cpus() -> int:
-    """CPUs this process (and so the engine it starts) may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def _ps(pid: int) -> psutil.Process | None:
-    try:
-        return psutil.Process(pid)
-    except psutil.Error:
-        return None

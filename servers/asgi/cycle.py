@@ -187,7 +187,7 @@ class BaseCycle:
         self.response_complete = True
         protocol = self.protocol
         state = protocol.state
-        state.total_requests += 1
+        state.request_done()
         if not self.disconnected:
             state.in_flight -= 1
         self._body_arrived()
@@ -339,7 +339,7 @@ class HttpCycle(BaseCycle):
             # BaseCycle._complete, inlined: once per request.
             self.response_complete = True
             state = protocol.state
-            state.total_requests += 1
+            state.request_done()
             state.in_flight -= 1  # not disconnected: checked above
             if self._waiter is not None:
                 self._body_arrived()

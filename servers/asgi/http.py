@@ -38,8 +38,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import fcntl
 import importlib
 import logging
+import sys
+import termios
 import time
 from collections.abc import Callable
 from http import HTTPStatus
@@ -136,6 +139,18 @@ class ProtocolContext:
         return None if self.websocket_class is _NO_WEBSOCKET else self.websocket_class
 
 
+def _pending_bytes(transport: asyncio.BaseTransport) -> int:
+    """Bytes received by the kernel on ``transport``'s socket but not read yet (0 if unknown)."""
+    sock = transport.get_extra_info("socket")
+    if sock is None or transport.is_closing():
+        return 0
+    try:
+        buf = fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
+    except (OSError, ValueError):
+        return 0
+    return int.from_bytes(buf, sys.byteorder, signed=True)
+
+
 def error_response(conn: Connection, status: int) -> bytes:
     """Serialize a complete plain-text error response that closes the connection."""
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
@@ -160,6 +175,7 @@ class HttpProtocol(asyncio.Protocol):
         "ctx",
         "cycle",
         "deadline",
+        "fresh",
         "idle",
         "loop",
         "parse_paused",
@@ -186,6 +202,7 @@ class HttpProtocol(asyncio.Protocol):
         self.context: contextvars.Context = contextvars.Context()
         self.cycle: Any = None
         self.deadline: float | None = None
+        self.fresh = True  # no request parsed yet on this connection
         self.idle = True
         self.parse_paused = False
         self.pipelined = 0
@@ -208,9 +225,9 @@ class HttpProtocol(asyncio.Protocol):
         self.context = contextvars.copy_context()
         state = self.state
         state.connections.add(self)
+        # Also during a graceful shutdown: a fresh connection gets its first request
+        # served (with Connection: close) or is closed at this deadline.
         self.deadline = _now() + self.ctx.timeout_header_read
-        if state.shutting_down:
-            transport.close()
 
     def data_received(self, data: bytes) -> None:
         if self.websocket is not None:
@@ -284,6 +301,7 @@ class HttpProtocol(asyncio.Protocol):
             kind = type(event)
             if kind is Request:
                 self.idle = False
+                self.fresh = False
                 self.deadline = None
                 starting = self._begin(event)  # type: ignore[arg-type]
                 if starting is None and self.transport.is_closing():
@@ -453,11 +471,28 @@ class HttpProtocol(asyncio.Protocol):
         self.transport.close()
 
     def shutdown(self) -> None:
-        """Graceful shutdown: close if no request is in progress, else after its response."""
+        """Graceful shutdown: close an idle keep-alive connection now, let the rest finish.
+
+        - a request in progress (or its body still arriving) is finished; its response
+          carries ``Connection: close``;
+        - a connection that has not parsed a request yet (accepted, nothing or part of a
+          head received) is kept: its client is likely sending the request right now,
+          and closing would fail it. It is served once, with ``Connection: close``, or
+          closed at its header-read deadline (or the graceful timeout);
+        - an idle keep-alive connection that has served requests is closed at once,
+          unless bytes of a new request are buffered (read or still in the kernel's
+          receive buffer): that request is served, with ``Connection: close``.
+        """
         if self.websocket is not None:
             self.websocket.shutdown()
-        elif self.cycle is None:
-            self.transport.close()
+            return
+        if self.cycle is not None or self.fresh or not self.idle:
+            return
+        if _pending_bytes(self.transport) > 0:
+            self.idle = False
+            self.deadline = _now() + self.ctx.timeout_header_read
+            return
+        self.transport.close()
 
     def abort(self) -> None:
         """Close now, dropping anything unsent."""

@@ -11,6 +11,10 @@ signal and set that event; the main coroutine then dispatches:
   in-flight requests finish (their responses carry ``Connection: close``) for up to
   ``timeout_graceful_shutdown`` seconds, then close what is left, cancel app tasks,
   run the lifespan shutdown and return 0. A second SIGTERM/SIGINT cuts the wait short.
+  A connection accepted but still waiting for its first request is not closed: its
+  client may be sending it right now (in a prefork reload, closing it would fail that
+  request); it is served once, with ``Connection: close``, or closed at its header-read
+  deadline (``HttpProtocol.shutdown`` has the rules).
 - SIGQUIT: fast. The same without the wait.
 
 One timer ticks once a second (``loop.call_later``, no polling loop): it closes
@@ -74,6 +78,7 @@ class Server:
         *,
         heartbeat: Callable[[], None] | None = None,
         ready: Callable[[], None] | None = None,
+        on_request: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
         self.interface = interface
@@ -81,7 +86,7 @@ class Server:
         self.sockets = sockets
         self.heartbeat = heartbeat
         self.ready = ready
-        self.state = ServerState()
+        self.state = ServerState(on_request)
         self._stop: asyncio.Event | None = None
         self._force: asyncio.Event | None = None
         self._fast = False
@@ -211,15 +216,21 @@ def run_worker(
     heartbeat: Callable[[], None] | None = None,
     install_signal_handlers: bool = True,
     ready: Callable[[], None] | None = None,
+    on_request: Callable[[], None] | None = None,
 ) -> int:
     """Serve ``app`` ("asgi" or "wsgi") on listening ``sockets`` until a signal; return the exit code.
 
     ``ready()`` is called once the sockets accept connections; ``heartbeat()`` about
-    once a second. Without signal handlers, stop it through ``Server.request_shutdown``.
+    once a second; ``on_request()`` after every completed response (the prefork worker
+    counts requests with it and asks to be retired after ``--max-requests``; retirement
+    then arrives as a SIGTERM). Without signal handlers, stop it through
+    ``Server.request_shutdown``.
     """
     loop = new_event_loop(config.loop)
     asyncio.set_event_loop(loop)
-    server = Server(app, interface, config, sockets, heartbeat=heartbeat, ready=ready)
+    server = Server(
+        app, interface, config, sockets, heartbeat=heartbeat, ready=ready, on_request=on_request
+    )
     try:
         return loop.run_until_complete(
             server.serve(install_signal_handlers=install_signal_handlers)

@@ -8,8 +8,12 @@ timer handle per connection or request: one sweep per second.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
+
+logger = logging.getLogger("bench.eventloop")
 
 #: Seconds between two ticks of the server's timer (deadlines, heartbeat).
 TICK = 1.0
@@ -40,6 +44,8 @@ class ServerState:
         total_requests: responses completed since start.
         shutting_down: graceful shutdown started: no new keep-alive cycles.
         app_state: the lifespan ``state`` namespace; every request gets a shallow copy.
+        on_request: called after each completed response (a prefork worker counts
+            requests with it for ``--max-requests``), or None.
     """
 
     __slots__ = (
@@ -47,12 +53,14 @@ class ServerState:
         "app_state",
         "connections",
         "in_flight",
+        "on_request",
         "shutting_down",
         "tasks",
         "total_requests",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, on_request: Callable[[], None] | None = None) -> None:
+        self.on_request = on_request
         self.connections: set[Connection] = set()
         self.tasks: set[asyncio.Task[Any]] = set()
         self.in_flight = 0
@@ -60,6 +68,16 @@ class ServerState:
         self.shutting_down = False
         self.app_state: dict[str, Any] = {}
         self._drained: asyncio.Event | None = None
+
+    def request_done(self) -> None:
+        """Count a completed response and call ``on_request`` (its errors are logged)."""
+        self.total_requests += 1
+        on_request = self.on_request
+        if on_request is not None:
+            try:
+                on_request()
+            except Exception as exc:  # a broken hook must not break the response path
+                logger.error("on_request failed: %s: %s", type(exc).__name__, exc)
 
     def remove_connection(self, connection: Connection) -> None:
         """Forget a closed connection; wake a graceful shutdown waiting for the last one."""

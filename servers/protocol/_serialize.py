@@ -30,10 +30,10 @@ from servers.protocol.errors import LocalProtocolError
 from servers.protocol.events import InformationalResponse, Request, Response
 
 _STATUS_LINES: dict[int, bytes] = {
-    s.value: b"HTTP/1.1 %d %b\r\n" % (s.value, s.phrase.encode("ascii")) for s in HTTPStatus
+    s.value: b"HTTP/1.1 %d %b\r\n" % (s.value, s.phrase.encode("ascii"))
+    for s in HTTPStatus
 }
 _CONTENT_LENGTH = _abnf.CONTENT_LENGTH.fullmatch
-_FIELD_NAME = _abnf.FIELD_NAME.fullmatch
 _FORBIDDEN = _abnf.FIELD_VALUE_FORBIDDEN.search
 _CHUNKED = b"chunked"
 _NO_BODY_STATUS = frozenset({204, 304})
@@ -60,23 +60,85 @@ def http_date(seconds: float) -> bytes:
 
 
 class _DateCache:
-    """The ``Date`` value, formatted at most once per second."""
+    """The ``Date`` value, formatted at most once per second.
 
-    __slots__ = ("_second", "_value")
+    ``tail`` also caches, per second, the whole end of a response head that adds
+    ``date``, ``server`` and maybe ``connection`` lines, since most responses end alike.
+    """
+
+    __slots__ = ("_second", "_tails", "_value")
 
     def __init__(self) -> None:
         self._second = -1
         self._value = b""
+        self._tails: dict[tuple[bytes | None, bytes], bytes] = {}
 
     def get(self) -> bytes:
         now = int(time.time())
         if now != self._second:
             self._value = http_date(now)
             self._second = now
+            self._tails = {}
         return self._value
+
+    def tail(self, server_header: bytes | None, connection: bytes) -> bytes:
+        """``date: …\r\n`` [``server: …\r\n``] ``connection`` ``\r\n`` (the blank line)."""
+        now = int(time.time())
+        if now == self._second:
+            found = self._tails.get((server_header, connection))
+            if found is not None:
+                return found
+        date = self.get()
+        if server_header:
+            value = b"date: %b\r\nserver: %b\r\n%b\r\n" % (
+                date,
+                server_header,
+                connection,
+            )
+        else:
+            value = b"date: %b\r\n%b\r\n" % (date, connection)
+        if len(self._tails) < 16:  # a few server headers per process at most
+            self._tails[(server_header, connection)] = value
+        return value
 
 
 _DATE = _DateCache()
+
+#: Field names a server commonly sends, validated once: name as given → lower-cased.
+_KNOWN_NAMES: dict[bytes, bytes] = {
+    spelling: name
+    for name in (
+        b"content-type",
+        b"content-length",
+        b"transfer-encoding",
+        b"connection",
+        b"date",
+        b"server",
+        b"cache-control",
+        b"content-encoding",
+        b"content-language",
+        b"content-disposition",
+        b"etag",
+        b"last-modified",
+        b"location",
+        b"set-cookie",
+        b"vary",
+        b"expires",
+        b"access-control-allow-origin",
+        b"x-content-type-options",
+        b"x-frame-options",
+        b"strict-transport-security",
+        b"sec-websocket-accept",
+        b"sec-websocket-protocol",
+        b"sec-websocket-extensions",
+        b"upgrade",
+        b"keep-alive",
+        b"accept-ranges",
+        b"retry-after",
+        b"www-authenticate",
+    )
+    for spelling in (name, b"-".join(part.capitalize() for part in name.split(b"-")))
+}
 
 
 def status_line(status: int, reason: bytes) -> bytes:
@@ -105,40 +167,70 @@ def response_head(
     """
     status = event.status_code
     if type(status) is not int or not 200 <= status <= 999:
-        raise LocalProtocolError(f"final responses need a status of 200-999, not {status!r}")
+        raise LocalProtocolError(
+            f"final responses need a status of 200-999, not {status!r}"
+        )
     parts = [status_line(status, event.reason)]
     length: bytes | None = None
     te: bytes | None = None
     length_at = -1
     has_date = has_server = False
-    for name, value in event.headers:
-        try:
-            valid = _FIELD_NAME(name) is not None and _FORBIDDEN(value) is None
-        except TypeError:  # not bytes
-            valid = False
-        if not valid:
-            check_field(name, value)  # raises, with the message
-        lname = name.lower()
-        if lname in _INTERPRETED:
-            if lname == b"content-length":
-                if length is not None or _CONTENT_LENGTH(value) is None:
-                    raise LocalProtocolError(f"invalid Content-Length {value!r}")
-                length = value
-                length_at = len(parts)
-            elif lname == b"transfer-encoding":
-                if comma_tokens([value]) != [_CHUNKED]:
-                    raise LocalProtocolError(f"unsupported Transfer-Encoding {value!r}")
-                te = value
-                continue  # written below, as the framing requires
-            elif lname == b"connection":
-                if b"close" in comma_tokens([value]):
-                    keep_alive = False
-                continue  # written below, once
-            elif lname == b"date":
-                has_date = True
-            else:
-                has_server = True
-        parts.append(b"%b: %b\r\n" % (name, value))
+    headers = event.headers
+    known = _KNOWN_NAMES.get
+    pair: tuple[bytes, bytes] = (b"", b"")
+    try:
+        for pair in headers:
+            name, value = pair
+            try:
+                lname = known(name)
+            except TypeError:  # unhashable: not bytes
+                lname = None
+            if lname is None or type(value) is not bytes:
+                check_field(name, value)  # raises, with the message
+                lname = name.lower()
+            if lname in _INTERPRETED:
+                if lname == b"content-length":
+                    if length is not None or _CONTENT_LENGTH(value) is None:
+                        raise LocalProtocolError(f"invalid Content-Length {value!r}")
+                    length = value
+                    length_at = len(parts)
+                elif lname == b"transfer-encoding":
+                    if _FORBIDDEN(value) is not None or comma_tokens([value]) != [
+                        _CHUNKED
+                    ]:
+                        check_field(name, value)
+                        raise LocalProtocolError(
+                            f"unsupported Transfer-Encoding {value!r}"
+                        )
+                    te = value
+                    continue  # written below, as the framing requires
+                elif lname == b"connection":
+                    check_field(name, value)  # not written as given: checked here
+                    if b"close" in comma_tokens([value]):
+                        keep_alive = False
+                    continue  # written below, once
+                elif lname == b"date":
+                    has_date = True
+                else:
+                    has_server = True
+            parts.append(b"%b: %b\r\n" % (name, value))
+    except LocalProtocolError:
+        # Values of known names were not checked yet: the first bad header wins, as if
+        # every header had been checked in order.
+        _check_up_to(headers, pair)
+        raise
+    # Names are valid tokens and each line adds exactly one CR and one LF (the status
+    # line too), so the values are clean exactly when the counts match and no NUL is
+    # anywhere: one pass over the joined lines instead of a search per value.
+    fields = b"".join(parts)
+    lines = len(parts)
+    if (
+        fields.count(b"\n") != lines
+        or fields.count(b"\r") != lines
+        or b"\x00" in fields
+    ):
+        _check_up_to(headers, None)
+        raise AssertionError("unreachable: a bad header passed check_field")
 
     if method == b"CONNECT" and status < 300:
         keep_alive = False  # a 2xx makes a tunnel, which this core does not offer
@@ -158,23 +250,39 @@ def response_head(
         writer = UntilCloseWriter()
         keep_alive = False
 
-    if not has_date:
-        parts.append(b"date: %b\r\n" % _DATE.get())
-    if not has_server and server_header:
-        parts.append(b"server: %b\r\n" % server_header)
     if not keep_alive:
-        parts.append(b"connection: close\r\n")
+        connection = b"connection: close\r\n"
     elif peer_version == b"1.0":
-        parts.append(b"connection: keep-alive\r\n")
-    parts.append(b"\r\n")
+        connection = b"connection: keep-alive\r\n"
+    else:
+        connection = b""
+    if has_date or has_server:
+        if not has_date:
+            parts.append(b"date: %b\r\n" % _DATE.get())
+        if not has_server and server_header:
+            parts.append(b"server: %b\r\n" % server_header)
+        parts.append(connection)
+        parts.append(b"\r\n")
+    else:
+        parts.append(_DATE.tail(server_header, connection))
     return b"".join(parts), writer, keep_alive
+
+
+def _check_up_to(headers: list[tuple[bytes, bytes]], last: object) -> None:
+    """``check_field`` each header in order, up to and including ``last`` (None: all)."""
+    for pair in headers:
+        check_field(*pair)
+        if pair is last:
+            return
 
 
 def informational_head(event: InformationalResponse) -> bytes:
     """Serialize a 1xx head (no body, no framing)."""
     status = event.status_code
     if type(status) is not int or not 100 <= status <= 199:
-        raise LocalProtocolError(f"informational responses need a 1xx status, not {status!r}")
+        raise LocalProtocolError(
+            f"informational responses need a 1xx status, not {status!r}"
+        )
     parts = [status_line(status, event.reason)]
     for name, value in event.headers:
         check_field(name, value)

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from runner.engines.base import ENGINE_BOUND_CPU
+
 #: A process using at least this share of its CPU is taken as saturated.
-ENGINE_BOUND_THRESHOLD = 0.9
+ENGINE_BOUND_THRESHOLD = ENGINE_BOUND_CPU
 
 
 def engine_cpu_share(cpu_seconds: Sequence[float], window_s: float, cpus: int) -> float:

@@ -4,7 +4,9 @@
 arrangement: the master supervises, each worker runs ``servers.asgi.server.run_worker``
 on the inherited listening sockets. That server installs its own handlers for TERM
 (graceful), INT and QUIT; its once-a-second timer calls our heartbeat, which also
-notices a dead master and then asks the server to stop gracefully.
+notices a dead master and then asks the server to stop gracefully. Every completed
+response is counted (``on_request``) so ``--max-requests`` retires the worker: the
+master starts a replacement, then sends TERM.
 """
 
 from __future__ import annotations
@@ -68,4 +70,5 @@ def run_eventloop_worker(
         heartbeat=heartbeat,
         install_signal_handlers=True,
         ready=runtime.ready,
+        on_request=runtime.count_request,
     )

@@ -142,13 +142,24 @@ class Load:
             t.join(15)
 
 
-@pytest.mark.parametrize("kind", ["sync", "thread"])
-def test_hup_under_load_replaces_every_worker_without_a_failed_request(serve, kind) -> None:
+@pytest.mark.parametrize(
+    ("kind", "keep_alive"),
+    [
+        ("sync", False),
+        ("thread", True),
+        ("eventloop", False),  # connections accepted by a retiring worker are served
+        ("eventloop", True),
+    ],
+)
+def test_hup_under_load_replaces_every_worker_without_a_failed_request(
+    serve, kind: str, keep_alive: bool
+) -> None:
     threads = ["--threads", "2"] if kind == "thread" else []
-    with serve("prefork", PROBE, "-k", kind, "-w", "2", *threads) as url:
+    app = ASGI_PROBE if kind == "eventloop" else PROBE
+    with serve("prefork", app, "-k", kind, "-w", "2", *threads) as url:
         old = worker_pids(url)
         assert len(old) == 2
-        with Load(url, keep_alive=kind == "thread") as load:
+        with Load(url, keep_alive=keep_alive) as load:
             assert wait_until(lambda: load.ok >= 20, 10)
             url.signal(signal.SIGHUP)
             # New workers take over; the old ones finish and exit.
@@ -312,6 +323,57 @@ def test_max_requests_recycles_workers_without_failures(serve) -> None:
         assert "retired" not in url.log()  # routine: not worth a line
 
 
+def test_max_requests_recycles_eventloop_workers_without_failures(serve) -> None:
+    with serve(
+        "prefork",
+        ASGI_PROBE,
+        "-k",
+        "eventloop",
+        "-w",
+        "1",
+        "--max-requests",
+        "20",
+        "--max-requests-jitter",
+        "5",
+    ) as url:
+        first = get_pid(url)
+        failures: list[str] = []
+        pids: list[int] = []
+        for _ in range(100):  # a new connection per request
+            try:
+                response = httpx.get(url + "/pid", timeout=10)
+            except httpx.HTTPError as exc:
+                failures.append(f"{type(exc).__name__}: {exc}")
+                continue
+            assert response.status_code == 200
+            pids.append(int(response.text))
+        assert failures == []
+        assert len(set(pids)) >= 2  # 20-25 requests per worker: retired more than once
+        assert wait_until(lambda: first not in worker_pids(url), 10), url.log()
+        assert len(worker_pids(url)) == 1
+
+
+def test_bench_serve_eventloop_with_workers_and_a_broken_app_is_one_line_exit_two() -> None:
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "runner.cli", "serve", "eventloop", BROKEN, "-w", "2"]
+        + ["-b", "127.0.0.1:0"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        start_new_session=True,
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("bench: error: ")
+    assert "this module is broken on purpose" in lines[0]
+
+
 def test_max_worker_rss_recycles_a_worker_that_grew(serve) -> None:
     with serve("prefork", PROBE, "-w", "1", "--max-worker-rss", "200") as url:
         big = get_pid(url, "/grow?mib=250")
@@ -354,18 +416,6 @@ def socket_has_ipv6() -> bool:
     except OSError:
         return False
     return True
-
-
-def test_hup_reloads_eventloop_workers(serve) -> None:
-    # The event-loop server's own graceful shutdown closes connections that have not
-    # sent a request yet, so a reload under load can fail a request or two there; this
-    # checks the master's side: fresh workers replace the old ones and serve.
-    with serve("prefork", ASGI_PROBE, "-k", "eventloop", "-w", "2") as url:
-        old = worker_pids(url)
-        url.signal(signal.SIGHUP)
-        assert wait_until(lambda: len(worker_pids(url) - old) == 2, 15), url.log()
-        assert wait_until(lambda: not (worker_pids(url) & old), 15), url.log()
-        assert get_pid(url) in worker_pids(url)
 
 
 def test_bench_serve_eventloop_with_workers_runs_the_prefork_master(serve) -> None:
