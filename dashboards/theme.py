@@ -78,6 +78,8 @@ _AXIS: dict[str, object] = {
     "ticks": "",
     "automargin": True,
     "title": {"standoff": 15},
+    # Log axes: label minor ticks with their whole value (200, 500), not a bare "2", "5".
+    "minorloglabels": "complete",
 }
 
 

@@ -24,6 +24,13 @@ SPECIAL = frozenset(
     {b"content-length", b"transfer-encoding", b"connection", b"host", b"expect", b"upgrade"}
 )
 
+#: Field lines parsed before (valid ones only) → their (name, value) pair. Clients send
+#: the same few lines on every request, so a dict lookup replaces the split, checks,
+#: lower-casing and stripping. Bounded in entries and line length; cleared when full.
+_PARSED: dict[bytes, tuple[bytes, bytes]] = {}
+_PARSED_MAX = 1024
+_PARSED_LINE_MAX = 200
+
 
 def split_lines(block: bytes) -> list[bytes]:
     """The CRLF-separated lines of a received head or trailer block.
@@ -51,23 +58,30 @@ def parse_fields(lines: list[bytes], limits: Limits) -> tuple[Headers, dict[byte
     headers: Headers = []
     special: dict[bytes, list[bytes]] = {}
     append = headers.append
+    cached = _PARSED.get
     for line in lines:
         if len(line) > max_size:
             raise RemoteProtocolError("header field too large", 431)
-        name, colon, value = line.partition(b":")
-        if not colon or not name or name.translate(None, _TCHAR):
-            if line[:1] in (b" ", b"\t"):
-                raise RemoteProtocolError("obsolete line folding is not accepted")
-            raise RemoteProtocolError(f"invalid header line {line[:60]!r}")
-        name = name.lower()
-        value = value.strip(b" \t")
-        append((name, value))
+        pair = cached(line)
+        if pair is None:
+            name, colon, value = line.partition(b":")
+            if not colon or not name or name.translate(None, _TCHAR):
+                if line[:1] in (b" ", b"\t"):
+                    raise RemoteProtocolError("obsolete line folding is not accepted")
+                raise RemoteProtocolError(f"invalid header line {line[:60]!r}")
+            pair = (name.lower(), value.strip(b" \t"))
+            if len(line) <= _PARSED_LINE_MAX:
+                if len(_PARSED) >= _PARSED_MAX:
+                    _PARSED.clear()
+                _PARSED[line] = pair
+        append(pair)
+        name = pair[0]
         if name in SPECIAL:
             found = special.get(name)
             if found is None:
-                special[name] = [value]
+                special[name] = [pair[1]]
             else:
-                found.append(value)
+                found.append(pair[1])
     return headers, special
 
 

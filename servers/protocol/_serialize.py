@@ -30,11 +30,9 @@ from servers.protocol.errors import LocalProtocolError
 from servers.protocol.events import InformationalResponse, Request, Response
 
 _STATUS_LINES: dict[int, bytes] = {
-    s.value: b"HTTP/1.1 %d %b\r\n" % (s.value, s.phrase.encode("ascii"))
-    for s in HTTPStatus
+    s.value: b"HTTP/1.1 %d %b\r\n" % (s.value, s.phrase.encode("ascii")) for s in HTTPStatus
 }
 _CONTENT_LENGTH = _abnf.CONTENT_LENGTH.fullmatch
-_FORBIDDEN = _abnf.FIELD_VALUE_FORBIDDEN.search
 _CHUNKED = b"chunked"
 _NO_BODY_STATUS = frozenset({204, 304})
 #: Response fields the framing decides about (the rest are written as given).
@@ -104,41 +102,13 @@ class _DateCache:
 
 _DATE = _DateCache()
 
-#: Field names a server commonly sends, validated once: name as given → lower-cased.
-_KNOWN_NAMES: dict[bytes, bytes] = {
-    spelling: name
-    for name in (
-        b"content-type",
-        b"content-length",
-        b"transfer-encoding",
-        b"connection",
-        b"date",
-        b"server",
-        b"cache-control",
-        b"content-encoding",
-        b"content-language",
-        b"content-disposition",
-        b"etag",
-        b"last-modified",
-        b"location",
-        b"set-cookie",
-        b"vary",
-        b"expires",
-        b"access-control-allow-origin",
-        b"x-content-type-options",
-        b"x-frame-options",
-        b"strict-transport-security",
-        b"sec-websocket-accept",
-        b"sec-websocket-protocol",
-        b"sec-websocket-extensions",
-        b"upgrade",
-        b"keep-alive",
-        b"accept-ranges",
-        b"retry-after",
-        b"www-authenticate",
-    )
-    for spelling in (name, b"-".join(part.capitalize() for part in name.split(b"-")))
-}
+#: Header pairs already sent and found valid → (lower-cased name if the framing reads
+#: it, else None; the serialized line). Most responses repeat the same few pairs, so
+#: this skips validating and formatting them again. Bounded: cleared when full.
+#: Only content-length, date and server among the interpreted names are stored (the
+#: others are not written as given).
+_LINES: dict[tuple[bytes, bytes], tuple[bytes | None, bytes]] = {}
+_LINES_MAX = 512
 
 
 def status_line(status: int, reason: bytes) -> bytes:
@@ -167,70 +137,61 @@ def response_head(
     """
     status = event.status_code
     if type(status) is not int or not 200 <= status <= 999:
-        raise LocalProtocolError(
-            f"final responses need a status of 200-999, not {status!r}"
-        )
+        raise LocalProtocolError(f"final responses need a status of 200-999, not {status!r}")
     parts = [status_line(status, event.reason)]
     length: bytes | None = None
     te: bytes | None = None
     length_at = -1
     has_date = has_server = False
-    headers = event.headers
-    known = _KNOWN_NAMES.get
-    pair: tuple[bytes, bytes] = (b"", b"")
-    try:
-        for pair in headers:
-            name, value = pair
-            try:
-                lname = known(name)
-            except TypeError:  # unhashable: not bytes
-                lname = None
-            if lname is None or type(value) is not bytes:
-                check_field(name, value)  # raises, with the message
-                lname = name.lower()
-            if lname in _INTERPRETED:
+    cached = _LINES.get
+    for pair in event.headers:
+        try:
+            hit = cached(pair)
+        except TypeError:  # unhashable: not a pair of bytes
+            hit = None
+        if hit is not None:  # a pair sent before, checked then
+            lname, line = hit
+            if lname is not None:
                 if lname == b"content-length":
-                    if length is not None or _CONTENT_LENGTH(value) is None:
-                        raise LocalProtocolError(f"invalid Content-Length {value!r}")
-                    length = value
+                    if length is not None:
+                        raise LocalProtocolError(f"invalid Content-Length {pair[1]!r}")
+                    length = pair[1]
                     length_at = len(parts)
-                elif lname == b"transfer-encoding":
-                    if _FORBIDDEN(value) is not None or comma_tokens([value]) != [
-                        _CHUNKED
-                    ]:
-                        check_field(name, value)
-                        raise LocalProtocolError(
-                            f"unsupported Transfer-Encoding {value!r}"
-                        )
-                    te = value
-                    continue  # written below, as the framing requires
-                elif lname == b"connection":
-                    check_field(name, value)  # not written as given: checked here
-                    if b"close" in comma_tokens([value]):
-                        keep_alive = False
-                    continue  # written below, once
                 elif lname == b"date":
                     has_date = True
                 else:
                     has_server = True
-            parts.append(b"%b: %b\r\n" % (name, value))
-    except LocalProtocolError:
-        # Values of known names were not checked yet: the first bad header wins, as if
-        # every header had been checked in order.
-        _check_up_to(headers, pair)
-        raise
-    # Names are valid tokens and each line adds exactly one CR and one LF (the status
-    # line too), so the values are clean exactly when the counts match and no NUL is
-    # anywhere: one pass over the joined lines instead of a search per value.
-    fields = b"".join(parts)
-    lines = len(parts)
-    if (
-        fields.count(b"\n") != lines
-        or fields.count(b"\r") != lines
-        or b"\x00" in fields
-    ):
-        _check_up_to(headers, None)
-        raise AssertionError("unreachable: a bad header passed check_field")
+            parts.append(line)
+            continue
+        name, value = pair
+        check_field(name, value)
+        lname = name.lower()
+        interpreted = lname in _INTERPRETED
+        if interpreted:
+            if lname == b"content-length":
+                if length is not None or _CONTENT_LENGTH(value) is None:
+                    raise LocalProtocolError(f"invalid Content-Length {value!r}")
+                length = value
+                length_at = len(parts)
+            elif lname == b"transfer-encoding":
+                if comma_tokens([value]) != [_CHUNKED]:
+                    raise LocalProtocolError(f"unsupported Transfer-Encoding {value!r}")
+                te = value
+                continue  # written below, as the framing requires
+            elif lname == b"connection":
+                if b"close" in comma_tokens([value]):
+                    keep_alive = False
+                continue  # written below, once
+            elif lname == b"date":
+                has_date = True
+            else:
+                has_server = True
+        line = b"%b: %b\r\n" % (name, value)
+        parts.append(line)
+        if type(name) is bytes and type(value) is bytes:
+            if len(_LINES) >= _LINES_MAX:
+                _LINES.clear()
+            _LINES[(name, value)] = (lname if interpreted else None, line)
 
     if method == b"CONNECT" and status < 300:
         keep_alive = False  # a 2xx makes a tunnel, which this core does not offer
@@ -268,21 +229,11 @@ def response_head(
     return b"".join(parts), writer, keep_alive
 
 
-def _check_up_to(headers: list[tuple[bytes, bytes]], last: object) -> None:
-    """``check_field`` each header in order, up to and including ``last`` (None: all)."""
-    for pair in headers:
-        check_field(*pair)
-        if pair is last:
-            return
-
-
 def informational_head(event: InformationalResponse) -> bytes:
     """Serialize a 1xx head (no body, no framing)."""
     status = event.status_code
     if type(status) is not int or not 100 <= status <= 199:
-        raise LocalProtocolError(
-            f"informational responses need a 1xx status, not {status!r}"
-        )
+        raise LocalProtocolError(f"informational responses need a 1xx status, not {status!r}")
     parts = [status_line(status, event.reason)]
     for name, value in event.headers:
         check_field(name, value)

@@ -152,6 +152,4 @@ _make_body_inits()
 #: A shared EndOfMessage with no trailers (events are immutable, so one instance serves).
 END_OF_MESSAGE = EndOfMessage()
 
-Event = (
-    Request | InformationalResponse | Response | Data | EndOfMessage | ConnectionClosed
-)
+Event = Request | InformationalResponse | Response | Data | EndOfMessage | ConnectionClosed

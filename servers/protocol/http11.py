@@ -86,6 +86,7 @@ _SEND_BODY = State.SEND_BODY
 _DONE = State.DONE
 _ERROR = State.ERROR
 _NO_BODY_STATUS = frozenset({204, 304})
+_EMPTY = EmptyReader()
 #: Their states in which there is no request for a server to respond to.
 _NOTHING_TO_ANSWER = frozenset({State.IDLE, State.MUST_CLOSE, State.CLOSED})
 
@@ -269,9 +270,12 @@ class Connection:
         headers, special = parse_fields(lines, limits)
         get = special.get
         _heads.check_hosts(version, get(b"host"))
-        reader = _heads.request_reader(
-            version, get(b"transfer-encoding"), get(b"content-length"), limits
-        )
+        te = get(b"transfer-encoding")
+        cl = get(b"content-length")
+        if te is None and cl is None:
+            reader: Reader = _EMPTY  # no body: the common case, decided here
+        else:
+            reader = _heads.request_reader(version, te, cl, limits)
         connection = get(b"connection")
         if connection is None:
             self.keep_alive = version == b"1.1"

@@ -2,7 +2,8 @@
 
 A connection that has not sent (all of) its first request when SIGTERM arrives is
 served once, with ``Connection: close``: its client is likely sending it right now. An
-idle keep-alive connection is closed at once, unless part of a new request is there.
+idle keep-alive connection is closed after a short grace (a request arriving within it
+is served with ``Connection: close``); with part of a new request there, it is served.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def test_connections_waiting_for_a_request_are_served_once_during_shutdown(serve
         assert wait_until(lambda: _accepted(url, socks), 10)
 
         url.signal(signal.SIGTERM)
-        assert read_until_closed(idle) == b""  # closed at once
+        assert read_until_closed(idle) == b""  # closed after a short grace
         assert wait_until(lambda: _refused(url), 10)  # no longer accepting
 
         fresh.sendall(_REQUEST)
