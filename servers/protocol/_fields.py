@@ -101,11 +101,13 @@ def check_field(name: bytes, value: bytes) -> None:
     Raises LocalProtocolError for a name that is not a token, a value holding CR, LF
     or NUL, or anything that is not bytes.
     """
-    try:
-        if _FIELD_NAME(name) is not None and _FORBIDDEN(value) is None:
-            return
-    except TypeError:
-        pass
+    if (
+        type(name) is bytes
+        and type(value) is bytes
+        and _FIELD_NAME(name) is not None
+        and _FORBIDDEN(value) is None
+    ):
+        return
     raise LocalProtocolError(f"invalid header {name!r}: {value!r}")
 
 
