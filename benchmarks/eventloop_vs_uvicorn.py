@@ -24,19 +24,24 @@ This is a benchmark, not a test: it asserts nothing. The runner's scenarios repl
 from __future__ import annotations
 
 import argparse
-import os
-import re
+import functools
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+from wrkbench import (
+    parse_wrk,
+    run_wrk,
+    start_pinned,
+    stop,
+    tree_cpu_seconds,
+    wait_ready,
+)
+
+from runner.launch import free_port
 
 
 @dataclass
@@ -73,109 +78,33 @@ def server_commands(app: str, port: int) -> dict[str, list[str]]:
     }  # fmt: skip
 
 
-def _ms(value: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s)", value)
-    if not match:
-        raise ValueError(f"unparsable wrk latency {value!r}")
-    return float(match.group(1)) * _UNITS[match.group(2)]
-
-
-def parse_wrk(output: str) -> tuple[float, float, float, str | None]:
-    """Return (requests/s, p50 ms, p99 ms, failure or None) from ``wrk --latency`` output."""
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M)
-    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)
-    if not (rps and p50 and p99):
-        snippet = " ".join(output.split())[:120]
-        return 0.0, 0.0, 0.0, f"wrk output not understood: {snippet}"
-    failure = None
-    errors = re.search(r"Socket errors: (.*)", output)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    if errors:
-        failure = "socket errors: " + errors.group(1).strip()
-    elif non2xx:
-        failure = f"{non2xx.group(1)} non-2xx responses"
-    return float(rps.group(1)), _ms(p50.group(1)), _ms(p99.group(1)), failure
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
-    """Wait until an HTTP GET on ``port`` answers (or fail if the process dies or is late)."""
-    deadline = time.monotonic() + timeout
-    request = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode} before it was ready")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
-                probe.sendall(request)
-                if probe.recv(64).startswith(b"HTTP/1.1 200"):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("server did not answer in time")
-
-
-def _wrk(args: argparse.Namespace, url: str, seconds: float) -> str:
-    command = [
-        "taskset", "-c", str(args.client_cpu), args.wrk, "-t", str(args.threads),
-        "-c", str(args.connections), "-d", f"{seconds:g}s", "--latency", url,
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30)
-    return done.stdout + done.stderr
-
-
 def measure(args: argparse.Namespace, server: str, repetition: int) -> RunResult:
     """Start ``server`` pinned, warm it up, measure one wrk run, stop it."""
     result = RunResult(server, repetition)
-    with socket.socket() as probe:  # a port the OS says is free
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = server_commands(args.app, port)[server]
-    cpu = args.server_cpu
-    process = subprocess.Popen(
-        command,
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-        preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
-    )
+    port = free_port()
+    process = start_pinned(server_commands(args.app, port)[server], args.server_cpu)
     url = f"http://127.0.0.1:{port}/"
+    wrk = functools.partial(
+        run_wrk, args.wrk, args.client_cpu, url, threads=args.threads, connections=args.connections
+    )
     try:
-        _wait_ready(port, process, timeout=20)
-        _wrk(args, url, args.warmup)
-        before = _cpu_seconds(process.pid)
+        wait_ready(port, process, timeout=20)
+        wrk(seconds=args.warmup)
+        before = tree_cpu_seconds(process.pid)
         started = time.monotonic()
-        output = _wrk(args, url, args.duration)
+        run = parse_wrk(wrk(seconds=args.duration))
         elapsed = time.monotonic() - started
-        result.server_cpu = (_cpu_seconds(process.pid) - before) / elapsed
-        rps, p50, p99, failure = parse_wrk(output)
-        if failure is not None:
-            result.failure = failure
+        result.server_cpu = (tree_cpu_seconds(process.pid) - before) / elapsed
+        if run.failure is not None:
+            result.failure = run.failure
         else:
-            result.rps, result.p50_ms, result.p99_ms = rps, p50, p99
+            result.rps, result.p50_ms, result.p99_ms = run.rps, run.p50_ms, run.p99_ms
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         result.failure = str(exc)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if result.failure and process.stderr is not None:
-            tail = process.stderr.read().decode(errors="replace").strip().splitlines()[-3:]
-            if tail:
-                result.failure += " | " + " / ".join(tail)
-        if process.stderr is not None:
-            process.stderr.close()
+        tail = stop(process)
+        if result.failure and tail:
+            result.failure += " | " + tail
     return result
 
 

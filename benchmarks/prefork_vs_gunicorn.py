@@ -31,21 +31,25 @@ succeeded. This is a benchmark, not a test: it asserts nothing.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
-import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import psutil
+from wrkbench import (
+    REPO_ROOT,
+    parse_wrk,
+    run_wrk,
+    start_pinned,
+    stop,
+    tree_cpu_seconds,
+    wait_ready,
+)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+from runner.launch import free_port
 
 
 @dataclass(frozen=True)
@@ -122,122 +126,34 @@ def command(comparison: Comparison, server: str, port: int) -> list[str]:
     ]
 
 
-def _ms(value: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s)", value)
-    if not match:
-        raise ValueError(f"unparsable wrk latency {value!r}")
-    return float(match.group(1)) * _UNITS[match.group(2)]
-
-
-def parse_wrk(output: str) -> tuple[float, float, int, str | None]:
-    """Return (requests/s, p99 ms, requests, failure or None) from ``wrk --latency`` output."""
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)
-    total = re.search(r"(\d+) requests in", output)
-    if not (rps and p99 and total):
-        return 0.0, 0.0, 0, "wrk output not understood: " + " ".join(output.split())[:120]
-    failure = None
-    errors = re.search(r"Socket errors: (.*)", output)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    if errors:
-        failure = "socket errors: " + errors.group(1).strip()
-    elif non2xx:
-        failure = f"{non2xx.group(1)} non-2xx responses"
-    return float(rps.group(1)), _ms(p99.group(1)), int(total.group(1)), failure
-
-
-def _tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` and its live descendants."""
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for process in processes:
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
-
-
-def _wait_ready(port: int, process: subprocess.Popen[bytes], path: str, timeout: float) -> None:
-    """Wait until an HTTP GET on ``port`` answers 200 (fail if the process dies or is late)."""
-    deadline = time.monotonic() + timeout
-    request = f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode()
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode} before it was ready")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=2) as probe:
-                probe.sendall(request)
-                if probe.recv(64).startswith(b"HTTP/1.1 200"):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("server did not answer in time")
-
-
-def _wrk(args: argparse.Namespace, url: str, connections: int, seconds: float) -> str:
-    command = [
-        "taskset", "-c", str(args.client_cpu), args.wrk, "-t", "1",
-        "-c", str(connections), "-d", f"{seconds:g}s", "--latency", url,
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30)
-    return done.stdout + done.stderr
-
-
 def measure(args: argparse.Namespace, comparison: Comparison, server: str, rep: int) -> RunResult:
     """Start one server pinned, warm it up, measure one wrk run, stop it."""
     result = RunResult(comparison.name, server, rep)
-    with socket.socket() as probe:  # a port the OS says is free
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    cpu = args.server_cpu
+    port = free_port()
     env = dict(os.environ, **comparison.env)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
-    process = subprocess.Popen(
-        command(comparison, server, port),
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-        preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
-    )
+    process = start_pinned(command(comparison, server, port), args.server_cpu, env)
     url = f"http://127.0.0.1:{port}{comparison.path}"
+    wrk = functools.partial(
+        run_wrk, args.wrk, args.client_cpu, url, threads=1, connections=comparison.connections
+    )
     try:
-        _wait_ready(port, process, comparison.path, timeout=30)
-        _wrk(args, url, comparison.connections, args.warmup)
-        before = _tree_cpu_seconds(process.pid)
-        output = _wrk(args, url, comparison.connections, args.duration)
-        cpu_seconds = _tree_cpu_seconds(process.pid) - before
-        rps, p99, total, failure = parse_wrk(output)
-        if failure is not None:
-            result.failure = failure
+        wait_ready(port, process, comparison.path, timeout=30)
+        wrk(seconds=args.warmup)
+        before = tree_cpu_seconds(process.pid)
+        run = parse_wrk(wrk(seconds=args.duration))
+        cpu_seconds = tree_cpu_seconds(process.pid) - before
+        if run.failure is not None:
+            result.failure = run.failure
         else:
-            result.rps, result.p99_ms = rps, p99
-            result.cpu_us_per_request = cpu_seconds / total * 1e6 if total else None
+            result.rps, result.p99_ms = run.rps, run.p99_ms
+            result.cpu_us_per_request = cpu_seconds / run.requests * 1e6 if run.requests else None
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         result.failure = str(exc)
     finally:
-        try:
-            os.killpg(process.pid, 15)
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait()
-        except ProcessLookupError:
-            pass
-        if result.failure and process.stderr is not None:
-            tail = process.stderr.read().decode(errors="replace").strip().splitlines()[-3:]
-            if tail:
-                result.failure += " | " + " / ".join(tail)
-        if process.stderr is not None:
-            process.stderr.close()
+        tail = stop(process)
+        if result.failure and tail:
+            result.failure += " | " + tail
     return result
 
 
