@@ -171,3 +171,25 @@ async def lifespan_noop(receive: Callable, send: Callable) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+async def answer_non_http(scope: dict[str, Any], receive: Callable, send: Callable) -> bool:
+    """For HTTP-only bundled apps: handle a scope that is not an HTTP request.
+
+    Lifespan is answered with nothing to set up, a WebSocket is refused (close 1003:
+    unsupported data), anything else is ignored. Returns False for an HTTP scope (the
+    app answers it), True when the scope was handled here.
+    """
+    kind = scope["type"]
+    if kind == "http":
+        return False
+    if kind == "lifespan":
+        await lifespan_noop(receive, send)
+    elif kind == "websocket":
+        await send({"type": "websocket.close", "code": 1003})
+    return True
+
+
+def text_headers(length: int) -> list[tuple[bytes, bytes]]:
+    """ASGI headers of a plain-text body of ``length`` bytes."""
+    return [(b"content-type", b"text/plain"), (b"content-length", str(length).encode())]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from servers.apps import app_param, lifespan_noop
+from servers.apps import answer_non_http, app_param, text_headers
 
 ITERATIONS: int = app_param("iterations", 20_000)
 _MASK = 0xFFFFFFFF
@@ -35,22 +35,14 @@ def body(iterations: int = ITERATIONS) -> bytes:
     return f"cpu {iterations} {burn(iterations)}\n".encode()
 
 
-def _headers(length: int) -> list[tuple[bytes, bytes]]:
-    return [(b"content-type", b"text/plain"), (b"content-length", str(length).encode())]
-
-
 async def asgi(scope: dict[str, Any], receive: Callable, send: Callable) -> None:
     """ASGI form: the work runs on the event loop (blocking it, as CPU work does)."""
-    kind = scope["type"]
-    if kind == "lifespan":
-        await lifespan_noop(receive, send)
-        return
-    if kind != "http":
-        if kind == "websocket":
-            await send({"type": "websocket.close", "code": 1003})
+    if await answer_non_http(scope, receive, send):
         return
     payload = body()
-    await send({"type": "http.response.start", "status": 200, "headers": _headers(len(payload))})
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": text_headers(len(payload))}
+    )
     await send({"type": "http.response.body", "body": payload})
 
 

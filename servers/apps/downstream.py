@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
-from servers.apps import app_param, lifespan_noop
+from servers.apps import app_param, lifespan_noop, text_headers
 
 DEFAULT_MS: float = app_param("ms", 0.0)
 #: Longest wait a request may ask for (a typo must not hang a benchmark).
@@ -57,7 +57,7 @@ async def asgi(scope: dict[str, Any], receive: Callable, send: Callable) -> None
     if ms > 0:
         await asyncio.sleep(ms / 1000.0)
     payload = body(ms)
-    headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(payload)).encode())]
+    headers = text_headers(len(payload))
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from servers.apps import AppLoadError, app_param, lifespan_noop
+from servers.apps import AppLoadError, answer_non_http, app_param, text_headers
 from servers.protocol import (
     NEED_DATA,
     Connection,
@@ -204,19 +204,9 @@ def _pool() -> AsyncPool:
 # ---------------------------------------------------------------- the apps
 
 
-def _headers(length: int) -> list[tuple[bytes, bytes]]:
-    return [(b"content-type", b"text/plain"), (b"content-length", str(length).encode())]
-
-
 async def asgi(scope: dict[str, Any], receive: Callable, send: Callable) -> None:
     """ASGI form: ``asyncio.sleep`` or an async downstream call."""
-    kind = scope["type"]
-    if kind == "lifespan":
-        await lifespan_noop(receive, send)
-        return
-    if kind != "http":
-        if kind == "websocket":
-            await send({"type": "websocket.close", "code": 1003})
+    if await answer_non_http(scope, receive, send):
         return
     status, payload = 200, BODY
     if MODE == "http":
@@ -226,7 +216,9 @@ async def asgi(scope: dict[str, Any], receive: Callable, send: Callable) -> None
             status, payload = 502, f"{exc}\n".encode()
     else:
         await asyncio.sleep(MS / 1000.0)
-    await send({"type": "http.response.start", "status": status, "headers": _headers(len(payload))})
+    await send(
+        {"type": "http.response.start", "status": status, "headers": text_headers(len(payload))}
+    )
     await send({"type": "http.response.body", "body": payload})
 
 

@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from servers.apps import app_param, lifespan_noop
+from servers.apps import answer_non_http, app_param
 
 ITEMS: int = app_param("items", 0)
 _HEADERS = [(b"content-type", b"application/json")]
@@ -39,13 +39,7 @@ def document(body: bytes) -> tuple[int, bytes]:
 
 async def asgi(scope: dict[str, Any], receive: Callable, send: Callable) -> None:
     """ASGI form: read the body (if any), answer with ``document``."""
-    kind = scope["type"]
-    if kind == "lifespan":
-        await lifespan_noop(receive, send)
-        return
-    if kind != "http":
-        if kind == "websocket":
-            await send({"type": "websocket.close", "code": 1003})
+    if await answer_non_http(scope, receive, send):
         return
     chunks: list[bytes] = []
     while True:
