@@ -8,6 +8,7 @@ with deadlines; nothing sleeps to wait for the server.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -262,7 +263,11 @@ def test_workers_dying_while_booting_stop_the_master_instead_of_looping() -> Non
     done = run_cli("tests.servers.prefork.apps.prefork_exits:app", "-b", "127.0.0.1:0", "-w", "2")
     assert done.returncode == 3
     last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("bench: error: 5 workers in a row died before becoming ready")
+    # The master stops once 5 boot deaths are counted; with 2 workers dying together, the
+    # reap that crosses the threshold may count both (5 or 6, never more: no respawn after).
+    match = re.match(r"bench: error: (\d+) workers in a row died before becoming ready", last)
+    assert match, last
+    assert 5 <= int(match.group(1)) <= 6
     assert "(last: exit code 1)" in last
 
 
