@@ -286,7 +286,7 @@ def build_comparison_report(
     ``context`` is a ``runner.compare.render.Context`` (names, gates, notes); without
     it the default gates are assumed for the explanatory text.
     """
-    from runner.results import atomic_write_bytes
+    from runner.results.store import atomic_write_bytes
 
     page = comparison_page(verdicts, baseline_df, candidate_df, context)
     atomic_write_bytes(out, page.encode("utf-8"))

@@ -23,8 +23,9 @@ from plotly.offline import get_plotlyjs
 
 from dashboards.panels import Panel
 from dashboards.run import RunView
-from dashboards.tables import STATUS_KINDS, failed_lines
+from dashboards.tables import failed_lines
 from dashboards.theme import DARK, LIGHT
+from runner.results.status import STATUS_KINDS
 
 #: plotly's per-figure options: resize with the window, no plotly logo, PNG export at 2×.
 PLOTLY_CONFIG: dict[str, Any] = {

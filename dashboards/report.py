@@ -15,7 +15,7 @@ from dashboards.errors import ReportError
 from dashboards.html import render_page
 from dashboards.panels import build_panels
 from dashboards.run import load_view
-from runner.results import atomic_write_bytes
+from runner.results.store import atomic_write_bytes
 
 #: The report's file name inside the run folder when no output path is given.
 REPORT_NAME = "report.html"

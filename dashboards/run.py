@@ -15,10 +15,12 @@ from typing import Any
 import pandas as pd
 
 from dashboards.errors import ReportError
-from dashboards.slo import Slo, slo_from_manifest
-from dashboards.tables import USABLE, merged_histograms, status_kind, summarize
-from runner.engines.native.histogram import Histogram
-from runner.results import CELL_COLUMNS, RunData, frame, load_run
+from runner.results.histogram import Histogram
+from runner.results.schema import CELL_COLUMNS, frame
+from runner.results.slo import Slo, slo_from_manifest
+from runner.results.status import USABLE, status_kind
+from runner.results.store import RunData, load_run
+from runner.results.summary import merged_histograms, summarize
 
 
 @dataclass(frozen=True)

@@ -19,23 +19,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 from runner.errors import UsageError
+from runner.results.dimensions import LOAD_COLUMNS, SERVER_AXES
 from runner.scenario import BUNDLED_SERVERS, Scenario
 
 #: Keys ``--only KEY=VALUE`` accepts (and the dimension columns of the results).
 FILTER_KEYS: tuple[str, ...] = (
-    "server",
-    "worker_class",
-    "workers",
-    "threads",
-    "loop",
-    "interface",
-    "http",
+    *SERVER_AXES,
     "label",
-    "mode",
-    "concurrency",
-    "rate",
-    "message_size",
-    "message_rate",
+    *("rate" if c == "target_rate" else c for c in LOAD_COLUMNS),
 )
 
 

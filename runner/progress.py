@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from runner.matrix import Cell
+from runner.results.labels import load_label
 from runner.units import format_duration
 
 
@@ -75,14 +76,8 @@ def _load_text(row: dict[str, Any]) -> str:
     if row.get("mode") == "search" or (
         row.get("concurrency") is None and row.get("target_rate") is None
     ):
-        text = "search"
-    elif row.get("mode") == "open":
-        text = f"rate={float(row.get('target_rate') or 0):g}/s"
-    else:
-        text = f"c={row.get('concurrency')}"
-    if row.get("message_size") is not None:
-        text += f" ws {row['message_size']}B"
-    return text
+        return "search"
+    return load_label(row)
 
 
 class RichView:
@@ -159,6 +154,10 @@ def make_console() -> Console:
     return console
 
 
+#: Terminal style of a cell's status kind (``runner.results.status``); red when unknown.
+SUMMARY_STYLE: dict[str, str] = {"ok": "", "engine-bound": "yellow", "failed": "red", "skipped": "red"}
+
+
 def render_summary(console: Console, rows: list[dict[str, Any]], title: str) -> None:
     """Print the summary table (rows from ``runner.summary.summarize``).
 
@@ -187,7 +186,9 @@ def render_summary(console: Console, rows: list[dict[str, Any]], title: str) -> 
             table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for row in rows:
         status = row["status"]
-        style = "red" if status.startswith("failed") else "yellow" if status != "ok" else ""
+        style = SUMMARY_STYLE.get(row.get("status_kind", ""), "red")
+        if style == "" and status != "ok":
+            style = "yellow"  # usable, with failed repetitions named in the text
         rps = row.get("rps_median")
         spread = (
             f"{row['rps_min']:,.0f}–{row['rps_max']:,.0f}"

@@ -32,11 +32,11 @@ from runner.engines.base import Engine
 from runner.errors import EngineError, LaunchError, UsageError
 from runner.launch import ServerProcess, TreeSampler, WindowStats, free_port
 from runner.loadspec import LoadResult, LoadSpec
-from runner.manifest import utc_now
 from runner.matrix import Cell
 from runner.pinning import Pinning
 from runner.progress import RunView
-from runner.results import RunStore, atomic_write_json
+from runner.results.manifest import utc_now
+from runner.results.store import RunStore, atomic_write_json
 from runner.rows import (
     cell_row,
     cell_spec,

@@ -234,7 +234,7 @@ def run_session(
     """Run the plan into ``run_dir``; print the summary and report path; return an exit code."""
     from runner.engines.base import make_engine
     from runner.progress import RichView, render_summary
-    from runner.results import RunStore, atomic_write_json, load_run
+    from runner.results.store import RunStore, atomic_write_json, load_run
     from runner.run import RunContext, execute
     from runner.summary import summarize
 
@@ -268,7 +268,7 @@ def run_session(
     except KeyboardInterrupt:
         outcome = None
     finally:
-        from runner.manifest import utc_now
+        from runner.results.manifest import utc_now
 
         complete = outcome is not None and not outcome.interrupted
         manifest["status"] = "complete" if complete else "interrupted"

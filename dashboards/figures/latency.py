@@ -26,8 +26,7 @@ from dashboards.figures.marks import (
     latency_axis_type,
     marker_style,
 )
-from dashboards.slo import KEY_NAMES, Slo
-from dashboards.tables import USABLE, ordered_series, rate_unit, spectrum
+from dashboards.tables import ordered_series, rate_unit, spectrum
 from dashboards.theme import (
     SATURATION_COLOR,
     SLO_COLOR,
@@ -41,7 +40,9 @@ from dashboards.theme import (
     no_data,
     style,
 )
-from runner.engines.native.histogram import Histogram
+from runner.results.histogram import Histogram
+from runner.results.slo import KEY_NAMES, Slo
+from runner.results.status import USABLE
 
 #: A load point reaching this share of the best throughput counts as saturated.
 SATURATION_SHARE = 0.95

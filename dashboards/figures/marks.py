@@ -15,7 +15,6 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.slo import KEY_NAMES, Slo
 from dashboards.theme import (
     SLO_COLOR,
     STATUS_STYLE,
@@ -24,6 +23,8 @@ from dashboards.theme import (
     format_latency,
     format_rate,
 )
+from runner.results.little import little_suspect
+from runner.results.slo import KEY_NAMES, Slo
 
 #: Marker size of an ordinary point; engine-bound points are drawn larger (open ring).
 MARKER_SIZE = 8
@@ -72,7 +73,7 @@ def cell_hover(row: pd.Series | object, extra: Sequence[tuple[str, str]] = ()) -
     if get("status_kind") != "ok" or "failed" in str(get("status_text")):
         lines.append(f"status: {esc(get('status_text'))}")
     little = _num(get("little_ratio"))
-    if get("mode") == "closed" and not math.isnan(little) and abs(little - 1) > 0.25:
+    if get("mode") == "closed" and little_suspect(little):
         lines.append(f"⚠ Little's law off: rps × mean / connections = {little:.2f}")
     lines.append(f"repetitions: {int(_num(get('reps_usable')) or 0)} of {int(_num(get('reps')))}")
     return "<br>".join(lines)

@@ -12,8 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.slo import Slo
-from dashboards.tables import USABLE, load_axis_title, ordered_configs
+from dashboards.tables import load_axis_title, ordered_configs
 from dashboards.theme import (
     STATUS_STYLE,
     add_menu,
@@ -25,6 +24,8 @@ from dashboards.theme import (
     no_data,
     style,
 )
+from runner.results.slo import Slo
+from runner.results.status import USABLE
 
 #: Metric key -> (button label, colour scale, reversed?).
 METRICS: dict[str, tuple[str, str, bool]] = {

@@ -26,16 +26,12 @@ from dashboards.figures.marks import (
     marker_style,
     use_log_axis,
 )
-from dashboards.slo import Slo
-from dashboards.tables import (
-    CONFIG_COLUMNS,
-    USABLE,
-    config_label,
-    load_axis_title,
-    ordered_series,
-    rate_unit,
-)
+from dashboards.tables import load_axis_title, ordered_series, rate_unit
 from dashboards.theme import colors_for, esc, latency_unit, no_data, style, subplots
+from runner.results.dimensions import CONFIG_COLUMNS
+from runner.results.labels import config_label
+from runner.results.slo import Slo
+from runner.results.status import USABLE
 
 Axis = Literal["workers", "threads"]
 

@@ -15,7 +15,6 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.tables import USABLE
 from dashboards.theme import (
     WARMUP_FILL,
     Unit,
@@ -27,6 +26,7 @@ from dashboards.theme import (
     style,
     subplots,
 )
+from runner.results.status import USABLE
 
 #: More cells than this get no time series in the dropdown (the file would grow large).
 MAX_CELLS = 60

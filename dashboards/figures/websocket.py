@@ -18,8 +18,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboards.figures.marks import cell_hover, load_axis, mark_failed_at_x, marker_style
-from dashboards.tables import USABLE, is_websocket, ordered_series
+from dashboards.tables import is_websocket, ordered_series
 from dashboards.theme import colors_for, esc, format_latency, latency_unit, style, subplots
+from runner.results.status import USABLE
 
 
 def websocket_figure(summary: pd.DataFrame) -> go.Figure | None:

@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from runner.engines.native.histogram import Histogram
 from runner.loadspec import PERCENTILES, LoadResult, LoadSpec
+from runner.results.histogram import Histogram
 
 #: Percentiles of the spectrum printed under the table.
 SPECTRUM: tuple[float, ...] = (10, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 100)

@@ -94,7 +94,7 @@ def register(subparsers: Any) -> None:
 
 
 def _write(path: str, text: str) -> None:
-    from runner.results import atomic_write_bytes
+    from runner.results.store import atomic_write_bytes
 
     try:
         atomic_write_bytes(Path(path), text.encode("utf-8"))

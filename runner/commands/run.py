@@ -42,8 +42,8 @@ def register(subparsers: Any) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Plan, then (unless --dry-run) run."""
     from runner.errors import UsageError
-    from runner.manifest import new_manifest, utc_now
     from runner.progress import make_console
+    from runner.results.manifest import new_manifest, utc_now
     from runner.session import new_run_dir, plan_run, print_dry_run, read_manifest, run_session
 
     console = make_console()

@@ -27,8 +27,8 @@ import yaml
 
 from runner.compare.table import CELL_ID, SCENARIO, STATUS, STATUS_ENGINE_BOUND, STATUS_OK
 from runner.errors import UsageError
-from runner.manifest import utc_now
-from runner.results import atomic_write_bytes, load_run
+from runner.results.manifest import utc_now
+from runner.results.store import atomic_write_bytes, load_run
 
 #: Where saved baselines live unless --dir or $BENCH_BASELINES says otherwise.
 DEFAULT_BASELINES_DIR = Path("results") / "baselines"

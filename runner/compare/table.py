@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from runner.errors import UsageError
-from runner.results import CELL_COLUMNS, Column
+from runner.results.dimensions import LOAD_COLUMNS, SERVER_AXES
+from runner.results.schema import CELL_COLUMNS, Column
 
 #: The schema by column name.
 SCHEMA: dict[str, Column] = {c.name: c for c in CELL_COLUMNS}
@@ -46,23 +47,7 @@ ENGINE_BOUND = _column("engine_bound")
 LABEL = _column("label")
 SCENARIO = _column("scenario")
 #: Columns that describe a cell's configuration, for display (not for matching).
-IDENTITY_COLUMNS: tuple[str, ...] = tuple(
-    _column(n)
-    for n in (
-        "server",
-        "worker_class",
-        "workers",
-        "threads",
-        "loop",
-        "interface",
-        "http",
-        "mode",
-        "concurrency",
-        "target_rate",
-        "message_size",
-        "message_rate",
-    )
-)
+IDENTITY_COLUMNS: tuple[str, ...] = tuple(_column(n) for n in (*SERVER_AXES, *LOAD_COLUMNS))
 #: Columns a table must have to be compared.
 REQUIRED: tuple[str, ...] = (CELL_ID, STATUS, REPETITION)
 

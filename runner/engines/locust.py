@@ -138,7 +138,7 @@ def result_from_dump(
     notes: list[str] | None = None,
 ) -> LoadResult:
     """Map the hooks' JSON dump to a LoadResult (pure)."""
-    from runner.engines.native.histogram import Histogram
+    from runner.results.histogram import Histogram
 
     start = dump.get("window_start")
     end = dump.get("window_end")

@@ -88,7 +88,7 @@ def result_from_wrk(
     notes: list[str] | None = None,
 ) -> LoadResult:
     """Map ``parse_wrk_output``'s dict to a LoadResult (pure)."""
-    from runner.engines.native.histogram import Histogram
+    from runner.results.histogram import Histogram
 
     duration = max(1e-9, data["duration_us"] / 1e6)
     e = data["errors"]

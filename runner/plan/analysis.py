@@ -67,8 +67,8 @@ def build_plan(
     Raises:
         UsageError: not a run folder, unreadable results, or no measured cell.
     """
-    from dashboards.tables import summarize
-    from runner.results import load_run
+    from runner.results.store import load_run
+    from runner.results.summary import summarize
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():

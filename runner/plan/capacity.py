@@ -29,22 +29,14 @@ import numpy as np
 import pandas as pd
 
 from runner.plan.search import SearchConfig, Slo, Step, judge_step
+from runner.results.dimensions import SERVER_AXES
+from runner.results.little import little_suspect
 from runner.units import parse_cpus
 
 Source = Literal["search", "open", "closed"]
 
 #: Columns that name a server configuration (the results schema's dimension columns).
-CONFIG_DIMS: tuple[str, ...] = (
-    "server",
-    "worker_class",
-    "workers",
-    "threads",
-    "loop",
-    "interface",
-    "http",
-)
-#: Closed loop: |rps × mean latency / connections − 1| above this is flagged.
-LITTLE_TOLERANCE = 0.20
+CONFIG_DIMS: tuple[str, ...] = SERVER_AXES
 #: The share of the target rate an open-loop window must have sent to count as kept up.
 MIN_ACHIEVED = SearchConfig().min_achieved
 
@@ -389,7 +381,7 @@ def little_deviations(summary: pd.DataFrame) -> list[tuple[str, str, float]]:
     ]
     for row in closed.to_dict("records"):
         ratio = _num(row.get("little_ratio"))
-        if ratio is not None and abs(ratio - 1.0) > LITTLE_TOLERANCE:
+        if little_suspect(ratio):
             out.append((str(row["config"]), str(row.get("load_label") or ""), ratio))
     return out
 

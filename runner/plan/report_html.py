@@ -121,7 +121,7 @@ takes, and where the measurements stop.</p>
 
 def write_reports(plan: Plan, out_dir: Path) -> tuple[Path, Path]:
     """Write ``plan.md`` and ``plan.html`` into ``out_dir`` (atomically); return their paths."""
-    from runner.results import atomic_write_bytes
+    from runner.results.store import atomic_write_bytes
 
     md = out_dir / "plan.md"
     page = out_dir / "plan.html"

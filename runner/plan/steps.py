@@ -18,7 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from runner.results import CELL_COLUMNS, Column, atomic_write_parquet, frame, part_name
+from runner.results.schema import CELL_COLUMNS, Column, frame
+from runner.results.store import atomic_write_parquet, part_name
 
 #: The folder of a run that holds the search steps.
 STEPS_DIR = "search"

@@ -3,7 +3,7 @@
 A scenario (YAML text) is validated and expanded by ``runner.scenario`` and
 ``runner.matrix``; each cell × repetition gets a ``LoadResult`` from a small queueing
 model, and ``runner.rows`` turns it into the row, time series and histogram that
-``runner.results.RunStore`` writes, with a manifest from ``runner.manifest``. So the
+``runner.results.RunStore`` writes, with a manifest from ``runner.results.manifest``. So the
 dashboards read exactly what a real ``bench run`` writes, only faster.
 
 The model: a configuration can work on ``P`` requests at once (sync: workers, thread:
@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from runner.engines.native.histogram import Histogram
 from runner.launch import WindowStats
 from runner.loadspec import ERROR_KINDS, LoadResult
-from runner.manifest import new_manifest, utc_now
 from runner.matrix import Cell, expand, schedule
 from runner.pinning import plan_pinning
-from runner.results import RunStore, atomic_write_json
+from runner.results.histogram import Histogram
+from runner.results.manifest import new_manifest, utc_now
+from runner.results.store import RunStore, atomic_write_json
 from runner.rows import cell_row, dimension_fields, failed_row, timeseries_rows
 from runner.scenario import Scenario, scenario_from_data
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from runner.results import CELL_COLUMNS, HISTOGRAM_COLUMNS, TIMESERIES_COLUMNS, frame
+from runner.results.schema import CELL_COLUMNS, HISTOGRAM_COLUMNS, TIMESERIES_COLUMNS, frame
 
 _CELL_NAMES = {c.name for c in CELL_COLUMNS}
 

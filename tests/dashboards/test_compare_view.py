@@ -15,7 +15,7 @@ from dashboards.compare_view import (
 from runner.compare import Outcome, judge
 from runner.compare.render import Context
 from runner.gates import Gates
-from runner.results import CELL_COLUMNS, frame
+from runner.results.schema import CELL_COLUMNS, frame
 
 CELLS = (("c1", "prefork sync w1"), ("c2", "eventloop w1 <i>uvloop</i>"))
 

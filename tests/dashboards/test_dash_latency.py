@@ -10,8 +10,8 @@ from dashboards.figures.latency import (
     percentile_spectrum,
     saturation_index,
 )
-from dashboards.slo import Slo
-from dashboards.tables import merged_histograms, summarize
+from runner.results.slo import Slo
+from runner.results.summary import merged_histograms, summarize
 
 
 def _summary(slo: Slo | None = None):

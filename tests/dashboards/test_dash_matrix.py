@@ -5,8 +5,8 @@ from __future__ import annotations
 import dash_tables as t
 
 from dashboards.figures.matrix import matrix_heatmap
-from dashboards.slo import Slo
-from dashboards.tables import summarize
+from runner.results.slo import Slo
+from runner.results.summary import summarize
 
 
 def _fig(slo=None):

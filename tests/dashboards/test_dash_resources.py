@@ -6,7 +6,7 @@ import dash_tables as t
 import pytest
 
 from dashboards.figures.resources import server_resources
-from dashboards.tables import summarize
+from runner.results.summary import summarize
 
 
 def test_cpu_cores_cpu_per_request_and_rss() -> None:

@@ -8,8 +8,8 @@ import dash_tables as t
 import pytest
 
 from dashboards.figures.scaling import capacity_table, capacity_vs, throughput_vs_load
-from dashboards.slo import Slo
-from dashboards.tables import summarize
+from runner.results.slo import Slo
+from runner.results.summary import summarize
 
 
 def _named(fig, name, row_axis="y"):

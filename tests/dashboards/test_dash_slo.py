@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboards.slo import Slo, slo_from_manifest, slo_from_mapping
+from runner.results.slo import Slo, slo_from_manifest, slo_from_mapping
 
 SCENARIO = """\
 name: x

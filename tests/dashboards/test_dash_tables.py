@@ -8,19 +8,11 @@ import dash_tables as t
 import pandas as pd
 import pytest
 
-from dashboards.slo import Slo
-from dashboards.tables import (
-    config_label,
-    load_label,
-    merged_histograms,
-    ordered_series,
-    rate_unit,
-    server_cpu_count,
-    spectrum,
-    status_kind,
-    status_reason,
-    summarize,
-)
+from dashboards.tables import ordered_series, rate_unit, server_cpu_count, spectrum
+from runner.results.labels import config_label, load_label
+from runner.results.slo import Slo
+from runner.results.status import status_kind, status_reason
+from runner.results.summary import merged_histograms, summarize
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import dash_tables as t
 import pytest
 
 from dashboards.figures.timeseries import cell_timeseries, default_cell
-from dashboards.tables import summarize
+from runner.results.summary import summarize
 
 
 def _inputs():

@@ -6,7 +6,7 @@ import dash_tables as t
 import pytest
 
 from dashboards.figures.websocket import websocket_figure
-from dashboards.tables import summarize
+from runner.results.summary import summarize
 
 
 def _ws_rows():

@@ -8,17 +8,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from runner.results import (
+from runner.results.schema import (
     CELL_COLUMNS,
     HISTOGRAM_COLUMNS,
     TIMESERIES_COLUMNS,
+    frame,
+    schema_markdown,
+)
+from runner.results.store import (
     RunStore,
     atomic_write_json,
     atomic_write_parquet,
-    frame,
     load_run,
     part_name,
-    schema_markdown,
 )
 
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs" / "results-schema.md"

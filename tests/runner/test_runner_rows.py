@@ -8,7 +8,7 @@ import pytest
 from runner.launch import WindowStats
 from runner.loadspec import LoadResult
 from runner.matrix import expand
-from runner.results import CELL_COLUMNS, HISTOGRAM_COLUMNS, frame
+from runner.results.schema import CELL_COLUMNS, HISTOGRAM_COLUMNS, frame
 from runner.rows import (
     cell_row,
     cell_spec,

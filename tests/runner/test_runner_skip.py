@@ -11,8 +11,8 @@ import pytest
 from rich.console import Console
 
 from runner import server_commands
-from runner.manifest import new_manifest
 from runner.preflight import skipped_cells
+from runner.results.manifest import new_manifest
 from runner.session import new_run_dir, plan_run, run_session
 
 SCENARIO = """

@@ -9,16 +9,15 @@ kept, Little's law in closed loop, requests left in flight.
 from __future__ import annotations
 
 from runner.engines.native.cpu import engine_cpu_share, is_engine_bound, run_queue_wait_share
-from runner.engines.native.histogram import Histogram
 from runner.engines.native.session import ShardResult
 from runner.loadspec import ERROR_KINDS, LoadResult, LoadSpec
+from runner.results.histogram import Histogram
+from runner.results.little import LITTLE_TOLERANCE
 
 #: Achieved open-loop rate below this share of the target is reported as not kept.
 RATE_KEPT_SHARE = 0.95
 #: An engine process waiting this share of the window for a CPU is noted as contended.
 CONTENDED_SHARE = 0.1
-#: Closed loop: |throughput × mean latency / connections − 1| above this is flagged.
-LITTLE_TOLERANCE = 0.25
 
 
 def merge_shards(

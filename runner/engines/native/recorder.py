@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runner.engines.native.histogram import Histogram
+from runner.results.histogram import Histogram
 
 
 @dataclass(slots=True)

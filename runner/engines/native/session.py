@@ -31,9 +31,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from runner.engines.native.cpu import thread_sched_ns
-from runner.engines.native.histogram import Histogram
 from runner.engines.native.recorder import Recorder, SecondStats
 from runner.loadspec import ERROR_KINDS
+from runner.results.histogram import Histogram
 
 _clock = time.perf_counter_ns
 _NS = 1_000_000_000

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from runner.results import CELL_COLUMNS, atomic_write_json, atomic_write_parquet, frame
+from runner.results.schema import CELL_COLUMNS, frame
+from runner.results.store import atomic_write_json, atomic_write_parquet
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 
 from runner.engines.native import run
-from runner.engines.native.histogram import Histogram
 from runner.engines.native.merge import littles_law_ratio
 from runner.engines.native.testing import Behaviour, serve
 from runner.loadspec import LoadSpec
+from runner.results.histogram import Histogram
 
 MS = 1000.0  # µs per ms
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.plan.steps import write_steps
-from runner.results import RunStore, atomic_write_json
+from runner.results.store import RunStore, atomic_write_json
 
 
 @dataclass(frozen=True)

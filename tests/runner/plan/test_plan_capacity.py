@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from plan_testkit import Point, SearchRecord, write_run
 
-from dashboards.tables import summarize
 from runner.plan.capacity import best_of, capacities, little_deviations
 from runner.plan.search import Slo
 from runner.plan.steps import read_steps
-from runner.results import load_run
+from runner.results.store import load_run
+from runner.results.summary import summarize
 
 SLO = Slo(percentile="p99", latency_us=100_000.0, max_error_rate=0.001)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from plan_testkit import Point, write_run
 
-from dashboards.tables import summarize
 from runner.plan.capacity import capacities
 from runner.plan.limits import limits, machine_limit
 from runner.plan.scaling import scaling_fits
 from runner.plan.search import Slo
 from runner.plan.steps import read_steps
-from runner.results import load_run
+from runner.results.store import load_run
+from runner.results.summary import summarize
 
 
 def _limits(tmp_path, points):
