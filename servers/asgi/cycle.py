@@ -23,8 +23,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from servers.asgi import eager
-from servers.asgi.errors import ClientDisconnected
 from servers.asgi.scope import scope_from_template
+from servers.errors import ClientDisconnected
 from servers.protocol import (
     END_OF_MESSAGE,
     Data,

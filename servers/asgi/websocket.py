@@ -42,10 +42,10 @@ from typing import Any
 from servers.asgi import eager
 from servers.asgi.config import ServerConfig
 from servers.asgi.cycle import describe_exception
-from servers.asgi.errors import ClientDisconnected
 from servers.asgi.state import ServerState
 from servers.asgi.ws_handshake import answering_connection, websocket_scope
 from servers.asgi.ws_keepalive import Keepalive
+from servers.errors import ClientDisconnected
 from servers.protocol import (
     END_OF_MESSAGE,
     Connection,

@@ -37,6 +37,7 @@ from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any, TextIO
 
+from servers.errors import ClientDisconnected
 from servers.protocol import (
     END_OF_MESSAGE,
     NEED_DATA,
@@ -56,11 +57,6 @@ from servers.wsgi.environ import WSGIResponseError, build_environ
 from servers.wsgi.filewrapper import FileWrapper, sendfile_span
 from servers.wsgi.input import RequestBody, RequestBodyError, buffered_body
 from servers.wsgi.start_cache import CachedStartResponse, CheckedHead
-
-
-class ClientDisconnected(Exception):
-    """Writing the response failed: the client went away (the connection is closed)."""
-
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

@@ -11,7 +11,6 @@ import pytest
 from servers.asgi import eager
 from servers.asgi.config import ServerConfig
 from servers.asgi.cycle import describe_exception
-from servers.asgi.errors import ConfigError
 from servers.asgi.scope import (
     decode_path,
     http_scope,
@@ -19,6 +18,7 @@ from servers.asgi.scope import (
     socket_addresses,
     split_request_target,
 )
+from servers.errors import ConfigError
 from servers.protocol import Request
 
 
