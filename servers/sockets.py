@@ -21,12 +21,10 @@ import stat
 from dataclasses import dataclass
 from typing import Literal
 
+from servers.errors import BindError
+
 DEFAULT_PORT = 8000
 DEFAULT_BACKLOG = 2048
-
-
-class BindError(ValueError):
-    """A bind string that does not parse, or an address that cannot be bound."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def _register_eventloop(servers: Any) -> None:
+    from servers.asgi.config import add_arguments
+
     parser = servers.add_parser(
         "eventloop",
         help="the ASGI server on uvloop (serves WSGI apps from a thread pool too)",
@@ -84,6 +86,8 @@ def _register_eventloop(servers: Any) -> None:
         "Flag names follow uvicorn where uvicorn has the setting.",
     )
     _add_common(parser)
+    # Where to listen: not settings of the server but of this command (they become
+    # sockets, or the prefork master's binds with -w N).
     add = parser.add_argument
     add(
         "-b",
@@ -94,82 +98,17 @@ def _register_eventloop(servers: Any) -> None:
     )
     add("--uds", metavar="PATH", help="listen on a Unix socket (same as -b unix:PATH)")
     add("--fd", type=int, metavar="N", help="listen on inherited socket N (same as -b fd://N)")
-    add("-w", "--workers", type=int, default=1, metavar="N", help="worker processes")
-    add("--loop", choices=("uvloop", "asyncio"), default="uvloop", help="event loop")
-    add("--interface", choices=("auto", "asgi", "wsgi"), default="auto", help="app interface")
-    add("--lifespan", choices=("auto", "on", "off"), default="auto", help="ASGI lifespan")
-    add("--limit-concurrency", type=int, metavar="N", help="503 beyond N requests in progress")
-    add("--timeout-keep-alive", type=float, default=5.0, metavar="S", help="idle keep-alive")
-    add(
-        "--timeout-header-read",
-        type=float,
-        default=10.0,
-        metavar="S",
-        help="time a client has to send a complete request head (default 10)",
-    )
-    add(
-        "--graceful-timeout",
-        "--timeout-graceful-shutdown",
-        dest="graceful_timeout",
-        type=float,
-        default=30.0,
-        metavar="S",
-        help="on SIGTERM, time in-flight requests get to finish (default 30)",
-    )
-    add("--root-path", default="", metavar="PATH", help="ASGI root_path / WSGI SCRIPT_NAME")
-    add("--no-server-header", action="store_true", help="do not send Server: bench")
-    add("--threads", type=int, default=10, metavar="T", help="thread pool for a WSGI app")
-    add("--backlog", type=int, default=2048, metavar="N", help="listen backlog")
-    add("--limit-request-line", type=int, metavar="B", help="longest request line (414)")
-    add("--limit-request-fields", type=int, metavar="N", help="most header fields (431)")
-    add("--limit-request-field-size", type=int, metavar="B", help="longest header field (431)")
-    add("--limit-request-body", type=int, metavar="B", help="largest request body (413)")
-    add("--ws-max-size", type=int, default=16 * 1024 * 1024, metavar="B", help="WebSocket message")
-    add("--ws-max-queue", type=int, default=32, metavar="N", help="WebSocket receive queue")
-    add("--ws-ping-interval", type=float, default=20.0, metavar="S", help="WebSocket ping")
-    add("--ws-ping-timeout", type=float, default=20.0, metavar="S", help="WebSocket pong wait")
-    add(
-        "--ws-per-message-deflate",
-        choices=("true", "false"),
-        default="true",
-        help="WebSocket permessage-deflate",
-    )
+    add_arguments(parser)  # every ServerConfig setting, from its one definition
     parser.set_defaults(handler=_serve_eventloop)
 
 
 def eventloop_config(args: argparse.Namespace) -> Any:
     """Build the ServerConfig of ``bench serve eventloop`` from parsed options."""
-    from servers.asgi.config import ServerConfig
-    from servers.asgi.errors import ConfigError
-    from servers.protocol import Limits
+    from servers.asgi.config import from_namespace
+    from servers.errors import ConfigError
 
-    limit_fields = {
-        "max_request_line": args.limit_request_line,
-        "max_header_count": args.limit_request_fields,
-        "max_header_field_size": args.limit_request_field_size,
-        "max_body_size": args.limit_request_body,
-    }
     try:
-        return ServerConfig(
-            loop=args.loop,
-            interface=args.interface,
-            limit_concurrency=args.limit_concurrency,
-            timeout_keep_alive=args.timeout_keep_alive,
-            timeout_header_read=args.timeout_header_read,
-            timeout_graceful_shutdown=args.graceful_timeout,
-            lifespan=args.lifespan,
-            limits=Limits(**{k: v for k, v in limit_fields.items() if v is not None}),
-            root_path=args.root_path.rstrip("/"),
-            server_header=not args.no_server_header,
-            wsgi_threads=args.threads,
-            workers=args.workers,
-            backlog=args.backlog,
-            ws_max_size=args.ws_max_size,
-            ws_max_queue=args.ws_max_queue,
-            ws_ping_interval=args.ws_ping_interval or None,
-            ws_ping_timeout=args.ws_ping_timeout or None,
-            ws_per_message_deflate=args.ws_per_message_deflate == "true",
-        )
+        return from_namespace(args)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
 
@@ -187,14 +126,13 @@ def _serve_eventloop(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
     apply_app_params(args.param)
     config = eventloop_config(args)
-    if args.workers < 1:
-        raise UsageError("--workers must be at least 1")
-    if args.workers > 1:
+    if config.workers > 1:
         return _serve_eventloop_workers(args, config)
 
-    from servers.apps import AppLoadError, load_app
+    from servers.apps import load_app
     from servers.asgi.server import run_worker
-    from servers.sockets import BindError, create_listener, describe, parse_bind
+    from servers.errors import AppLoadError, BindError
+    from servers.sockets import create_listener, describe, parse_bind
 
     try:
         app, interface = load_app(args.app, interface=config.interface)
@@ -223,14 +161,14 @@ def _serve_eventloop(args: argparse.Namespace) -> int:
 
 def _serve_eventloop_workers(args: argparse.Namespace, config: Any) -> int:
     """``-w N`` with N > 1: the prefork master runs N eventloop workers on shared sockets."""
+    from servers.errors import BindError, ConfigError, ServerError
     from servers.prefork.config import PreforkConfig
-    from servers.prefork.errors import BindError, ConfigError, PreforkError
     from servers.prefork.master import serve_forever
 
     try:
         prefork = PreforkConfig(
             bind=tuple(_bind_strings(args)),
-            workers=args.workers,
+            workers=config.workers,
             worker_class="eventloop",
             graceful_timeout=config.timeout_graceful_shutdown or 0.0,
             keep_alive=config.timeout_keep_alive,
@@ -243,7 +181,7 @@ def _serve_eventloop_workers(args: argparse.Namespace, config: Any) -> int:
         return serve_forever(prefork, args.app)
     except BindError as exc:
         raise LaunchError(str(exc)) from None
-    except PreforkError as exc:  # a bad app exits 2, a worker that cannot boot 3, ...
+    except ServerError as exc:  # a bad app exits 2, a worker that cannot boot 3, ...
         raise ServeFailed(str(exc), exc.exit_code) from None
 
 

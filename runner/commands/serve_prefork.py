@@ -37,7 +37,7 @@ def register_prefork(servers: Any) -> None:
 
 
 class _PreforkFailed(BenchError):
-    """A PreforkError shown as one line, keeping its exit code."""
+    """A ServerError shown as one line, keeping its exit code."""
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
@@ -46,9 +46,9 @@ class _PreforkFailed(BenchError):
 
 def _serve_prefork(args: argparse.Namespace) -> int:
     from runner.commands.serve import apply_app_params
+    from servers.errors import BindError, ConfigError, ServerError
     from servers.prefork import serve
     from servers.prefork.config import from_namespace
-    from servers.prefork.errors import BindError, ConfigError, PreforkError
 
     apply_app_params(args.param)
     try:
@@ -59,5 +59,5 @@ def _serve_prefork(args: argparse.Namespace) -> int:
         return serve(config, args.app)
     except BindError as exc:
         raise LaunchError(str(exc)) from None
-    except PreforkError as exc:
+    except ServerError as exc:
         raise _PreforkFailed(str(exc), exc.exit_code) from None

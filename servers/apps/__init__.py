@@ -27,6 +27,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
+from servers.errors import AppLoadError
+
 Interface = Literal["asgi", "wsgi"]
 InterfaceChoice = Literal["asgi", "wsgi", "auto"]
 
@@ -36,12 +38,6 @@ _NAME_RE = re.compile(r"[a-z][a-z0-9_]*\Z")
 _ENV_PREFIX = "BENCH_APP_"
 
 T = TypeVar("T", int, float, str)
-
-
-class AppLoadError(Exception):
-    """An app spec that cannot be loaded; the message is one line for the user."""
-
-    exit_code: int = 2
 
 
 def app_param(name: str, default: T) -> T:

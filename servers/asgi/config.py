@@ -1,77 +1,169 @@
-"""ServerConfig: every setting of the eventloop server, with uvicorn's names where they exist.
+"""ServerConfig: every setting of the eventloop server, each defined once.
 
-One frozen dataclass, validated on construction; the CLI (``runner/commands/serve.py``)
-maps flags to fields and the prefork master passes the same object to its workers.
+Each field is a ``servers.settings.setting``: its default, command-line flags (uvicorn's
+names where uvicorn has the setting), help and CLI parsing live in one place, which
+drives ``bench serve eventloop`` (``add_arguments`` / ``from_namespace``), the prefork
+eventloop worker (``servers.prefork.workers.eventloop``) and the settings table of
+``docs/servers.md``. Validation is ``__post_init__``.
 """
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from servers.asgi.errors import ConfigError
+from servers import settings
+from servers.errors import ConfigError
 from servers.protocol import Limits
+from servers.protocol.websocket import DEFAULT_MAX_MESSAGE_SIZE
+from servers.settings import setting
 
 LoopName = Literal["uvloop", "asyncio"]
 LifespanMode = Literal["auto", "on", "off"]
 InterfaceName = Literal["asgi", "wsgi", "auto"]
 
+LOOPS: tuple[str, ...] = ("uvloop", "asyncio")
+INTERFACES: tuple[str, ...] = ("auto", "asgi", "wsgi")
+LIFESPAN_MODES: tuple[str, ...] = ("auto", "on", "off")
+
 #: The ``Server`` header our responses carry when ``server_header`` is on.
 SERVER_HEADER = b"bench"
+
+_CORE_LIMITS = Limits()
+
+
+def _zero_is_none(value: float) -> float | None:
+    return value or None
 
 
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
     """Settings of one eventloop server process (the same for every worker).
 
-    Attributes:
-        loop: event loop implementation; ``uvloop`` falls back to ``asyncio`` (with a
-            warning) where uvloop is not installed.
-        interface: ``asgi``, ``wsgi`` or ``auto`` (decided when the app is loaded).
-        limit_concurrency: requests in progress (or open connections) beyond which new
-            requests get 503; ``None``: unlimited.
-        timeout_keep_alive: seconds an idle keep-alive connection stays open.
-        timeout_header_read: seconds a client has, from its first byte (or from
-            connecting), to send a complete request head; slower clients are closed.
-        timeout_graceful_shutdown: seconds in-flight requests get after SIGTERM before
-            connections are closed and tasks cancelled; ``None``: wait for ever.
-        lifespan: ``auto`` (run it; an app that does not support it is fine), ``on``
-            (the app must complete startup), ``off``.
-        limits: request size limits of the HTTP/1.1 core (line, fields, body).
-        root_path: ASGI ``root_path`` / WSGI ``SCRIPT_NAME``.
-        server_header: send ``Server: bench``.
-        wsgi_threads: threads of the pool that runs a WSGI app.
-        workers: worker processes serving the same sockets (WSGI ``multiprocess``).
-        backlog: listen backlog for sockets this server binds itself.
-        ws_max_size, ws_max_queue, ws_ping_interval, ws_ping_timeout,
-        ws_per_message_deflate: WebSocket settings (used by ``servers.asgi.websocket``).
+    Every field but ``limits`` is a setting with a flag (see ``bench serve eventloop
+    --help`` or ``docs/servers.md``). ``uvloop`` falls back to ``asyncio`` (with a
+    warning) where uvloop is not installed; ``limits`` is derived: the HTTP/1.1 core's
+    size limits from the ``limit_request_*`` settings.
     """
 
-    loop: LoopName = "uvloop"
-    interface: InterfaceName = "auto"
-    limit_concurrency: int | None = None
-    timeout_keep_alive: float = 5.0
-    timeout_header_read: float = 10.0
-    timeout_graceful_shutdown: float | None = 30.0
-    lifespan: LifespanMode = "auto"
-    limits: Limits = field(default_factory=Limits)
-    root_path: str = ""
-    server_header: bool = True
-    wsgi_threads: int = 10
-    workers: int = 1
-    backlog: int = 2048
-    ws_max_size: int = 16 * 1024 * 1024
-    ws_max_queue: int = 32
-    ws_ping_interval: float | None = 20.0
-    ws_ping_timeout: float | None = 20.0
-    ws_per_message_deflate: bool = True
+    workers: int = setting(
+        1,
+        "-w",
+        "--workers",
+        metavar="N",
+        help="worker processes serving the same sockets (WSGI multiprocess)",
+    )
+    loop: LoopName = setting("uvloop", "--loop", choices=LOOPS, help="event loop")
+    interface: InterfaceName = setting(
+        "auto", "--interface", choices=INTERFACES, help="app interface (auto: from the app)"
+    )
+    lifespan: LifespanMode = setting(
+        "auto",
+        "--lifespan",
+        choices=LIFESPAN_MODES,
+        help="ASGI lifespan: auto (run it if the app supports it), on (the app must "
+        "complete startup), off",
+    )
+    limit_concurrency: int | None = setting(
+        None,
+        "--limit-concurrency",
+        metavar="N",
+        help="503 beyond N requests in progress (or open connections); unlimited if unset",
+    )
+    timeout_keep_alive: float = setting(
+        5.0,
+        "--timeout-keep-alive",
+        metavar="S",
+        help="seconds an idle keep-alive connection stays open",
+    )
+    timeout_header_read: float = setting(
+        10.0,
+        "--timeout-header-read",
+        metavar="S",
+        help="time a client has, from its first byte, to send a complete request head",
+    )
+    timeout_graceful_shutdown: float | None = setting(
+        30.0,
+        "--graceful-timeout",
+        "--timeout-graceful-shutdown",
+        metavar="S",
+        help="on SIGTERM, time in-flight requests get to finish",
+    )
+    root_path: str = setting(
+        "",
+        "--root-path",
+        metavar="PATH",
+        help="ASGI root_path / WSGI SCRIPT_NAME (a trailing / is dropped)",
+    )
+    server_header: bool = setting(True, "--no-server-header", help="do not send Server: bench")
+    wsgi_threads: int = setting(10, "--threads", metavar="T", help="thread pool for a WSGI app")
+    backlog: int = setting(
+        2048, "--backlog", metavar="N", help="listen backlog of the sockets the server binds"
+    )
+    limit_request_line: int = setting(
+        _CORE_LIMITS.max_request_line,
+        "--limit-request-line",
+        metavar="B",
+        help="longest request line, else 414",
+    )
+    limit_request_fields: int = setting(
+        _CORE_LIMITS.max_header_count,
+        "--limit-request-fields",
+        metavar="N",
+        help="most header fields, else 431",
+    )
+    limit_request_field_size: int = setting(
+        _CORE_LIMITS.max_header_field_size,
+        "--limit-request-field-size",
+        metavar="B",
+        help="longest header field, else 431",
+    )
+    limit_request_body: int | None = setting(
+        _CORE_LIMITS.max_body_size,
+        "--limit-request-body",
+        metavar="B",
+        help="largest request body, else 413; unlimited if unset",
+    )
+    ws_max_size: int = setting(
+        DEFAULT_MAX_MESSAGE_SIZE, "--ws-max-size", metavar="B", help="largest WebSocket message"
+    )
+    ws_max_queue: int = setting(
+        32,
+        "--ws-max-queue",
+        metavar="N",
+        help="WebSocket messages received and not yet read by the app, beyond which reading pauses",
+    )
+    ws_ping_interval: float | None = setting(
+        20.0,
+        "--ws-ping-interval",
+        metavar="S",
+        parse=_zero_is_none,
+        help="seconds between WebSocket keepalive pings; 0 disables",
+    )
+    ws_ping_timeout: float | None = setting(
+        20.0,
+        "--ws-ping-timeout",
+        metavar="S",
+        parse=_zero_is_none,
+        help="seconds to wait for the pong before closing with 1011; 0: no pong awaited",
+    )
+    ws_per_message_deflate: bool = setting(
+        True,
+        "--ws-per-message-deflate",
+        choices=("true", "false"),
+        parse=lambda value: value == "true",
+        help="offer WebSocket permessage-deflate (RFC 7692)",
+    )
+    #: Derived: the HTTP/1.1 core's limits from the ``limit_request_*`` settings.
+    limits: Limits = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.loop not in ("uvloop", "asyncio"):
+        if self.loop not in LOOPS:
             raise ConfigError(f"unknown loop {self.loop!r} (uvloop or asyncio)")
-        if self.interface not in ("asgi", "wsgi", "auto"):
+        if self.interface not in INTERFACES:
             raise ConfigError(f"unknown interface {self.interface!r} (asgi, wsgi or auto)")
-        if self.lifespan not in ("auto", "on", "off"):
+        if self.lifespan not in LIFESPAN_MODES:
             raise ConfigError(f"unknown lifespan mode {self.lifespan!r} (auto, on or off)")
         if self.limit_concurrency is not None and self.limit_concurrency < 1:
             raise ConfigError("limit_concurrency must be at least 1")
@@ -84,12 +176,34 @@ class ServerConfig:
             raise ConfigError("wsgi_threads must be at least 1")
         if self.workers < 1:
             raise ConfigError("workers must be at least 1")
-        if self.root_path and not self.root_path.startswith("/"):
+        root_path = self.root_path.rstrip("/")
+        if root_path and not root_path.startswith("/"):
             raise ConfigError("root_path must start with '/'")
         if self.ws_max_size < 1 or self.ws_max_queue < 1:
             raise ConfigError("ws_max_size and ws_max_queue must be positive")
+        object.__setattr__(self, "root_path", root_path)
+        limits = Limits(
+            max_request_line=self.limit_request_line,
+            max_header_count=self.limit_request_fields,
+            max_header_field_size=self.limit_request_field_size,
+            max_body_size=self.limit_request_body,
+        )
+        object.__setattr__(self, "limits", limits)
 
     @property
     def server_header_value(self) -> bytes | None:
         """The ``Server`` header value for the HTTP core (None: send none)."""
         return SERVER_HEADER if self.server_header else None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add one option per ServerConfig setting to ``parser`` (defaults stay ``None``)."""
+    settings.add_arguments(ServerConfig, parser)
+
+
+def from_namespace(args: argparse.Namespace, **overrides: Any) -> ServerConfig:
+    """Build the config from parsed options (those not given keep their defaults).
+
+    Raises ConfigError for values that do not validate.
+    """
+    return ServerConfig(**{**settings.namespace_values(ServerConfig, args), **overrides})

@@ -23,16 +23,18 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from servers.asgi import eager
-from servers.asgi.errors import ClientDisconnected
 from servers.asgi.scope import scope_from_template
+from servers.errors import ClientDisconnected
 from servers.protocol import (
     END_OF_MESSAGE,
+    NO_BODY_STATUS,
     Data,
     InformationalResponse,
     LocalProtocolError,
     Request,
     Response,
     State,
+    error_response,
 )
 
 if TYPE_CHECKING:
@@ -44,21 +46,8 @@ HIGH_WATER = 64 * 1024
 _DISCONNECT: dict[str, str] = {"type": "http.disconnect"}
 _CONTENT_LENGTH = b"content-length"
 _CLOSE_HEADER = (b"connection", b"close")
-_NO_BODY_STATUS = frozenset({204, 304})
 #: Bodies above this size are written with writelines (no copy into one buffer).
 _JOIN_LIMIT = 64 * 1024
-#: A canned 500 for the rare case where the core already accepted a response head
-#: that never reached the client (so the core cannot serialize another one).
-_RAW_500 = (
-    b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain; charset=utf-8\r\n"
-    b"content-length: 26\r\nconnection: close\r\n\r\n500 Internal Server Error\n"
-)
-_500_HEADERS = [
-    (b"content-type", b"text/plain; charset=utf-8"),
-    (b"content-length", b"26"),
-    (b"connection", b"close"),
-]
-_500_BODY = b"500 Internal Server Error\n"
 
 
 def describe_exception(exc: BaseException) -> str:
@@ -166,7 +155,7 @@ class BaseCycle:
         conn = protocol.conn
         if (
             not more
-            and status not in _NO_BODY_STATUS
+            and status not in NO_BODY_STATUS
             and self.request.method != b"HEAD"
             and not _has_content_length(headers)
         ):
@@ -204,15 +193,13 @@ class BaseCycle:
             return
         conn = protocol.conn
         self.response_started = True
-        if conn.our_state is State.IDLE:
-            transport.write(
-                conn.send(Response(500, _500_HEADERS))
-                + conn.send(Data(_500_BODY))
-                + conn.send(END_OF_MESSAGE)
-            )
+        # Framed by the core if no head was accepted yet; else (a head the core took
+        # but that never went out) the same bytes by hand, and the connection closes.
+        framed = conn.our_state is State.IDLE
+        transport.write(error_response(conn, 500))
+        if framed:
             self._complete()
         else:
-            transport.write(_RAW_500)
             transport.close()
 
 

@@ -29,33 +29,27 @@ Rejections: a RemoteProtocolError from the core is answered with its status
 (400/413/414/431/501/505) and ``Connection: close``, then the connection is closed;
 nothing is logged (malformed traffic must not flood the log).
 
-WebSocket hand-off: an ``Upgrade: websocket`` request (ASGI interface) is passed to
-``servers.asgi.websocket.WebSocketSession`` if that module exists; the session then
-receives the connection's bytes and transport callbacks.
+WebSocket hand-off: a request the core's rule calls a WebSocket upgrade
+(``is_websocket_upgrade``; only scanned when the core saw ``Connection: upgrade``) on
+the ASGI interface is passed to ``servers.asgi.websocket.WebSocketSession``; the session
+then receives the connection's bytes and transport callbacks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import importlib
 import logging
 import time
 from collections.abc import Callable
-from http import HTTPStatus
 from typing import Any
 
 from servers.asgi.config import ServerConfig
 from servers.asgi.cycle import HIGH_WATER, describe_exception
-from servers.asgi.scope import (
-    is_websocket_upgrade,
-    scope_from_template,
-    scope_template,
-    socket_addresses,
-)
+from servers.asgi.scope import scope_template, socket_addresses
 from servers.asgi.state import ServerState
+from servers.asgi.websocket import WebSocketSession
 from servers.protocol import (
-    END_OF_MESSAGE,
     NEED_DATA,
     PAUSED,
     Connection,
@@ -63,10 +57,11 @@ from servers.protocol import (
     EndOfMessage,
     RemoteProtocolError,
     Request,
-    Response,
     Role,
     State,
+    error_response,
 )
+from servers.protocol.websocket import is_websocket_upgrade
 
 logger = logging.getLogger("bench.eventloop")
 _now = time.monotonic
@@ -74,11 +69,6 @@ _now = time.monotonic
 #: Seconds an idle keep-alive connection stays open after a graceful shutdown began,
 #: for a request its client may be sending already (closed by the next tick after).
 SHUTDOWN_IDLE_GRACE = 0.5
-
-_NO_WEBSOCKET = object()
-#: An opening handshake has at least Host, Upgrade, Connection, Sec-WebSocket-Key and
-#: Sec-WebSocket-Version (RFC 6455 §4.1): shorter requests skip the header scan.
-_MIN_WEBSOCKET_HEADERS = 5
 
 
 class ProtocolContext:
@@ -99,7 +89,6 @@ class ProtocolContext:
         "state",
         "timeout_header_read",
         "timeout_keep_alive",
-        "websocket_class",
     )
 
     def __init__(
@@ -119,37 +108,11 @@ class ProtocolContext:
         self.loop = loop
         self.cycle_factory = cycle_factory
         self.executor = executor
-        self.websocket_class: Any = None  # resolved at the first upgrade request
         # Settings read on every request, copied here to save attribute lookups.
         self.limit_concurrency = config.limit_concurrency
         self.timeout_header_read = config.timeout_header_read
         self.timeout_keep_alive = config.timeout_keep_alive
         self.root_path = config.root_path
-
-    def websocket_session_class(self) -> Any:
-        """``servers.asgi.websocket.WebSocketSession``, or None if that module is absent."""
-        if self.websocket_class is None:
-            try:
-                module = importlib.import_module("servers.asgi.websocket")
-            except ModuleNotFoundError as exc:
-                if exc.name != "servers.asgi.websocket":
-                    raise
-                module = None
-            found = getattr(module, "WebSocketSession", None)
-            self.websocket_class = found if found is not None else _NO_WEBSOCKET
-        return None if self.websocket_class is _NO_WEBSOCKET else self.websocket_class
-
-
-def error_response(conn: Connection, status: int) -> bytes:
-    """Serialize a complete plain-text error response that closes the connection."""
-    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    body = f"{status} {phrase}\n".encode()
-    headers = [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
-    ]
-    return conn.send(Response(status, headers)) + conn.send(Data(body)) + conn.send(END_OF_MESSAGE)
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -331,13 +294,10 @@ class HttpProtocol(asyncio.Protocol):
         if limit is not None and (state.in_flight >= limit or len(state.connections) > limit):
             self._reject(503)
             return None
-        headers = request.headers
         if (
-            len(headers) >= _MIN_WEBSOCKET_HEADERS
-            and request.method == b"GET"
+            self.conn.upgrade_requested
             and ctx.interface == "asgi"
-            and is_websocket_upgrade(headers)
-            and ctx.websocket_session_class() is not None
+            and is_websocket_upgrade(request)
         ):
             self._upgrade = request
             return None
@@ -363,11 +323,10 @@ class HttpProtocol(asyncio.Protocol):
         """Hand the connection to a WebSocketSession (servers.asgi.websocket)."""
         request = self._upgrade
         self._upgrade = None
-        session_class = self.ctx.websocket_session_class()
         trailing, _eof = self.conn.trailing_data
         ctx = self.ctx
         self.deadline = None
-        self.websocket = session_class(
+        self.websocket = WebSocketSession(
             transport=self.transport,
             loop=self.loop,
             app=ctx.app,
@@ -386,10 +345,6 @@ class HttpProtocol(asyncio.Protocol):
         self.websocket.start()
 
     # -- called by cycles -------------------------------------------------------------
-
-    def scope_for(self, request: Request) -> dict[str, Any]:
-        """The ASGI scope of ``request`` on this connection."""
-        return scope_from_template(self.scope_template, request, self.state.app_state)
 
     def cycle_finished(self, cycle: Any) -> None:
         """The response of ``cycle`` is complete: keep the connection alive, or close it."""

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from servers.asgi.cycle import describe_exception
-from servers.asgi.errors import LifespanError
+from servers.errors import LifespanError
 
 logger = logging.getLogger("bench.eventloop")
 

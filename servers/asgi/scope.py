@@ -130,13 +130,3 @@ def socket_addresses(sockname: Any, peername: Any) -> tuple[ServerAddress, Addre
         client = (str(peername[0]), int(peername[1]))
     return server, client
 
-
-def is_websocket_upgrade(headers: list[tuple[bytes, bytes]]) -> bool:
-    """True if the headers ask for ``Upgrade: websocket`` with ``Connection: upgrade``."""
-    upgrade = connection = False
-    for name, value in headers:
-        if name == b"upgrade":
-            upgrade = b"websocket" in value.lower()
-        elif name == b"connection":
-            connection = connection or b"upgrade" in value.lower()
-    return upgrade and connection

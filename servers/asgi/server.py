@@ -36,11 +36,11 @@ from typing import Any
 
 from servers.asgi.config import ServerConfig
 from servers.asgi.cycle import HttpCycle
-from servers.asgi.errors import LifespanError
 from servers.asgi.http import HttpProtocol, ProtocolContext
 from servers.asgi.lifespan import Lifespan
 from servers.asgi.state import TICK, ServerState
 from servers.asgi.wsgi import wsgi_cycle_factory
+from servers.errors import LifespanError
 
 __all__ = ["EXIT_BOOT_FAILED", "Server", "ServerConfig", "new_event_loop", "run_worker"]
 

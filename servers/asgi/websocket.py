@@ -42,10 +42,10 @@ from typing import Any
 from servers.asgi import eager
 from servers.asgi.config import ServerConfig
 from servers.asgi.cycle import describe_exception
-from servers.asgi.errors import ClientDisconnected
 from servers.asgi.state import ServerState
 from servers.asgi.ws_handshake import answering_connection, websocket_scope
 from servers.asgi.ws_keepalive import Keepalive
+from servers.errors import ClientDisconnected
 from servers.protocol import (
     END_OF_MESSAGE,
     Connection,
@@ -54,6 +54,7 @@ from servers.protocol import (
     Request,
     Response,
     Role,
+    error_response,
 )
 from servers.protocol.websocket import (
     BytesMessage,
@@ -332,7 +333,7 @@ class WebSocketSession:
         if kind == "websocket.accept":
             self._accept(message)
         elif kind == "websocket.close":
-            self._respond(Response(403, _PLAIN), b"403 Forbidden\n")
+            self._refuse(403)
         elif kind == "websocket.http.response.start":
             http = self._http_conn()
             head = http.send(Response(message["status"], list(message.get("headers", ()))))
@@ -389,6 +390,13 @@ class WebSocketSession:
             http = self._http_conn()
             out = http.send(Response(response.status_code, headers)) + http.send(Data(body))
             self.transport.write(out + http.send(END_OF_MESSAGE))
+        self._finish()
+        self._deliver_disconnect(1006, "")
+
+    def _refuse(self, status: int) -> None:
+        """Answer the upgrade request with the canned error response, then close."""
+        if not self.transport.is_closing():
+            self.transport.write(error_response(self._http_conn(), status))
         self._finish()
         self._deliver_disconnect(1006, "")
 
@@ -462,7 +470,7 @@ class WebSocketSession:
         if phase is Phase.HANDSHAKE:
             if not failed:
                 logger.error("websocket: app returned without accepting or closing")
-            self._respond(Response(500, _PLAIN), b"500 Internal Server Error\n")
+            self._refuse(500)
         elif phase is Phase.RESPONDING:
             self._finish()
         elif phase is Phase.OPEN:

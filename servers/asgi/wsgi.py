@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from servers.asgi.cycle import BaseCycle, describe_exception
-from servers.asgi.errors import ClientDisconnected
+from servers.errors import ClientDisconnected
 from servers.protocol import END_OF_MESSAGE, Data, LocalProtocolError, Request
 from servers.wsgi.environ import StartResponse, WSGIResponseError, build_environ
 

@@ -13,15 +13,14 @@ master channels), ``workers`` (the worker classes: ``sync``, ``thread``, ``event
 from __future__ import annotations
 
 from servers.prefork.config import PreforkConfig
-from servers.prefork.errors import PreforkError
 
-__all__ = ["PreforkConfig", "PreforkError", "serve"]
+__all__ = ["PreforkConfig", "serve"]
 
 
 def serve(config: PreforkConfig, app_spec: str) -> int:
     """Run the master until it is stopped; return its exit code.
 
-    Raises PreforkError (one-line message, ``exit_code``) when it cannot start or
+    Raises ``servers.errors.ServerError`` (one-line message, ``exit_code``) when it cannot start or
     when workers cannot boot (the app does not import, for example).
     """
     from servers.prefork.master import serve_forever

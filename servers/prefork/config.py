@@ -1,21 +1,27 @@
 """Settings of the prefork server, each defined once.
 
 Every setting is a field of the frozen ``PreforkConfig`` dataclass: its default is the
-field default, and its command-line flags and help live in the field's metadata. The
-command line (``add_arguments`` / ``from_namespace``) is generated from those fields, so
-a setting's name, default, flags and help cannot drift apart (the good part of
-gunicorn's settings module, without its 3,000 lines). Flag names are gunicorn's where
-gunicorn has the setting.
+field default, and its command-line flags and help live in the field's metadata
+(``servers.settings``, the mechanism the eventloop server's ``ServerConfig`` uses too).
+The command line (``add_arguments`` / ``from_namespace``) and the table in
+``docs/servers.md`` are generated from those fields, so a setting's name, default, flags
+and help cannot drift apart (the good part of gunicorn's settings module, without its
+3,000 lines). Flag names are gunicorn's where gunicorn has the setting.
+
+A setting the ``-k eventloop`` worker passes on to its ``ServerConfig`` names that
+setting in its metadata (``eventloop="timeout_keep_alive"``).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from servers.prefork.errors import ConfigError
+from servers import settings
+from servers.errors import ConfigError
+from servers.protocol import Limits
+from servers.settings import option
 
 WorkerClass = Literal["sync", "thread", "eventloop"]
 
@@ -28,9 +34,7 @@ WORKER_CLASSES: dict[str, WorkerClass] = {
 }
 
 
-def _opt(*flags: str, help: str, metavar: str | None = None, **extra: Any) -> dict[str, Any]:
-    """Field metadata describing the command-line option of a setting."""
-    return {"flags": flags, "help": help, "metavar": metavar, **extra}
+_CORE_LIMITS = Limits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,21 +43,24 @@ class PreforkConfig:
 
     bind: tuple[str, ...] = field(
         default=("127.0.0.1:8000",),
-        metadata=_opt(
+        metadata=option(
             "-b",
             "--bind",
             metavar="ADDRESS",
             help="address to listen on: HOST:PORT, [IPV6]:PORT, unix:PATH or fd://N; "
-            "repeat to listen on several (default 127.0.0.1:8000)",
+            "repeat to listen on several",
             append=True,
         ),
     )
     workers: int = field(
-        default=1, metadata=_opt("-w", "--workers", metavar="N", help="worker processes")
+        default=1,
+        metadata=option(
+            "-w", "--workers", metavar="N", help="worker processes", eventloop="workers"
+        ),
     )
     worker_class: str = field(
         default="sync",
-        metadata=_opt(
+        metadata=option(
             "-k",
             "--worker-class",
             metavar="CLASS",
@@ -64,16 +71,17 @@ class PreforkConfig:
     )
     threads: int = field(
         default=1,
-        metadata=_opt(
+        metadata=option(
             "--threads",
             metavar="T",
             help="threads per worker for -k thread; more than 1 with -k sync selects "
-            "-k thread, as in gunicorn",
+            "-k thread, as in gunicorn; with -k eventloop, the pool of a WSGI app",
+            eventloop="wsgi_threads",
         ),
     )
     worker_connections: int = field(
         default=1000,
-        metadata=_opt(
+        metadata=option(
             "--worker-connections",
             metavar="N",
             help="-k thread: most open connections per worker (busy and keep-alive)",
@@ -81,7 +89,7 @@ class PreforkConfig:
     )
     timeout: float = field(
         default=30.0,
-        metadata=_opt(
+        metadata=option(
             "-t",
             "--timeout",
             metavar="S",
@@ -91,25 +99,27 @@ class PreforkConfig:
     )
     graceful_timeout: float = field(
         default=30.0,
-        metadata=_opt(
+        metadata=option(
             "--graceful-timeout",
             metavar="S",
             help="after a graceful stop (TERM, HUP, retirement) a worker still running "
             "this long is killed",
+            eventloop="timeout_graceful_shutdown",
         ),
     )
     keep_alive: float = field(
         default=2.0,
-        metadata=_opt(
+        metadata=option(
             "--keep-alive",
             metavar="S",
             help="seconds an idle keep-alive connection stays open (-k thread, "
             "-k eventloop, and -k sync with --sync-keep-alive); 0 closes after each response",
+            eventloop="timeout_keep_alive",
         ),
     )
     sync_keep_alive: bool = field(
         default=False,
-        metadata=_opt(
+        metadata=option(
             "--sync-keep-alive",
             help="let -k sync keep connections open between requests; off by default "
             "(as in gunicorn): a kept-alive client holds the worker's only thread "
@@ -119,7 +129,7 @@ class PreforkConfig:
     )
     max_requests: int = field(
         default=0,
-        metadata=_opt(
+        metadata=option(
             "--max-requests",
             metavar="N",
             help="a worker retires gracefully after about N requests (a replacement "
@@ -128,7 +138,7 @@ class PreforkConfig:
     )
     max_requests_jitter: int = field(
         default=0,
-        metadata=_opt(
+        metadata=option(
             "--max-requests-jitter",
             metavar="J",
             help="add a random 0..J to --max-requests per worker, so workers do not "
@@ -137,7 +147,7 @@ class PreforkConfig:
     )
     max_worker_rss: int = field(
         default=0,
-        metadata=_opt(
+        metadata=option(
             "--max-worker-rss",
             metavar="MIB",
             help="a worker whose resident memory exceeds this many MiB is replaced "
@@ -146,48 +156,58 @@ class PreforkConfig:
     )
     preload: bool = field(
         default=False,
-        metadata=_opt(
+        metadata=option(
             "--preload",
             help="import the app in the master before forking (faster boot, shared "
             "memory; HUP then restarts workers without re-importing the app)",
         ),
     )
     reuse_port: bool = field(
-        default=False, metadata=_opt("--reuse-port", help="set SO_REUSEPORT on the listeners")
+        default=False, metadata=option("--reuse-port", help="set SO_REUSEPORT on the listeners")
     )
     backlog: int = field(
-        default=2048, metadata=_opt("--backlog", metavar="N", help="listen() backlog")
+        default=2048,
+        metadata=option("--backlog", metavar="N", help="listen() backlog", eventloop="backlog"),
     )
     pidfile: str | None = field(
         default=None,
-        metadata=_opt("-p", "--pid", metavar="FILE", help="write the master's pid to FILE"),
+        metadata=option("-p", "--pid", metavar="FILE", help="write the master's pid to FILE"),
     )
     limit_request_line: int = field(
-        default=4094,
-        metadata=_opt("--limit-request-line", metavar="B", help="longest request line (else 414)"),
+        default=_CORE_LIMITS.max_request_line,
+        metadata=option(
+            "--limit-request-line",
+            metavar="B",
+            help="longest request line (else 414)",
+            eventloop="limit_request_line",
+        ),
     )
     limit_request_fields: int = field(
-        default=100,
-        metadata=_opt(
-            "--limit-request-fields", metavar="N", help="most request header fields (else 431)"
+        default=_CORE_LIMITS.max_header_count,
+        metadata=option(
+            "--limit-request-fields",
+            metavar="N",
+            help="most request header fields (else 431)",
+            eventloop="limit_request_fields",
         ),
     )
     limit_request_field_size: int = field(
-        default=8190,
-        metadata=_opt(
+        default=_CORE_LIMITS.max_header_field_size,
+        metadata=option(
             "--limit-request-field_size",
             "--limit-request-field-size",
             metavar="B",
             help="longest request header field (else 431)",
+            eventloop="limit_request_field_size",
         ),
     )
     chdir: str | None = field(
         default=None,
-        metadata=_opt("--chdir", metavar="DIR", help="change to DIR before loading the app"),
+        metadata=option("--chdir", metavar="DIR", help="change to DIR before loading the app"),
     )
     pythonpath: str | None = field(
         default=None,
-        metadata=_opt(
+        metadata=option(
             "--pythonpath",
             metavar="DIRS",
             help="comma-separated directories to put first on the module search path",
@@ -195,15 +215,16 @@ class PreforkConfig:
     )
     root_path: str = field(
         default="",
-        metadata=_opt(
+        metadata=option(
             "--root-path",
             metavar="PATH",
             help="SCRIPT_NAME of the app when it is mounted below a path prefix",
+            eventloop="root_path",
         ),
     )
     #: ``-k eventloop``: a ready ``servers.asgi.server.ServerConfig`` to use as is (set by
     #: ``bench serve eventloop -w N``); ``None`` derives one from the settings above.
-    eventloop_config: Any = field(default=None, metadata={"cli": False})
+    eventloop_config: Any = None
 
     def __post_init__(self) -> None:
         if self.worker_class not in WORKER_CLASSES:
@@ -242,25 +263,9 @@ class PreforkConfig:
         return text
 
 
-def _cli_fields() -> list[dataclasses.Field[Any]]:
-    return [f for f in dataclasses.fields(PreforkConfig) if f.metadata.get("cli", True)]
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add one option per setting to ``parser`` (defaults stay ``None`` = not given)."""
-    for f in _cli_fields():
-        meta = f.metadata
-        kwargs: dict[str, Any] = {"dest": f.name, "default": None, "help": meta["help"]}
-        if f.type == "bool":
-            kwargs["action"] = "store_true"
-        else:
-            if meta.get("append"):
-                kwargs["action"] = "append"
-            kwargs["metavar"] = meta.get("metavar")
-            kwargs["type"] = {"int": int, "float": float}.get(str(f.type), str)
-            if "choices" in meta:
-                kwargs["choices"] = meta["choices"]
-        parser.add_argument(*meta["flags"], **kwargs)
+    settings.add_arguments(PreforkConfig, parser)
 
 
 def from_namespace(args: argparse.Namespace, **overrides: Any) -> PreforkConfig:
@@ -268,11 +273,4 @@ def from_namespace(args: argparse.Namespace, **overrides: Any) -> PreforkConfig:
 
     Raises ConfigError for values that do not validate.
     """
-    values: dict[str, Any] = {}
-    for f in _cli_fields():
-        value = getattr(args, f.name, None)
-        if value is None or value is False:
-            continue
-        values[f.name] = tuple(value) if isinstance(value, list) else value
-    values.update(overrides)
-    return PreforkConfig(**values)
+    return PreforkConfig(**{**settings.namespace_values(PreforkConfig, args), **overrides})

@@ -37,15 +37,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
+from servers.errors import APP_LOAD_ERROR, AppLoadError, ServerError, WorkerBootFailed
 from servers.prefork import policy
 from servers.prefork.config import PreforkConfig
-from servers.prefork.errors import (
-    APP_LOAD_ERROR,
-    AppLoadFailed,
-    BindError,
-    PreforkError,
-    WorkerBootFailed,
-)
 from servers.prefork.heartbeat import Heartbeat, StatusPipe
 from servers.prefork.policy import Phase, SupervisorState, WorkerExit, WorkerView
 
@@ -151,7 +145,7 @@ class Master:
 
         Raises:
             BindError: an address could not be bound.
-            AppLoadFailed: the app could not be imported (``--preload``, or by workers).
+            AppLoadError: the app could not be imported (``--preload``, or by workers).
             WorkerBootFailed: workers kept failing to boot.
         """
         previous: dict[int, Any] = {}
@@ -159,7 +153,7 @@ class Master:
             try:
                 os.chdir(self.config.chdir)
             except OSError as exc:
-                raise PreforkError(f"--chdir {self.config.chdir}: {exc.strerror}") from None
+                raise ServerError(f"--chdir {self.config.chdir}: {exc.strerror}") from None
         if self.config.pythonpath:
             dirs = [os.path.abspath(d) for d in self.config.pythonpath.split(",") if d]
             sys.path[:0] = [d for d in dirs if d not in sys.path]
@@ -182,32 +176,25 @@ class Master:
         if self._state.phase is Phase.HALTING:
             message = self._halt_message or "workers failed"
             if code == APP_LOAD_ERROR:
-                raise AppLoadFailed(message)
+                raise AppLoadError(message)
             raise WorkerBootFailed(message, exit_code=code)
         return code
 
     def _bind(self) -> None:
-        from servers.sockets import BindError as SocketBindError
         from servers.sockets import create_listener, parse_bind
 
-        for address in self.config.bind:
-            try:
-                spec = parse_bind(address)
-                sock = create_listener(
-                    spec, reuse_port=self.config.reuse_port, backlog=self.config.backlog
-                )
-            except SocketBindError as exc:
-                raise BindError(str(exc)) from None
+        for address in self.config.bind:  # BindError propagates
+            spec = parse_bind(address)
+            sock = create_listener(
+                spec, reuse_port=self.config.reuse_port, backlog=self.config.backlog
+            )
             self.sockets.append(sock)
 
     def _preload(self) -> None:
-        from servers.apps import AppLoadError, load_app
+        from servers.apps import load_app
 
         interface = "auto" if self.config.effective_worker_class == "eventloop" else "wsgi"
-        try:
-            self.preloaded = load_app(self.app_spec, interface=interface)  # type: ignore[arg-type]
-        except AppLoadError as exc:
-            raise AppLoadFailed(str(exc)) from None
+        self.preloaded = load_app(self.app_spec, interface=interface)  # type: ignore[arg-type]
 
     def _write_pidfile(self) -> None:
         if self.config.pidfile:
@@ -455,10 +442,10 @@ def _rss_mib_portable(pid: int) -> float | None:
 
 
 def serve_forever(config: PreforkConfig, app_spec: str) -> int:
-    """Run a master for ``config`` and ``app_spec``; PreforkError for fatal problems."""
+    """Run a master for ``config`` and ``app_spec``; ServerError for fatal problems."""
     try:
         return Master(config, app_spec).run()
-    except PreforkError:
+    except ServerError:
         raise
     except OSError as exc:
-        raise PreforkError(f"prefork master failed: {exc}") from None
+        raise ServerError(f"prefork master failed: {exc}") from None

@@ -8,11 +8,14 @@ Public names::
     from servers.protocol import (
         Connection, Role, Limits,
         Request, InformationalResponse, Response, Data, EndOfMessage, ConnectionClosed,
-        NEED_DATA, PAUSED,
+        NEED_DATA, PAUSED, NO_BODY_STATUS,
         ProtocolError, LocalProtocolError, RemoteProtocolError,
+        error_response,  # the canned error response (servers.protocol.canned)
     )
 """
 
+from servers.protocol._heads import NO_BODY_STATUS
+from servers.protocol.canned import error_response
 from servers.protocol.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from servers.protocol.events import (
     END_OF_MESSAGE,
@@ -33,6 +36,7 @@ from servers.protocol.limits import Limits
 __all__ = [
     "END_OF_MESSAGE",
     "NEED_DATA",
+    "NO_BODY_STATUS",
     "PAUSED",
     "Connection",
     "ConnectionClosed",
@@ -49,4 +53,5 @@ __all__ = [
     "Role",
     "Signal",
     "State",
+    "error_response",
 ]

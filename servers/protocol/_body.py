@@ -3,7 +3,9 @@
 Readers work on the connection's receive buffer (a ``bytearray``) in place and return
 one event, or ``None`` when they need more bytes. ``at_eof`` says what the end of the
 stream means for them: the end of a close-delimited body, or a truncated message.
-Writers validate what our side sends against the framing it announced.
+Writers validate what our side sends against the framing it announced; ``passthrough(n)``
+accounts for ``n`` body bytes the caller writes itself (``sendfile``) and returns the
+framing to write before and after them.
 """
 
 from __future__ import annotations
@@ -193,6 +195,12 @@ class ContentLengthWriter:
         self.remaining -= n
         return data
 
+    def passthrough(self, n: int) -> tuple[bytes, bytes]:
+        if n > self.remaining:
+            raise LocalProtocolError("body longer than the Content-Length announced")
+        self.remaining -= n
+        return b"", b""
+
     def end(self, trailers: Headers) -> bytes:
         if self.remaining:
             raise LocalProtocolError(
@@ -213,6 +221,11 @@ class ChunkedWriter:
             return b""
         return b"%x\r\n%b\r\n" % (len(data), data)
 
+    def passthrough(self, n: int) -> tuple[bytes, bytes]:
+        if not n:
+            return b"", b""
+        return b"%x\r\n" % n, b"\r\n"
+
     def end(self, trailers: Headers) -> bytes:
         if not trailers:
             return b"0\r\n\r\n"
@@ -226,6 +239,9 @@ class UntilCloseWriter:
 
     def data(self, data: bytes) -> bytes:
         return data
+
+    def passthrough(self, n: int) -> tuple[bytes, bytes]:
+        return b"", b""
 
     def end(self, trailers: Headers) -> bytes:
         return b""
@@ -243,6 +259,12 @@ class NoBodyWriter:
         if data and not self._discard:
             raise LocalProtocolError("this response cannot have a body")
         return b""
+
+    def passthrough(self, n: int) -> tuple[bytes, bytes]:
+        # Bytes written past the core cannot be dropped for HEAD: refuse them all.
+        if n:
+            raise LocalProtocolError("this response cannot have a body")
+        return b"", b""
 
     def end(self, trailers: Headers) -> bytes:
         return b""

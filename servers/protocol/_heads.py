@@ -20,6 +20,8 @@ _VERSIONS = {b"HTTP/1.1": b"1.1", b"HTTP/1.0": b"1.0"}
 _CHUNKED = b"chunked"
 _EMPTY = EmptyReader()
 _COMMON_REQUEST_LINE = _abnf.COMMON_REQUEST_LINE.fullmatch
+#: Statuses whose responses never have a body (RFC 9110 §6.4.1; 1xx have none either).
+NO_BODY_STATUS = frozenset({204, 304})
 
 
 def check_partial_head(buf: bytearray, limits: Limits, scanned: int) -> None:

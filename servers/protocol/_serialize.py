@@ -26,6 +26,7 @@ from servers.protocol._body import (
     Writer,
 )
 from servers.protocol._fields import check_field, comma_tokens
+from servers.protocol._heads import NO_BODY_STATUS
 from servers.protocol.errors import LocalProtocolError
 from servers.protocol.events import InformationalResponse, Request, Response
 
@@ -34,7 +35,6 @@ _STATUS_LINES: dict[int, bytes] = {
 }
 _CONTENT_LENGTH = _abnf.CONTENT_LENGTH.fullmatch
 _CHUNKED = b"chunked"
-_NO_BODY_STATUS = frozenset({204, 304})
 #: Response fields the framing decides about (the rest are written as given).
 _INTERPRETED = frozenset(
     {b"content-length", b"transfer-encoding", b"connection", b"date", b"server"}
@@ -196,7 +196,7 @@ def response_head(
     if method == b"CONNECT" and status < 300:
         keep_alive = False  # a 2xx makes a tunnel, which this core does not offer
     writer: Writer
-    if status in _NO_BODY_STATUS or method == b"HEAD":
+    if status in NO_BODY_STATUS or method == b"HEAD":
         writer = NoBodyWriter(discard=method == b"HEAD")
         if status == 204 and length_at >= 0:
             del parts[length_at]  # RFC 9110 §8.6: no Content-Length in a 204

@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from servers.protocol._body import ChunkedReader
+from servers.protocol._heads import NO_BODY_STATUS
 from servers.protocol.errors import RemoteProtocolError
 from servers.protocol.events import (
     END_OF_MESSAGE,
@@ -41,7 +42,6 @@ from servers.protocol.http11 import Connection, Role
 from servers.protocol.limits import Limits
 
 _EMPTY, _LENGTH, _CHUNKED, _UNTIL_CLOSE, _INFORMATIONAL = range(5)
-_NO_BODY_STATUS = frozenset({204, 304})
 _BLANK = b"\r\n\r\n"
 _DEFAULT_CACHE_SIZE = 64
 
@@ -111,7 +111,7 @@ class HeadCache:
             raise RemoteProtocolError(f"incomplete response head {head[:60]!r}")
         status = event.status_code
         framing, length = _UNTIL_CLOSE, 0
-        if self._method == b"HEAD" or status in _NO_BODY_STATUS:
+        if self._method == b"HEAD" or status in NO_BODY_STATUS:
             framing = _EMPTY
         else:
             for name, value in event.headers:

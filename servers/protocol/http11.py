@@ -85,7 +85,7 @@ _IDLE = State.IDLE
 _SEND_BODY = State.SEND_BODY
 _DONE = State.DONE
 _ERROR = State.ERROR
-_NO_BODY_STATUS = frozenset({204, 304})
+_NO_BODY_STATUS = _heads.NO_BODY_STATUS
 _EMPTY = EmptyReader()
 #: Their states in which there is no request for a server to respond to.
 _NOTHING_TO_ANSWER = frozenset({State.IDLE, State.MUST_CLOSE, State.CLOSED})
@@ -168,6 +168,20 @@ class Connection:
     def they_are_waiting_for_100_continue(self) -> bool:
         """Server role: the client sent ``Expect: 100-continue`` and awaits our go-ahead."""
         return self._expect_continue
+
+    @property
+    def server_header(self) -> bytes | None:
+        """The ``Server`` value added to our responses (``None``: none)."""
+        return self._server_header
+
+    @property
+    def upgrade_requested(self) -> bool:
+        """The current request asks to switch protocols, until a response to it starts.
+
+        HTTP/1.1, ``Connection: upgrade`` and an ``Upgrade`` field (RFC 9110 §7.8): the
+        request a server received, or the one a client sent.
+        """
+        return self._upgrade_pending
 
     @property
     def trailing_data(self) -> tuple[bytes, bool]:
@@ -363,6 +377,21 @@ class Connection:
             self.our_state = State.CLOSED
             return b""
         raise LocalProtocolError(f"cannot send {event!r}")
+
+    def send_passthrough(self, n: int) -> tuple[bytes, bytes]:
+        """Account for ``n`` body bytes the caller sends itself (e.g. with ``sendfile``).
+
+        Returns the framing to write just before and just after those bytes (chunk
+        size and CRLF for a chunked body, nothing for a Content-Length). The body is
+        then checked as if the bytes had gone through ``send(Data(...))``: more than
+        the Content-Length, or any body on a response that has none (HEAD, 204, 304),
+        raises LocalProtocolError and changes nothing.
+        """
+        if self.our_state is not _SEND_BODY:
+            raise LocalProtocolError(f"cannot send body data in state {self.our_state.name}")
+        if type(n) is not int or n < 0:
+            raise LocalProtocolError(f"invalid passthrough length {n!r}")
+        return self._writer.passthrough(n)  # type: ignore[union-attr]
 
     def _send_end(self, event: EndOfMessage) -> bytes:
         if self.our_state is not _SEND_BODY:

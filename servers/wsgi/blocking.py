@@ -16,7 +16,8 @@ HTTP/1.1 ``Connection`` and, when a ``Request`` comes out, calls
    response: the head goes out with the first non-empty body chunk (or at the end),
    a fully materialised body (a list) gets a Content-Length and goes out in one
    ``sendall``, a ``wsgi.file_wrapper`` over a regular file goes out with
-   ``sendfile``; the iterable's ``close()`` is always called;
+   ``sendfile`` (its bytes accounted for by the core: ``send_passthrough``); the
+   iterable's ``close()`` is always called;
 4. finishes the request body the app did not read (up to ``drain_limit`` bytes), so
    the connection can be reused; otherwise the connection is closed.
 
@@ -33,13 +34,14 @@ import socket
 import sys
 import traceback
 from collections.abc import Callable, Iterable
-from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any, TextIO
 
+from servers.errors import ClientDisconnected
 from servers.protocol import (
     END_OF_MESSAGE,
     NEED_DATA,
+    NO_BODY_STATUS,
     Connection,
     Data,
     EndOfMessage,
@@ -51,16 +53,13 @@ from servers.protocol import (
     Response,
     Role,
     State,
+    error_response,
 )
+from servers.protocol.websocket import is_websocket_upgrade
 from servers.wsgi.environ import WSGIResponseError, build_environ
 from servers.wsgi.filewrapper import FileWrapper, sendfile_span
 from servers.wsgi.input import RequestBody, RequestBodyError, buffered_body
 from servers.wsgi.start_cache import CachedStartResponse, CheckedHead
-
-
-class ClientDisconnected(Exception):
-    """Writing the response failed: the client went away (the connection is closed)."""
-
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -70,28 +69,12 @@ RECV_SIZE = 65536
 DRAIN_LIMIT = 65536
 
 _PHRASES: dict[int, bytes] = {s.value: s.phrase.encode("ascii") for s in HTTPStatus}
-_NO_LENGTH_STATUS = frozenset({204, 304})
 _CONTENT_LENGTH = b"content-length"
 _CLOSE = (b"connection", b"close")
 _WEBSOCKET_REFUSAL = (
     "WebSocket is not available with the WSGI workers (-k sync / -k thread): "
     "serve an ASGI app with -k eventloop."
 )
-
-
-def error_response(status: int, message: str, server_header: bytes | None = b"bench") -> bytes:
-    """A complete close-delimited error response (used when the core cannot frame one)."""
-    body = f"{status} {_PHRASES.get(status, b'Error').decode()}\n{message}\n".encode()
-    server = b"server: %b\r\n" % server_header if server_header else b""
-    return b"HTTP/1.1 %d %b\r\ncontent-type: text/plain; charset=utf-8\r\n" % (
-        status,
-        _PHRASES.get(status, b"Error"),
-    ) + b"content-length: %d\r\ndate: %b\r\n%bconnection: close\r\n\r\n%b" % (
-        len(body),
-        formatdate(usegmt=True).encode("ascii"),
-        server,
-        body,
-    )
 
 
 class WSGIHandler:
@@ -163,7 +146,7 @@ class WSGIHandler:
         """
         if conn.our_state is State.IDLE:
             with contextlib.suppress(OSError):
-                sock.sendall(error_response(exc.status_code, str(exc), self.server_header))
+                sock.sendall(error_response(conn, exc.status_code, str(exc)))
 
     def respond(
         self,
@@ -215,9 +198,8 @@ class WSGIHandler:
             multiprocess=self.multiprocess,
             errors=self.errors,
         )
-        upgrade = environ.get("HTTP_UPGRADE")
-        if upgrade is not None and "websocket" in upgrade.lower():
-            sock.sendall(error_response(501, _WEBSOCKET_REFUSAL, self.server_header))
+        if conn.upgrade_requested and is_websocket_upgrade(request):
+            sock.sendall(error_response(conn, 501, _WEBSOCKET_REFUSAL))
             return None
         environ["wsgi.file_wrapper"] = FileWrapper
         environ["SERVER_SOFTWARE"] = "bench"
@@ -228,14 +210,6 @@ class WSGIHandler:
             conn.keep_alive and stream is not None and stream.drain(self.drain_limit)
         ):
             return None
-        if out.rebase:
-            # sendfile bypassed the core's body writer: continue on a fresh connection
-            # that starts with the bytes already received after this request.
-            pending, _eof = conn.trailing_data
-            conn = self.new_connection()
-            if pending:
-                conn.receive_data(pending)
-            return conn
         if conn.our_state is not State.IDLE:
             return None
         return conn
@@ -279,7 +253,7 @@ class _Puller:
 class _Output:
     """The response side of one cycle: start_response, head timing, body framing."""
 
-    __slots__ = ("close", "conn", "head_sent", "rebase", "sock", "sr", "tick")
+    __slots__ = ("close", "conn", "head_sent", "sock", "sr", "tick")
 
     def __init__(
         self,
@@ -295,7 +269,6 @@ class _Output:
         self.tick = tick
         self.sr = CachedStartResponse(self.write, heads)
         self.head_sent = False
-        self.rebase = False
 
     def run(self, app: WSGIApp, environ: dict[str, Any], errors: TextIO) -> bool:
         """Call the app and send its response; False if the connection must close."""
@@ -316,7 +289,7 @@ class _Output:
             else:
                 self._log_error(environ, errors)
             if not self.head_sent:
-                self._send_error(500, "Internal Server Error")
+                self._send_error(500)
             return False
         finally:
             close = getattr(result, "close", None)
@@ -339,9 +312,9 @@ class _Output:
         traceback.print_exc(file=errors)
         errors.flush()
 
-    def _send_error(self, status: int, message: str) -> None:
+    def _send_error(self, status: int, detail: str = "") -> None:
         try:
-            self.sock.sendall(error_response(status, message))
+            self.sock.sendall(error_response(self.conn, status, detail))
         except OSError:
             pass
 
@@ -353,7 +326,7 @@ class _Output:
         status = sr.status_code
         assert status is not None
         headers = sr.headers
-        if length is not None and status not in _NO_LENGTH_STATUS:
+        if length is not None and status not in NO_BODY_STATUS:
             for name, _ in headers:
                 if len(name) == 14 and name.lower() == _CONTENT_LENGTH:
                     break
@@ -423,21 +396,22 @@ class _Output:
             return False
         _fd, offset, count = span
         conn = self.conn
-        if count == 0 or conn.request_method == b"HEAD" or sr.status_code in _NO_LENGTH_STATUS:
+        if count == 0 or conn.request_method == b"HEAD" or sr.status_code in NO_BODY_STATUS:
             return False
         for name, value in sr.headers:
             if name.lower() == _CONTENT_LENGTH and value != b"%d" % count:
                 return False  # let the core report the mismatch while iterating
-        reuse = conn.their_state is State.DONE and not self.close
-        self.close = not reuse
-        self._sendall(self._head(count))
+        head = self._head(count)
+        before, after = conn.send_passthrough(count)  # the core counts the file's bytes
+        self._sendall(head + before)
         try:
             self.sock.sendfile(wrapper.filelike, offset, count)
         except OSError as exc:
             raise ClientDisconnected(str(exc)) from None
-        # The core's body writer did not see these bytes: the caller continues on a
-        # fresh connection (keep-alive) or closes.
-        self.rebase = reuse and conn.keep_alive
+        # A file shorter than its span leaves the body short: END_OF_MESSAGE refuses.
+        tail = after + conn.send(END_OF_MESSAGE)
+        if tail:
+            self._sendall(tail)
         return True
 
 

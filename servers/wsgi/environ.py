@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any, BinaryIO
 from urllib.parse import unquote_to_bytes
 
+from servers.errors import ServerError
 from servers.protocol import Request
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -47,7 +48,7 @@ HOP_BY_HOP: frozenset[str] = frozenset(
 _WSGI_VERSION = (1, 0)
 
 
-class WSGIResponseError(Exception):
+class WSGIResponseError(ServerError):
     """The application broke a PEP 3333 rule in start_response (the server answers 500)."""
 
 

@@ -15,13 +15,15 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 
+from servers.errors import ServerError
+
 Pull = Callable[[], bytes]
 
 #: Read size used by ``read()`` with no size, and by ``readline`` while it searches.
 _CHUNK = 65536
 
 
-class RequestBodyError(OSError):
+class RequestBodyError(ServerError, OSError):
     """The body could not be read: the client disconnected or sent a malformed body.
 
     ``status_code`` is the HTTP status a server answers if the app lets this propagate.

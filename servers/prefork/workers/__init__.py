@@ -14,8 +14,8 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+from servers.errors import APP_LOAD_ERROR, BOOT_ERROR
 from servers.prefork.config import PreforkConfig
-from servers.prefork.errors import APP_LOAD_ERROR, BOOT_ERROR
 from servers.prefork.heartbeat import Heartbeat, StatusPipe
 from servers.prefork.workers.base import WorkerRuntime
 

@@ -11,6 +11,7 @@ master starts a replacement, then sends TERM.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import socket
@@ -19,7 +20,27 @@ from typing import Any
 
 from servers.prefork.config import PreforkConfig
 from servers.prefork.workers.base import WorkerRuntime
-from servers.prefork.workers.sync import limits_of
+
+
+def eventloop_settings(config: PreforkConfig) -> dict[str, Any]:
+    """The ServerConfig settings a PreforkConfig gives, by ServerConfig name.
+
+    Each PreforkConfig setting with an eventloop counterpart names it in its metadata
+    (``eventloop=...``). Two values translate: ``--threads 1`` (the prefork default,
+    "no thread pool") leaves the WSGI pool at its own default, and ``--keep-alive 0``
+    (close idle connections at once) becomes 0.001 s, since the event-loop server needs
+    a positive keep-alive; its next tick closes them.
+    """
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(config):
+        target = f.metadata.get("eventloop")
+        if target is not None:
+            values[target] = getattr(config, f.name)
+    if values.get("wsgi_threads") == 1:
+        del values["wsgi_threads"]
+    if values.get("timeout_keep_alive") == 0:
+        values["timeout_keep_alive"] = 0.001
+    return values
 
 
 def eventloop_config(config: PreforkConfig) -> Any:
@@ -28,19 +49,7 @@ def eventloop_config(config: PreforkConfig) -> Any:
         return config.eventloop_config
     from servers.asgi.config import ServerConfig
 
-    extra: dict[str, Any] = {}
-    if config.threads > 1:
-        extra["wsgi_threads"] = config.threads
-    return ServerConfig(
-        # The event-loop server needs a positive keep-alive; 0.001 s closes idle
-        # connections at once, which is what --keep-alive 0 asks for.
-        timeout_keep_alive=config.keep_alive or 0.001,
-        timeout_graceful_shutdown=config.graceful_timeout,
-        limits=limits_of(config),
-        root_path=config.root_path.rstrip("/"),
-        backlog=config.backlog,
-        **extra,
-    )
+    return ServerConfig(**eventloop_settings(config))
 
 
 def run_eventloop_worker(

@@ -57,8 +57,20 @@ def accept_token(key: bytes) -> bytes:
 
 
 def is_websocket_upgrade(request: Request) -> bool:
-    """True if ``request`` asks to upgrade to WebSocket (valid or not)."""
-    return has_token(header_values(request.headers, b"upgrade"), "websocket")
+    """True if ``request`` asks to switch to WebSocket: the one rule every server uses.
+
+    An HTTP/1.1 request with ``Upgrade: websocket`` listed as an upgrade in
+    ``Connection`` (tokens, any case; RFC 9110 §7.8, RFC 6455 §4.1). Whether it is a
+    valid opening handshake (GET, key, version) is ``validate_request``'s question.
+    A server may skip the scan when ``Connection.upgrade_requested`` is false: the HTTP
+    core already found no ``Connection: upgrade`` with an Upgrade field in HTTP/1.1.
+    """
+    headers = request.headers
+    return (
+        request.http_version == b"1.1"
+        and has_token(header_values(headers, b"upgrade"), "websocket")
+        and has_token(header_values(headers, b"connection"), "upgrade")
+    )
 
 
 @dataclass(frozen=True, slots=True)

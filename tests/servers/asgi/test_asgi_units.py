@@ -11,15 +11,15 @@ import pytest
 from servers.asgi import eager
 from servers.asgi.config import ServerConfig
 from servers.asgi.cycle import describe_exception
-from servers.asgi.errors import ConfigError
 from servers.asgi.scope import (
     decode_path,
     http_scope,
-    is_websocket_upgrade,
     socket_addresses,
     split_request_target,
 )
-from servers.protocol import Request
+from servers.errors import ConfigError
+from servers.protocol import Connection, Request, Role
+from servers.protocol.websocket import is_websocket_upgrade
 
 
 def _request(target: bytes, method: bytes = b"GET", version: bytes = b"1.1") -> Request:
@@ -87,9 +87,18 @@ def test_socket_addresses() -> None:
 
 def test_websocket_upgrade_detection() -> None:
     headers = [(b"host", b"h"), (b"upgrade", b"WebSocket"), (b"connection", b"keep-alive, Upgrade")]
-    assert is_websocket_upgrade(headers)
-    assert not is_websocket_upgrade([(b"upgrade", b"websocket")])
-    assert not is_websocket_upgrade([(b"upgrade", b"h2c"), (b"connection", b"upgrade")])
+    assert is_websocket_upgrade(Request(b"GET", b"/", headers))
+    assert not is_websocket_upgrade(Request(b"GET", b"/", [(b"upgrade", b"websocket")]))
+    h2c = [(b"upgrade", b"h2c"), (b"connection", b"upgrade")]
+    assert not is_websocket_upgrade(Request(b"GET", b"/", h2c))
+    # RFC 9110 §7.8: a server ignores Upgrade in an HTTP/1.0 request.
+    assert not is_websocket_upgrade(Request(b"GET", b"/", headers, b"1.0"))
+    # The rule is the core's: the HTTP connection saw the upgrade request too.
+    conn = Connection(Role.SERVER)
+    conn.receive_data(
+        b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n\r\n"
+    )
+    assert is_websocket_upgrade(conn.next_event()) and conn.upgrade_requested  # type: ignore[arg-type]
 
 
 def test_config_validation() -> None:

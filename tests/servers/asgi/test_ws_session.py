@@ -16,9 +16,9 @@ import pytest
 from ws_test_apps import app as ws_app
 
 from servers.asgi.config import ServerConfig
-from servers.asgi.errors import ClientDisconnected
 from servers.asgi.state import ServerState
 from servers.asgi.websocket import Phase, WebSocketSession
+from servers.errors import ClientDisconnected
 from servers.protocol import (
     END_OF_MESSAGE,
     Connection,

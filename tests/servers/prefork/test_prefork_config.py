@@ -7,8 +7,8 @@ import dataclasses
 
 import pytest
 
+from servers.errors import ConfigError
 from servers.prefork.config import PreforkConfig, add_arguments, from_namespace
-from servers.prefork.errors import ConfigError
 
 
 def parse(*argv: str) -> PreforkConfig:

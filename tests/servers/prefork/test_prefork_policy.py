@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 from dataclasses import replace
 
-from servers.prefork.errors import APP_LOAD_ERROR, BOOT_ERROR
+from servers.errors import APP_LOAD_ERROR, BOOT_ERROR
 from servers.prefork.policy import (
     Abort,
     Exit,

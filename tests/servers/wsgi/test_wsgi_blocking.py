@@ -353,6 +353,13 @@ def test_a_websocket_upgrade_is_refused_with_an_explanation() -> None:
     assert b"-k eventloop" in reply.body
 
 
+def test_upgrade_websocket_without_connection_upgrade_is_a_plain_request() -> None:
+    """The core's rule (RFC 9110 §7.8): Upgrade counts only when Connection lists it."""
+    raw = request_bytes("GET", "/ws", [("Upgrade", "websocket")])
+    (reply,) = parse_replies(exchange(hello, raw)[0], ["GET"])
+    assert reply.status == 200
+
+
 # -- wsgi.file_wrapper ------------------------------------------------------------------------
 
 
