@@ -38,6 +38,7 @@ def _notes(view: RunView) -> dict[str, str]:
     summary = view.summary
     closed = bool((summary["mode"] == "closed").any()) if not summary.empty else False
     engine_bound = int((summary["status_kind"] == "engine-bound").sum()) if len(summary) else 0
+    overloaded = int((summary["status_kind"] == "overloaded").sum()) if len(summary) else 0
     failed = int(summary["status_kind"].isin(["failed", "skipped"]).sum()) if len(summary) else 0
     cpus = server_cpu_count(summary)
     workers = pd.to_numeric(summary["workers"], errors="coerce").max() if len(summary) else None
@@ -54,6 +55,13 @@ def _notes(view: RunView) -> dict[str, str]:
             f" Open rings mark {engine_bound} engine-bound cell(s): the load generator was the "
             "limit, so those numbers are lower bounds on the server."
             if engine_bound
+            else ""
+        ),
+        "overloaded": (
+            f" Purple triangles (▲ in the matrix) mark {overloaded} overloaded cell(s): the "
+            "server fell behind the asked arrival rate, so its throughput is what it served "
+            "at its limit and its latency kept growing through the window."
+            if overloaded
             else ""
         ),
         "failed": f" ✕ marks {failed} failed cell(s); hover for the reason." if failed else "",
@@ -75,8 +83,8 @@ def build_panels(view: RunView) -> list[Panel]:
             "matrix",
             "The matrix at a glance",
             "Every server configuration (rows) at every load point (columns). Toggle between "
-            "throughput and p99; ✓/✗ is the SLO verdict, ≥ marks an engine-bound lower bound."
-            + notes["failed"],
+            "throughput and p99; ✓/✗ is the SLO verdict, ≥ marks an engine-bound lower bound, "
+            "▲ a server that fell behind the asked rate." + notes["overloaded"] + notes["failed"],
             matrix_heatmap(s, slo),
         ),
         Panel(
@@ -85,7 +93,7 @@ def build_panels(view: RunView) -> list[Panel]:
             "Each line walks one configuration through its load points. Flat means spare "
             "capacity; where the line turns up, more load only adds queueing. ★ marks the "
             "saturation point (95 % of that configuration's best throughput). p99 solid, "
-            "p50 dotted." + slo_text + notes["engine"] + notes["closed"],
+            "p50 dotted." + slo_text + notes["engine"] + notes["overloaded"] + notes["closed"],
             latency_vs_throughput(s, slo),
         ),
         Panel(

@@ -39,6 +39,7 @@ PALETTE: tuple[str, ...] = (
 STATUS_STYLE: dict[str, tuple[str, str]] = {
     "ok": ("#2E7D32", "circle"),
     "engine-bound": ("#EF6C00", "circle-open"),
+    "overloaded": ("#8E24AA", "triangle-up"),
     "failed": ("#C62828", "x"),
     "skipped": ("#757575", "x-open"),
 }
@@ -167,39 +168,6 @@ def latency_unit(values_us: Iterable[float | None]) -> Unit:
     if finite and max(finite) >= 2000.0:
         return MILLISECONDS
     return MICROSECONDS
-
-
-def format_latency(value_us: float | None) -> str:
-    """``"850 µs"``, ``"12.3 ms"``, ``"1.20 s"``; ``"–"`` when missing."""
-    if value_us is None or _isnan(value_us):
-        return "–"
-    v = float(value_us)
-    if v < 1000:
-        return f"{v:.0f} µs"
-    if v < 1_000_000:
-        return f"{v / 1000:.3g} ms" if v < 100_000 else f"{v / 1000:.0f} ms"
-    return f"{v / 1e6:.3g} s"
-
-
-def format_rate(value: float | None, unit: str = "req/s") -> str:
-    """``"12,345 req/s"``, ``"850 req/s"``, ``"3.5 req/s"``; ``"–"`` when missing."""
-    if value is None or _isnan(value):
-        return "–"
-    v = float(value)
-    text = f"{v:,.0f}" if v >= 100 else f"{v:.3g}"
-    return f"{text} {unit}"
-
-
-def format_bytes(value: float | None) -> str:
-    """``"84.2 MiB"``; ``"–"`` when missing."""
-    if value is None or _isnan(value):
-        return "–"
-    v = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if v < 1024 or unit == "GiB":
-            return f"{v:.3g} {unit}" if unit != "B" else f"{v:.0f} B"
-        v /= 1024
-    return f"{v:.3g} GiB"  # pragma: no cover - loop always returns
 
 
 def _isnan(value: object) -> bool:

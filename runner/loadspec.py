@@ -84,19 +84,30 @@ class LoadResult:
 
     Attributes:
         engine: "native", "locust" or "wrk".
-        requests: completed requests (or WebSocket round-trips) with a valid response.
+        requests: valid responses (or WebSocket round-trips) completed inside the measured
+            window: what was served. The same count in closed and open loop.
         errors: count by kind (see ``ERROR_KINDS``).
         duration_s: the measured window's real length.
-        rps: ``requests / duration_s``.
+        rps: ``requests / duration_s``: completed responses per second of window (never
+            the rate sent or asked for).
         latency_us: percentiles (keys of ``PERCENTILES``) plus "mean", "min", "max".
         histogram: the merged latency histogram as (value_us, count) pairs, lossless at
             the engine's resolution, so runs can be merged again later.
         latency_resolution_us: the smallest latency difference the engine can report.
         timeseries: one dict per second: t (s from start of the measured window),
             requests, errors, p50_us, p99_us.
-        target_rate / achieved_rate: open loop only.
+        target_rate / achieved_rate: open loop only: the rate asked for, and the rate the
+            engine sent (requests started per second of window).
+        drained: open loop: valid responses completed after the window's end, to requests
+            scheduled inside it; their latencies are in the histogram (leaving them out
+            would hide the slowest), not in ``requests`` or ``rps``.
+        overload: open loop: did the server keep up (``runner.overload.OverloadVerdict``
+            as a dict: overloaded, reason, served_share, backlog_slope), else None.
         schedule_lag_us: open loop: how late sends started (percentiles), else empty.
-        connect_us: WebSocket: connect + handshake latency percentiles, else empty.
+        connect_us: connect time percentiles of the connections opened in the window
+            (WebSocket: connect + handshake), else empty.
+        connections_opened: connections opened in the window (a server that closes
+            after each response makes one per request).
         engine_cpu: the engine's CPU use as a fraction of the CPUs it ran on (0..1).
         engine_bound: the engine, not the server, was the bottleneck.
         notes: human-readable remarks (precision limits, lowered rate, …).
@@ -113,11 +124,19 @@ class LoadResult:
     timeseries: list[dict[str, float]] = field(default_factory=list)
     target_rate: float | None = None
     achieved_rate: float | None = None
+    drained: int = 0
+    overload: dict[str, Any] | None = None
     schedule_lag_us: dict[str, float] = field(default_factory=dict)
     connect_us: dict[str, float] = field(default_factory=dict)
+    connections_opened: int = 0
     engine_cpu: float = 0.0
     engine_bound: bool = False
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def overloaded(self) -> bool:
+        """Open loop: the server fell behind the asked rate (see ``overload``)."""
+        return bool(self.overload and self.overload.get("overloaded"))
 
     @property
     def error_count(self) -> int:
@@ -137,8 +156,11 @@ class LoadResult:
             "latency_resolution_us": self.latency_resolution_us,
             "target_rate": self.target_rate,
             "achieved_rate": self.achieved_rate,
+            "drained": self.drained,
+            "overload": None if self.overload is None else dict(self.overload),
             "schedule_lag_us": dict(self.schedule_lag_us),
             "connect_us": dict(self.connect_us),
+            "connections_opened": self.connections_opened,
             "engine_cpu": self.engine_cpu,
             "engine_bound": self.engine_bound,
             "timeseries": list(self.timeseries),

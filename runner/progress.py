@@ -15,7 +15,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from runner.matrix import Cell
+from runner.results.formatting import format_latency
 from runner.results.labels import load_label
+from runner.results.status import status_kind
 from runner.units import format_duration
 
 
@@ -44,17 +46,6 @@ class RunView(Protocol):
         """The run is over; stop drawing."""
 
 
-def _fmt_us(value: Any) -> str:
-    if value is None or value != value:  # None or NaN
-        return "–"
-    value = float(value)
-    if value >= 1e6:
-        return f"{value / 1e6:.2f} s"
-    if value >= 1e3:
-        return f"{value / 1e3:.1f} ms"
-    return f"{value:.0f} µs"
-
-
 def cell_line(row: dict[str, Any]) -> str:
     """One line for a finished cell repetition (rich markup)."""
     status = str(row.get("status", ""))
@@ -62,13 +53,19 @@ def cell_line(row: dict[str, Any]) -> str:
     if status.startswith(("failed", "skipped")):
         colour = "red" if status.startswith("failed") else "yellow"
         return f"[{colour}]✗[/] {what}: [{colour}]{status}[/]"
-    mark = "[yellow]≈[/]" if status == "engine-bound" else "[green]✓[/]"
+    kind = status_kind(status)
+    mark = {"engine-bound": "[yellow]≈[/]", "overloaded": "[magenta]▲[/]"}.get(kind, "[green]✓[/]")
     errors = int(row.get("errors") or 0)
     extra = f", {errors} errors" if errors else ""
-    bound = " [yellow](engine-bound: a lower bound)[/]" if status == "engine-bound" else ""
+    if kind == "engine-bound":
+        extra += " [yellow](engine-bound: a lower bound)[/]"
+    elif kind == "overloaded":
+        extra += f" [magenta]({status})[/]"
+    resolution = row.get("latency_resolution_us")
     return (
         f"{mark} {what}: {float(row.get('rps') or 0):,.0f} req/s, "
-        f"p50 {_fmt_us(row.get('p50_us'))}, p99 {_fmt_us(row.get('p99_us'))}{extra}{bound}"
+        f"p50 {format_latency(row.get('p50_us'), resolution)}, "
+        f"p99 {format_latency(row.get('p99_us'), resolution)}{extra}"
     )
 
 
@@ -155,17 +152,34 @@ def make_console() -> Console:
 
 
 #: Terminal style of a cell's status kind (``runner.results.status``); red when unknown.
-SUMMARY_STYLE: dict[str, str] = {"ok": "", "engine-bound": "yellow", "failed": "red", "skipped": "red"}
+SUMMARY_STYLE: dict[str, str] = {
+    "ok": "",
+    "engine-bound": "yellow",
+    "overloaded": "magenta",
+    "failed": "red",
+    "skipped": "red",
+}
 
 
 def render_summary(console: Console, rows: list[dict[str, Any]], title: str) -> None:
     """Print the summary table (rows from ``runner.summary.summarize``).
 
-    req/s is the median of the repetitions (min–max beside it); p50 and p99 come from
-    the histograms merged across repetitions; server CPU is the share of the server's
-    CPUs it used, CPU/req the server CPU time per response.
+    req/s is the median of the repetitions (min–max beside it): completed responses per
+    second of window; p50 and p99 come from the histograms merged across repetitions
+    (the table's caption says so; ``bench compare`` shows the median of repetitions);
+    server CPU is the share of the server's CPUs it used, CPU/req the server CPU time per
+    response.
     """
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(
+        title=title,
+        title_justify="left",
+        header_style="bold",
+        caption=(
+            "req/s: completed responses per second of window (median of repetitions); "
+            "p50, p99: from the histograms of all repetitions merged"
+        ),
+        caption_justify="left",
+    )
     with_slo = any(row.get("slo") for row in rows)
     columns = [
         ("server", "left"),
@@ -203,11 +217,11 @@ def render_summary(console: Console, rows: list[dict[str, Any]], title: str) -> 
             str(row["reps"]),
             "–" if rps is None else f"{rps:,.0f}",
             spread,
-            _fmt_us(row.get("p50_us")),
-            _fmt_us(row.get("p99_us")),
+            format_latency(row.get("p50_us"), row.get("latency_resolution_us")),
+            format_latency(row.get("p99_us"), row.get("latency_resolution_us")),
             str(row.get("errors", 0)),
             "–" if cpu is None else f"{cpu:.0%}",
-            _fmt_us(row.get("cpu_per_request_us")),
+            format_latency(row.get("cpu_per_request_us")),
         ]
         if with_slo:
             cells.append({"pass": "[green]pass[/]", "fail": "[red]fail[/]"}.get(slo, "–"))

@@ -14,6 +14,7 @@ from typing import Any
 from runner.launch import WindowStats
 from runner.loadspec import ERROR_KINDS, LoadResult, LoadSpec
 from runner.matrix import Cell
+from runner.results.little import little_ratio
 from runner.scenario import Scenario, Slo
 from runner.units import format_cpus
 
@@ -131,12 +132,16 @@ def slo_pass(slo: Slo | None, latency_us: dict[str, float], error_rate: float) -
 
 
 def judge_status(result: LoadResult) -> str:
-    """``ok``, ``engine-bound``, or ``failed: …`` when nothing valid came back."""
+    """``failed: …`` when nothing valid came back, else ``engine-bound`` (the numbers are
+    the engine's limit), ``overloaded: <why>`` (an open-loop server fell behind), ``ok``."""
     if result.requests == 0:
         kinds = ", ".join(f"{k} {v}" for k, v in result.errors.items() if v) or "none"
         return f"failed: no valid response in the window (errors: {kinds})"
     if result.engine_bound:
         return "engine-bound"
+    if result.overloaded:
+        assert result.overload is not None
+        return f"overloaded: {result.overload.get('reason', 'fell behind')}"
     return "ok"
 
 
@@ -156,9 +161,16 @@ def cell_row(
     errors = sum(result.errors.values())
     attempts = result.requests + errors
     error_rate = errors / attempts if attempts else 0.0
-    mean_s = lat.get("mean", 0.0) / 1e6
     concurrency = base.get("concurrency")
-    little = result.rps * mean_s / concurrency if concurrency and mean_s else None
+    per_request = result.connections_opened / result.requests if result.requests else 0.0
+    little = little_ratio(
+        result.rps,
+        lat.get("mean", 0.0),
+        concurrency,
+        connect_mean_us=result.connect_us.get("mean", 0.0),
+        connects_per_request=per_request,
+    )
+    overload = result.overload or {}
     n_server_cpus = len(server_cpus) if server_cpus else None
     util = None
     if window.cpu_s is not None and result.duration_s > 0:
@@ -168,6 +180,9 @@ def cell_row(
         **base,
         "duration_s": result.duration_s,
         "achieved_rate": result.achieved_rate,
+        "served_share": overload.get("served_share"),
+        "backlog_slope": overload.get("backlog_slope"),
+        "drained": result.drained if result.target_rate is not None else None,
         "requests": result.requests,
         "errors": errors,
         **{f"errors_{k}": result.errors.get(k, 0) for k in ERROR_KINDS},
@@ -183,7 +198,11 @@ def cell_row(
         "latency_max_us": lat.get("max"),
         "latency_resolution_us": result.latency_resolution_us,
         "schedule_lag_p99_us": result.schedule_lag_us.get("p99"),
-        "ws_connect_p50_us": result.connect_us.get("p50"),
+        "ws_connect_p50_us": (
+            result.connect_us.get("p50") if base.get("message_size") is not None else None
+        ),
+        "connect_mean_us": result.connect_us.get("mean") if result.connect_us else None,
+        "connects_per_request": per_request if result.connect_us else None,
         "little_ratio": little,
         "server_cpu_s": window.cpu_s,
         "server_cpu_util": util,
@@ -250,6 +269,10 @@ def timeseries_rows(result: LoadResult, window: WindowStats) -> list[dict[str, A
                 "p99_us": point.get("p99_us") if measured else None,
                 "server_cpu": cpu,
                 "server_rss_bytes": rss,
+                "sent": point.get("sent"),
+                "scheduled": point.get("scheduled"),
+                "backlog": _tracked(point.get("backlog")),
+                "drain": bool(point.get("drain", 0.0)),
             }
         )
     if not rows:
@@ -258,3 +281,11 @@ def timeseries_rows(result: LoadResult, window: WindowStats) -> list[dict[str, A
             for t, cpu, rss in window.per_second
         ]
     return rows
+
+
+def _tracked(value: object) -> float | None:
+    """A time-series count, or None where the engine did not track it (-1)."""
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if number < 0 else number

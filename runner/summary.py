@@ -43,6 +43,7 @@ def summarize(cells: pd.DataFrame, histograms: pd.DataFrame) -> list[dict[str, A
                 "rps_max": _value(row["rps_max"]),
                 "p50_us": _value(row["p50_us"]),
                 "p99_us": _value(row["p99_us"]),
+                "latency_resolution_us": _value(row["latency_resolution_us"]),
                 "errors": int(_value(row["errors"]) or 0) if usable else 0,
                 "server_cpu_util": _value(row["server_cpu_util"]),
                 "cpu_per_request_us": _value(row["cpu_us_per_request"]),

@@ -34,12 +34,11 @@ from dashboards.theme import (
     colors_for,
     esc,
     figure,
-    format_latency,
-    format_rate,
     latency_unit,
     no_data,
     style,
 )
+from runner.results.formatting import format_latency, format_rate
 from runner.results.histogram import Histogram
 from runner.results.slo import KEY_NAMES, Slo
 from runner.results.status import USABLE

@@ -4,7 +4,9 @@ A failed cell has no numbers, so it cannot be a point on a value axis; where the
 is the load point, it is drawn as a red ✕ just above the plot at its load point (hover
 shows the reason); elsewhere it gets a legend entry of its own, "✕ failed: …", whose
 trace holds no data (``failed_legend``). An engine-bound cell is drawn as an open orange
-marker: its throughput is a lower bound on the server's.
+marker: its throughput is a lower bound on the server's. An overloaded cell (an open-loop
+server that fell behind the asked rate) is a purple triangle: its throughput is what it
+served at its limit, and its latency grew through the window.
 """
 
 from __future__ import annotations
@@ -15,14 +17,8 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.theme import (
-    SLO_COLOR,
-    STATUS_STYLE,
-    Unit,
-    esc,
-    format_latency,
-    format_rate,
-)
+from dashboards.theme import SLO_COLOR, STATUS_STYLE, Unit, esc
+from runner.results.formatting import format_latency, format_rate
 from runner.results.little import little_suspect
 from runner.results.slo import KEY_NAMES, Slo
 
@@ -31,10 +27,12 @@ MARKER_SIZE = 8
 
 
 def marker_style(kinds: Sequence[str], color: str) -> dict[str, object]:
-    """A plotly ``marker`` dict: filled dots for ok cells, open orange rings for engine-bound."""
+    """A plotly ``marker`` dict: filled dots for ok cells, open orange rings for engine-bound,
+    purple-edged triangles for overloaded cells."""
+    flagged = ("engine-bound", "overloaded")
     symbols = [STATUS_STYLE.get(k, STATUS_STYLE["failed"])[1] for k in kinds]
-    line_colors = [STATUS_STYLE["engine-bound"][0] if k == "engine-bound" else color for k in kinds]
-    sizes = [MARKER_SIZE + 5 if k == "engine-bound" else MARKER_SIZE for k in kinds]
+    line_colors = [STATUS_STYLE[k][0] if k in flagged else color for k in kinds]
+    sizes = [MARKER_SIZE + 5 if k in flagged else MARKER_SIZE for k in kinds]
     return {
         "color": color,
         "symbol": symbols,
@@ -55,15 +53,19 @@ def cell_hover(row: pd.Series | object, extra: Sequence[tuple[str, str]] = ()) -
             if _num(get("reps_usable")) > 1
             else ""
         ),
-        f"p50 {format_latency(get('p50_us'))} · p99 {format_latency(get('p99_us'))}"
+        f"p50 {format_latency(get('p50_us'), _get(get, 'latency_resolution_us'))}"
+        f" · p99 {format_latency(get('p99_us'), _get(get, 'latency_resolution_us'))}"
         f" · max {format_latency(get('latency_max_us'))}",
     ]
     if get("mode") == "open" and not math.isnan(_num(get("achieved_rate"))):
         share = _num(get("target_rate_sent"))
         lines.append(
-            f"sent {format_rate(get('achieved_rate'))} of {format_rate(get('target_rate'))}"
+            f"asked {format_rate(get('target_rate'))}, sent {format_rate(get('achieved_rate'))}"
             + ("" if math.isnan(share) or share >= 0.95 else " ⚠ target rate not kept")
         )
+        served = _num(_get(get, "served_share"))
+        if not math.isnan(served):
+            lines.append(f"served {served:.0%} of the arrivals due")
         if not math.isnan(_num(get("schedule_lag_p99_us"))):
             lines.append(f"send lateness p99: {format_latency(get('schedule_lag_p99_us'))}")
     error_rate = _num(get("error_rate"))
@@ -74,9 +76,25 @@ def cell_hover(row: pd.Series | object, extra: Sequence[tuple[str, str]] = ()) -
         lines.append(f"status: {esc(get('status_text'))}")
     little = _num(get("little_ratio"))
     if get("mode") == "closed" and little_suspect(little):
-        lines.append(f"⚠ Little's law off: rps × mean / connections = {little:.2f}")
+        lines.append(
+            f"⚠ Little's law off: rps × (mean + reconnect) / connections = {little:.2f}"
+        )
+    reconnects = _num(_get(get, "connects_per_request"))
+    if get("mode") == "closed" and not math.isnan(reconnects) and reconnects >= 0.5:
+        lines.append(
+            f"reconnects per request: {reconnects:.2f} (connect mean "
+            f"{format_latency(_get(get, 'connect_mean_us'))}, not in the latency)"
+        )
     lines.append(f"repetitions: {int(_num(get('reps_usable')) or 0)} of {int(_num(get('reps')))}")
     return "<br>".join(lines)
+
+
+def _get(get: object, key: str) -> object:
+    """``get(key)``, or None for a column the row does not have (older run folders)."""
+    try:
+        return get(key)  # type: ignore[operator]
+    except (KeyError, AttributeError):
+        return None
 
 
 def _num(value: object) -> float:

@@ -13,17 +13,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboards.tables import load_axis_title, ordered_configs
-from dashboards.theme import (
-    STATUS_STYLE,
-    add_menu,
-    esc,
-    figure,
-    format_latency,
-    format_rate,
-    latency_unit,
-    no_data,
-    style,
-)
+from dashboards.theme import STATUS_STYLE, add_menu, esc, figure, latency_unit, no_data, style
+from runner.results.formatting import format_latency, format_rate
 from runner.results.slo import Slo
 from runner.results.status import USABLE
 
@@ -49,6 +40,8 @@ def tile_text(row: pd.Series, metric: str) -> str:
         return f"✕ {esc(kind)}"
     value = format_rate(row["rps"], "") if metric == "rps" else format_latency(row["p99_us"])
     prefix = "≥ " if kind == "engine-bound" and metric == "rps" else ""
+    if kind == "overloaded":
+        prefix = "▲ "  # fell behind the asked rate: what it served, at its limit
     return f"{prefix}{esc(value.strip())}{_verdict(row['slo_pass'])}"
 
 

@@ -17,7 +17,8 @@ import plotly.graph_objects as go
 
 from dashboards.figures.marks import cell_hover, load_axis, mark_failed_at_x, marker_style
 from dashboards.tables import load_axis_title, ordered_series
-from dashboards.theme import colors_for, esc, format_bytes, no_data, style, subplots
+from dashboards.theme import colors_for, esc, no_data, style, subplots
+from runner.results.formatting import format_bytes
 from runner.results.status import USABLE
 
 MIB = 1024.0 * 1024.0

@@ -19,7 +19,8 @@ import plotly.graph_objects as go
 
 from dashboards.figures.marks import cell_hover, load_axis, mark_failed_at_x, marker_style
 from dashboards.tables import is_websocket, ordered_series
-from dashboards.theme import colors_for, esc, format_latency, latency_unit, style, subplots
+from dashboards.theme import colors_for, esc, latency_unit, style, subplots
+from runner.results.formatting import format_latency
 from runner.results.status import USABLE
 
 

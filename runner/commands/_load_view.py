@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from runner.loadspec import PERCENTILES, LoadResult, LoadSpec
+from runner.results.formatting import format_latency
 from runner.results.histogram import Histogram
 
 #: Percentiles of the spectrum printed under the table.
@@ -22,13 +23,9 @@ _BAR_WIDTH = 40
 _PIPE_WIDTH = 120
 
 
-def fmt_us(value: float) -> str:
-    """A latency in µs, with a unit that keeps 3-4 significant digits."""
-    if value >= 1_000_000:
-        return f"{value / 1_000_000:.3f}s"
-    if value >= 1_000:
-        return f"{value / 1_000:.2f}ms"
-    return f"{value:.0f}µs"
+def fmt_us(value: float, resolution_us: float = 1.0) -> str:
+    """A latency in µs as text (``runner.results.formatting.format_latency``)."""
+    return format_latency(value, resolution_us)
 
 
 class ProgressView:
@@ -111,11 +108,16 @@ def print_result(
     )
     if result.target_rate:
         console.print(
-            f"  target {result.target_rate:,.1f}/s, achieved {result.achieved_rate or 0:,.1f}/s"
+            f"  asked {result.target_rate:,.1f}/s, sent {result.achieved_rate or 0:,.1f}/s, "
+            f"served {result.rps:,.1f}/s"
+            + (f" (+{result.drained:,} completed while draining)" if result.drained else "")
         )
+    if result.overloaded:
+        assert result.overload is not None
+        console.print(f"  [magenta bold]overloaded[/]: {result.overload.get('reason')}")
     console.print(_latency_table(result))
     if result.histogram:
-        _print_spectrum(console, Histogram.from_pairs(result.histogram))
+        _print_spectrum(console, Histogram.from_pairs(result.histogram), result.latency_resolution_us)
     errors = {k: v for k, v in result.errors.items() if v}
     if errors:
         console.print("  errors: " + ", ".join(f"{k} {v:,}" for k, v in errors.items()))
@@ -135,11 +137,12 @@ def _latency_table(result: LoadResult) -> Table:
     for key in keys:
         table.add_column(key, justify="right")
     for name, values in rows:
-        table.add_row(name, *[fmt_us(values.get(k, 0.0)) for k in keys])
+        resolution = result.latency_resolution_us if name == "round-trip" else 1.0
+        table.add_row(name, *[fmt_us(values.get(k, 0.0), resolution) for k in keys])
     return table
 
 
-def _print_spectrum(console: Console, hist: Histogram) -> None:
+def _print_spectrum(console: Console, hist: Histogram, resolution_us: float = 1.0) -> None:
     if hist.total == 0:
         return
     spectrum = hist.spectrum(SPECTRUM)
@@ -147,4 +150,4 @@ def _print_spectrum(console: Console, hist: Histogram) -> None:
     console.print("  percentile spectrum:")
     for percent, value in spectrum:
         bar = "■" * max(1, round(_BAR_WIDTH * value / top))
-        console.print(f"  {percent:>7g}%  {fmt_us(value):>10}  [cyan]{bar}[/]")
+        console.print(f"  {percent:>7g}%  {fmt_us(value, resolution_us):>10}  [cyan]{bar}[/]")

@@ -40,6 +40,8 @@ from runner.errors import EngineError
 from runner.launch import free_port, log_tail
 from runner.loadspec import ERROR_KINDS, LoadResult, LoadSpec
 from runner.pinning import pin_command
+from runner.results.histogram import Histogram
+from runner.results.overload import SecondCounts, judge_overload
 
 #: Resolution of locust latencies (µs): it keeps whole milliseconds at best.
 LOCUST_RESOLUTION_US = 1000.0
@@ -138,8 +140,6 @@ def result_from_dump(
     notes: list[str] | None = None,
 ) -> LoadResult:
     """Map the hooks' JSON dump to a LoadResult (pure)."""
-    from runner.results.histogram import Histogram
-
     start = dump.get("window_start")
     end = dump.get("window_end")
     notes = [PRECISION_NOTE, *(notes or [])]
@@ -178,6 +178,22 @@ def result_from_dump(
         for sec in sorted(per_sec)
     ]
     rps = requests / duration
+    overload = None
+    if spec.mode == "open" and spec.rate:
+        first, last = math.ceil(float(start)), math.floor(float(end))
+        whole = [
+            SecondCounts(
+                t=float(sec - first),
+                scheduled=round(spec.rate),
+                completed=per_sec.get(sec, 0) - fail_sec.get(sec, 0),
+            )
+            for sec in range(first, last)
+        ]
+        overload = judge_overload(
+            asked_rate=spec.rate, sent_rate=total / duration, seconds=whole
+        ).to_dict()
+        if overload["overloaded"]:
+            notes.append(f"overloaded: {overload['reason']}")
     return LoadResult(
         engine="locust",
         requests=requests,
@@ -190,6 +206,7 @@ def result_from_dump(
         timeseries=timeseries,
         target_rate=spec.rate if spec.mode == "open" else None,
         achieved_rate=(total / duration) if spec.mode == "open" else None,
+        overload=overload,
         engine_cpu=engine_cpu,
         engine_bound=engine_bound,
         notes=notes,

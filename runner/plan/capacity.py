@@ -31,6 +31,7 @@ import pandas as pd
 from runner.plan.search import SearchConfig, Slo, Step, judge_step
 from runner.results.dimensions import SERVER_AXES
 from runner.results.little import little_suspect
+from runner.results.status import USABLE, status_reason
 from runner.units import parse_cpus
 
 Source = Literal["search", "open", "closed"]
@@ -130,7 +131,16 @@ def _judge_row(row: Mapping[str, Any], slo: Slo) -> PointVerdict:
         rate = _num(row.get("target_rate")) or rps
         achieved = _num(row.get("achieved_rate"))
         achieved = rps if achieved is None else achieved
-    step = Step(rate, math.inf if latency is None else latency, errors, achieved, engine_bound)
+    overloaded = row.get("status_kind") == "overloaded"
+    step = Step(
+        rate,
+        math.inf if latency is None else latency,
+        errors,
+        achieved,
+        engine_bound,
+        overloaded=overloaded,
+        overload_reason=status_reason(row.get("status_text")) if overloaded else "",
+    )
     verdict = judge_step(step, slo, SearchConfig(min_achieved=MIN_ACHIEVED))
     reason = verdict.reason if latency is not None else f"no {slo.percentile} measured"
     return PointVerdict(
@@ -198,7 +208,7 @@ def _from_points(
             continue
         by_cell[str(row["cell_id"])] = row
         points.append(
-            _judge_row(row, slo) if kind in ("ok", "engine-bound") else _failed_point(row)
+            _judge_row(row, slo) if kind in USABLE else _failed_point(row)
         )
         if kind == "failed":
             notes.append(f"{row.get('load_label')}: {row.get('status_text')}")

@@ -50,6 +50,8 @@ def to_step(rate: float, result: LoadResult, slo: Slo) -> Step:
         error_rate=error_rate(result),
         achieved_rate=float(achieved),
         engine_bound=bool(result.engine_bound),
+        overloaded=result.overloaded,
+        overload_reason=str((result.overload or {}).get("reason") or ""),
     )
 
 

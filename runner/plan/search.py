@@ -51,6 +51,9 @@ class Step:
     error_rate: float
     achieved_rate: float
     engine_bound: bool = False
+    #: The server fell behind the rate (``runner.results.overload``): never capacity.
+    overloaded: bool = False
+    overload_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,8 @@ def judge_step(step: Step, slo: Slo, cfg: SearchConfig) -> Verdict:
     """Decide whether one measured step meets the SLO."""
     if step.achieved_rate < cfg.min_achieved * step.rate:
         return Verdict(False, f"fell behind: {step.achieved_rate:.0f}/s of {step.rate:.0f}/s")
+    if step.overloaded:
+        return Verdict(False, f"overloaded: {step.overload_reason or 'the server fell behind'}")
     if step.error_rate > slo.max_error_rate:
         return Verdict(False, f"error rate {step.error_rate:.2%} > {slo.max_error_rate:.2%}")
     if step.latency_us > slo.latency_us:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 
-from dashboards.theme import format_bytes, format_latency, format_rate
 from runner.plan.analysis import Plan
 from runner.plan.capacity import Capacity, PointVerdict
 from runner.plan.recommend import Option
 from runner.plan.scaling import ScalingFit
+from runner.results.formatting import format_bytes, format_latency, format_rate
 
 Table = tuple[list[str], list[list[str]]]
 DASH = "–"

@@ -13,4 +13,5 @@ commands or dashboards (``tests/test_import_directions.py`` holds it to that).
 - ``dimensions``  the columns that name a cell's configuration and load point
 - ``labels``      the one format of configuration and load labels
 - ``little``      the Little's-law consistency check and its tolerance
+- ``overload``    did an open-loop server keep up with the asked rate (``overloaded``)
 """

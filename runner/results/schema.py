@@ -49,6 +49,24 @@ CELL_COLUMNS: tuple[Column, ...] = (
     C("concurrency", "Int64", "connections", "closed loop: connections kept busy"),
     C("target_rate", "float64", "req/s", "open loop: scheduled arrivals per second"),
     C("achieved_rate", "float64", "req/s", "open loop: arrivals actually sent per second"),
+    C(
+        "served_share",
+        "float64",
+        "fraction",
+        "open loop: valid responses ÷ arrivals due over the window's steady seconds",
+    ),
+    C(
+        "backlog_slope",
+        "float64",
+        "req/s",
+        "open loop: growth of the arrivals without a response, through the window",
+    ),
+    C(
+        "drained",
+        "Int64",
+        "requests",
+        "open loop: responses completed after the window (latency counted, not throughput)",
+    ),
     C("message_size", "Int64", "bytes", "WebSocket: bytes per message"),
     C("message_rate", "float64", "msg/s", "WebSocket: messages per second per connection"),
     C("duration_s", "float64", "s", "length of the measured window"),
@@ -74,7 +92,24 @@ CELL_COLUMNS: tuple[Column, ...] = (
     C("latency_resolution_us", "float64", "µs", "smallest difference the engine can report"),
     C("schedule_lag_p99_us", "float64", "µs", "open loop: 99th percentile of send lateness"),
     C("ws_connect_p50_us", "float64", "µs", "WebSocket: median connect + handshake time"),
-    C("little_ratio", "float64", "", "closed loop: rps × mean latency / concurrency (≈1)"),
+    C(
+        "connect_mean_us",
+        "float64",
+        "µs",
+        "mean connect time of the connections opened in the window (not in the latency)",
+    ),
+    C(
+        "connects_per_request",
+        "float64",
+        "",
+        "connections opened per valid response (≈1: the server closes after each one)",
+    ),
+    C(
+        "little_ratio",
+        "float64",
+        "",
+        "closed loop: rps × (mean latency + reconnect time per request) / concurrency (≈1)",
+    ),
     C("server_cpu_s", "float64", "CPU s", "CPU time of the server's process tree in the window"),
     C("server_cpu_util", "float64", "fraction", "server CPU / (window × its CPUs; 1 if unpinned)"),
     C(
@@ -91,7 +126,12 @@ CELL_COLUMNS: tuple[Column, ...] = (
     C("server_cpus", "string", "", "CPUs the server was pinned to"),
     C("engine_cpus", "string", "", "CPUs the engine was pinned to"),
     C("slo_pass", "boolean", "", "the scenario's SLO held (empty: no SLO or no data)"),
-    C("status", "string", "", "ok, engine-bound, failed: reason, skipped: reason"),
+    C(
+        "status",
+        "string",
+        "",
+        "ok, engine-bound, overloaded: reason, failed: reason, skipped: reason",
+    ),
     C("notes", "string", "", "remarks (precision limits, leftovers killed, …), '; '-joined"),
     C("started_at", "string", "ISO 8601", "when the cell started (UTC)"),
     C("finished_at", "string", "ISO 8601", "when the cell finished (UTC)"),
@@ -121,6 +161,10 @@ TIMESERIES_COLUMNS: tuple[Column, ...] = (
     C("p99_us", "float64", "µs", "99th percentile latency in that second"),
     C("server_cpu", "float64", "cores", "server CPU seconds used in that second"),
     C("server_rss_bytes", "float64", "bytes", "server tree resident memory"),
+    C("sent", "float64", "requests", "open loop: requests sent in that second"),
+    C("scheduled", "float64", "requests", "open loop: arrivals due in that second"),
+    C("backlog", "float64", "requests", "open loop: arrivals without a response at its end"),
+    C("drain", "boolean", "", "after the window's end: latencies only, not throughput"),
 )
 
 TABLES: dict[str, tuple[Column, ...]] = {

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from runner.results.formatting import format_latency
 from runner.units import parse_duration, parse_fraction
 
 #: SLO keys that limit a latency percentile -> the summary column they apply to.
@@ -42,8 +43,6 @@ class Slo:
 
     def describe(self) -> str:
         """``"p99 ≤ 250 ms, errors ≤ 0.1%"``."""
-        from dashboards.theme import format_latency
-
         parts = [f"{KEY_NAMES[k]} ≤ {format_latency(v)}" for k, v in self.latency_us.items()]
         if self.error_rate is not None:
             parts.append(f"errors ≤ {self.error_rate * 100:.3g}%")

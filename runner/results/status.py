@@ -9,7 +9,9 @@ by the terminal summary and the dashboard alike:
 - no usable repetition: ``failed`` (``skipped`` when every repetition was skipped), with
   the distinct reasons;
 - else the first kind of ``STATUSES`` (in order) any usable repetition has; a kind listed
-  earlier wins, so the more cautionary kinds come first;
+  earlier wins, so the more cautionary kinds come first (``engine-bound``: the numbers
+  are a lower bound; ``overloaded``: the server fell behind an open-loop rate — its
+  throughput is what it served, its latency grew through the window);
 - any repetition that failed is named in the text: ``ok (1 of 3 repetitions failed: …)``.
 
 Adding a status value is one entry in ``STATUSES`` (plus its display mark in
@@ -38,6 +40,7 @@ class Status:
 #: also the precedence of ``cell_status`` (earlier wins), so keep ``ok`` last of them.
 STATUSES: tuple[Status, ...] = (
     Status("engine-bound", True, "engine-bound: the load generator was the bottleneck"),
+    Status("overloaded", True, "overloaded: the server fell behind the asked rate"),
     Status("ok", True, "ok"),
     Status("failed", False, "failed"),
     Status("skipped", False, "skipped"),
@@ -57,7 +60,7 @@ def status_kind(status: object) -> str:
 
 
 def status_reason(status: object) -> str:
-    """The text after ``failed:`` / ``skipped:`` (empty for ok and engine-bound)."""
+    """The text after ``failed:`` / ``skipped:`` / ``overloaded:`` (empty for ok)."""
     text = "" if is_missing(status) else str(status)
     _, sep, reason = text.partition(":")
     return reason.strip() if sep else ""
@@ -87,4 +90,8 @@ def cell_status(statuses: Sequence[object]) -> tuple[str, str]:
         reasons = sorted({status_reason(s) for s in failed} - {""})
         note = f" ({len(failed)} of {len(statuses)} repetitions failed: {'; '.join(reasons)})"
     kind = next(s.name for s in STATUSES if s.name in usable)
-    return kind, _BY_NAME[kind].text + note
+    reason = next(
+        (status_reason(s) for s, k in zip(statuses, kinds, strict=True) if k == kind), ""
+    )
+    text = f"{kind}: {reason}" if reason else _BY_NAME[kind].text
+    return kind, text + note

@@ -88,10 +88,11 @@ def _summary_columns() -> list[str]:
     return [
         "cell_id", "cell_index", "config", *CONFIG_COLUMNS, *LOAD_COLUMNS, "load", "load_label",
         "reps", "reps_usable", "status_kind", "status_text", "rps", "rps_min", "rps_max",
-        "achieved_rate", "requests", "errors", *(f"errors_{k}" for k in ERROR_KINDS),
-        "error_rate", "latency_mean_us", *PERCENTILE_COLUMNS, "latency_max_us", "merged",
+        "achieved_rate", "served_share", "requests", "errors", *(f"errors_{k}" for k in ERROR_KINDS),
+        "error_rate", "latency_mean_us", *PERCENTILE_COLUMNS, "latency_max_us", "latency_resolution_us", "merged",
         "server_cpu_s", "server_cpu_util", "cpu_us_per_request", "server_rss_peak_bytes",
-        "engine_cpu", "little_ratio", "ws_connect_p50_us", "schedule_lag_p99_us", "target_rate_sent",
+        "engine_cpu", "little_ratio", "ws_connect_p50_us", "connect_mean_us", "connects_per_request",
+        "schedule_lag_p99_us", "target_rate_sent",
         "duration_s", "warmup_s",
         "server_cpus", "slo_pass",
     ]  # fmt: skip
@@ -144,6 +145,7 @@ def _summarize_cell(
     out["rps_min"] = min(rps) if rps else nan
     out["rps_max"] = max(rps) if rps else nan
     out["achieved_rate"] = _median(usable, "achieved_rate")
+    out["served_share"] = _median(usable, "served_share")
     for name in ("requests", "errors", *(f"errors_{k}" for k in ERROR_KINDS)):
         out[name] = _sum(usable, name)
     attempts = out["requests"] + out["errors"]
@@ -160,9 +162,17 @@ def _summarize_cell(
             out[name] = _median(usable, name)
         out["latency_max_us"] = _max(usable, "latency_max_us")
         out["merged"] = False
-    for name in ("server_cpu_s", "server_cpu_util", "little_ratio", "ws_connect_p50_us"):
+    for name in (
+        "server_cpu_s",
+        "server_cpu_util",
+        "little_ratio",
+        "ws_connect_p50_us",
+        "connect_mean_us",
+        "connects_per_request",
+    ):
         out[name] = _median(usable, name)
     out["schedule_lag_p99_us"] = _max(usable, "schedule_lag_p99_us")
+    out["latency_resolution_us"] = _max(usable, "latency_resolution_us")
     target = _numbers([first], "target_rate")
     out["target_rate_sent"] = out["achieved_rate"] / target[0] if target and target[0] else nan
     out["engine_cpu"] = _max(usable, "engine_cpu")

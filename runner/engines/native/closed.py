@@ -12,6 +12,10 @@ connection wait, so few samples carry it (coordinated omission) — use the open
 for latency under a given arrival rate. Little's law holds: throughput × mean latency ≈
 connections.
 
+Each connect is timed apart from the requests (``connect_us``): against a server that
+closes after every response, each request pays a reconnect that its latency does not
+include, which is why throughput × mean latency then falls short of the connections.
+
 At the end of the window every connection is closed; requests still outstanding are
 counted in ``in_flight_at_end`` and not in the latencies.
 """
@@ -121,6 +125,7 @@ class ClosedLoop:
                 if not session.running:
                     return
             conn = ClosedConn(self, session, self._shared)
+            started = clock()
             try:
                 await asyncio.wait_for(
                     loop.create_connection(lambda c=conn: c, self._target.host, self._target.port),
@@ -131,6 +136,8 @@ class ClosedLoop:
             except OSError:
                 session.error("connect")
             else:
+                if session.measuring:
+                    session.connect_samples.append(clock() - started)
                 if conn.closed or not session.running:
                     conn.close()
                     return

@@ -3,7 +3,13 @@
 Histograms merge by adding counts (exact); the time series merges second by second on
 the shared window start; percentiles are taken from the merged counts, never averaged.
 The checks that make a number honest are made here: engine-bound, target rate not
-kept, Little's law in closed loop, requests left in flight.
+kept, the server falling behind in open loop (``runner.results.overload``), Little's law
+in closed loop (``runner.results.little``), requests left in flight.
+
+Throughput counts the responses completed *inside* the window, in both loops: an open
+loop drains after the window (requests scheduled in it still complete and give their
+latencies), and those drained responses are counted apart (``drained``), so the rate
+of a server that fell behind is what it served, never what was sent.
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ from runner.engines.native.cpu import engine_cpu_share, is_engine_bound, run_que
 from runner.engines.native.session import ShardResult
 from runner.loadspec import ERROR_KINDS, LoadResult, LoadSpec
 from runner.results.histogram import Histogram
-from runner.results.little import LITTLE_TOLERANCE
+from runner.results.little import little_note, little_ratio
+from runner.results.overload import SecondCounts, judge_overload
 
 #: Achieved open-loop rate below this share of the target is reported as not kept.
 RATE_KEPT_SHARE = 0.95
@@ -37,7 +44,9 @@ def merge_shards(
     """
     window_s = max((s.window_s for s in shards), default=0.0)
     total = Histogram.merge(sec.histogram for s in shards for sec in s.seconds)
-    requests = sum(sec.requests for s in shards for sec in s.seconds)
+    completed = sum(sec.requests for s in shards for sec in s.seconds)
+    requests = sum(s.served for s in shards)
+    connect = Histogram.merge(s.connect for s in shards)
     errors = dict.fromkeys(ERROR_KINDS, 0)
     for shard in shards:
         for kind, count in shard.errors.items():
@@ -56,6 +65,9 @@ def merge_shards(
         timeseries=merge_timeseries(shards),
         engine_cpu=engine_cpu_share(cpu_seconds, window_s, cpus),
         engine_bound=is_engine_bound(cpu_seconds, window_s, cpus, wait_seconds=wait_seconds),
+        drained=max(0, completed - requests),
+        connect_us=connect.summary() if connect.total else {},
+        connections_opened=connect.total,
     )
     notes = result.notes
     for shard in shards:
@@ -75,9 +87,17 @@ def merge_shards(
                 f"target rate not kept: {result.achieved_rate:.0f} of {target:.0f}/s "
                 f"were sent ({why})"
             )
-    if spec.websocket:
-        connect = Histogram.merge(s.connect for s in shards)
-        result.connect_us = connect.summary() if connect.total else {}
+        verdict = judge_overload(
+            asked_rate=target, sent_rate=result.achieved_rate, seconds=second_counts(shards)
+        )
+        result.overload = verdict.to_dict()
+        if verdict.overloaded:
+            notes.append(f"overloaded: {verdict.reason}")
+        if result.drained:
+            notes.append(
+                f"{result.drained} responses completed after the window (drain): their "
+                "latencies count, their throughput does not"
+            )
     waited = run_queue_wait_share(wait_seconds, window_s)
     if result.engine_bound:
         notes.append(
@@ -97,12 +117,17 @@ def merge_shards(
         notes.append("stopped early: results cover the part of the window that ran")
     if spec.mode == "closed" and not spec.websocket:
         notes.append("closed loop: latencies are service times under N connections")
-        little = littles_law_ratio(result, connections or spec.connections)
-        if little is not None and abs(little - 1) > LITTLE_TOLERANCE:
-            notes.append(
-                f"Little's law off: throughput × mean latency = {little:.2f} × connections "
-                "(errors, reconnects or a client-side bottleneck)"
-            )
+        n = connections or spec.connections
+        per_request = result.connections_opened / requests if requests else 0.0
+        connect_mean = result.connect_us.get("mean", 0.0)
+        note = little_note(
+            littles_law_ratio(result, n),
+            latency_only=little_ratio(result.rps, result.latency_us.get("mean", 0.0), n),
+            connect_mean_us=connect_mean,
+            connects_per_request=per_request,
+        )
+        if note:
+            notes.append(note)
     return result
 
 
@@ -116,15 +141,47 @@ def target_rate(spec: LoadSpec) -> float | None:
 
 
 def littles_law_ratio(result: LoadResult, connections: int) -> float | None:
-    """Closed loop: ``rps × mean latency / connections`` (≈ 1 when the loop is healthy)."""
-    mean_us = result.latency_us.get("mean", 0.0)
-    if connections <= 0 or result.requests == 0 or mean_us <= 0:
+    """Closed loop: rps × (mean latency + reconnect time per request) / connections.
+
+    ≈ 1 when the loop is healthy (see ``runner.results.little``).
+    """
+    if result.requests == 0:
         return None
-    return result.rps * mean_us / 1e6 / connections
+    return little_ratio(
+        result.rps,
+        result.latency_us.get("mean", 0.0),
+        connections,
+        connect_mean_us=result.connect_us.get("mean", 0.0),
+        connects_per_request=result.connections_opened / result.requests,
+    )
+
+
+def second_counts(shards: list[ShardResult]) -> list[SecondCounts]:
+    """The window's seconds (drain excluded), summed over shards: the overload input."""
+    by_index: dict[int, list] = {}
+    for shard in shards:
+        for i, sec in enumerate(shard.seconds):
+            if not sec.drain:
+                by_index.setdefault(i, []).append(sec)
+    out: list[SecondCounts] = []
+    for i in sorted(by_index):
+        secs = by_index[i]
+        tracked = [s.backlog for s in secs if s.backlog >= 0]
+        out.append(
+            SecondCounts(
+                t=min(s.start_s for s in secs),
+                scheduled=sum(s.scheduled for s in secs),
+                completed=sum(s.requests for s in secs),
+                backlog=sum(tracked) if len(tracked) == len(secs) else -1,
+                span_s=max(s.span_s for s in secs),
+            )
+        )
+    return out
 
 
 def merge_timeseries(shards: list[ShardResult]) -> list[dict[str, float]]:
-    """One dict per second of the window: t, span_s, requests, errors, p50_us, p99_us."""
+    """One dict per second: t, span_s, requests, errors, p50_us, p99_us, sent, scheduled,
+    backlog (-1: not tracked) and drain (1.0: after the window's end, not throughput)."""
     by_index: dict[int, list] = {}
     for shard in shards:
         for i, sec in enumerate(shard.seconds):
@@ -141,6 +198,12 @@ def merge_timeseries(shards: list[ShardResult]) -> list[dict[str, float]]:
                 "errors": sum(s.errors for s in secs),
                 "p50_us": hist.percentile(50.0),
                 "p99_us": hist.percentile(99.0),
+                "sent": float(sum(s.sent for s in secs)),
+                "scheduled": float(sum(s.scheduled for s in secs)),
+                "backlog": float(
+                    sum(s.backlog for s in secs) if all(s.backlog >= 0 for s in secs) else -1
+                ),
+                "drain": float(any(s.drain for s in secs)),
             }
         )
     return out

@@ -11,7 +11,9 @@ are opened; a connection that becomes idle takes the oldest pending arrival firs
 Each latency runs from the arrival's scheduled time to the end of its response, so a
 server stall shows up in every request scheduled during it (no coordinated
 omission). Schedule lag — how late a send started after its scheduled time — is
-recorded separately; so is the achieved rate (sends started per second of window).
+recorded separately; so is the achieved rate (sends started per second of window), the
+time each new connection took to connect, and, once a second, the backlog (arrivals
+pending or in flight) that ``runner.overload`` reads to tell whether the server kept up.
 When the target cannot be kept the result says why (connection cap, engine CPU); the
 rate is never lowered silently.
 
@@ -117,6 +119,7 @@ class OpenLoop:
         self._draining = False
         self._drain_deadline_ns = 0
         self._cap_hit = False
+        session.outstanding = self._outstanding
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -224,6 +227,7 @@ class OpenLoop:
                     await asyncio.sleep(delay)
                 conn = OpenConn(self, session, self._shared)
                 self._conns.add(conn)
+                started = clock()
                 try:
                     await asyncio.wait_for(
                         session.loop.create_connection(
@@ -236,6 +240,8 @@ class OpenLoop:
                     session.error("timeout" if isinstance(exc, TimeoutError) else "connect")
                     delay = RECONNECT_BACKOFF_S
                     continue
+                if session.measuring:
+                    session.connect_samples.append(clock() - started)
                 return
         finally:
             self._connecting -= 1

@@ -24,6 +24,16 @@ class SecondStats:
     requests: int
     errors: int
     histogram: Histogram
+    #: Open loop and WebSocket: requests (messages) sent in this second.
+    sent: int = 0
+    #: Open loop: arrivals that were due in this second.
+    scheduled: int = 0
+    #: Open loop: arrivals without a response (pending or in flight) at the second's end;
+    #: -1 when the driver does not track it.
+    backlog: int = -1
+    #: The second falls after the window's end (an open loop draining): its responses
+    #: give latencies (they were scheduled in the window) but are not throughput.
+    drain: bool = False
 
 
 class Recorder:
@@ -88,9 +98,22 @@ class Recorder:
         )
 
     def close_second(
-        self, start_s: float, span_s: float, errors_total: int, unrecorded: int = 0
+        self,
+        start_s: float,
+        span_s: float,
+        errors_total: int,
+        unrecorded: int = 0,
+        *,
+        sent: int = 0,
+        scheduled: int = 0,
+        backlog: int = -1,
+        drain: bool = False,
     ) -> SecondStats:
-        """Fold, then close the current second of the time series and return it."""
+        """Fold, then close the current second of the time series and return it.
+
+        ``sent`` and ``scheduled`` are this second's counts, ``backlog`` the outstanding
+        arrivals at its end (see ``SecondStats``).
+        """
         self.fold_slice(unrecorded)
         second = SecondStats(
             start_s,
@@ -98,6 +121,10 @@ class Recorder:
             self._second_requests,
             errors_total - self._errors_closed,
             Histogram.merge(self._slices),
+            sent=sent,
+            scheduled=scheduled,
+            backlog=backlog,
+            drain=drain,
         )
         self.seconds.append(second)
         self._slices = []

@@ -18,6 +18,13 @@ re-armed from absolute times so it does not drift:
   driver's ``on_window_end``;
 * the driver stops sending, drains if it must (open loop) and calls ``finish()``.
 
+Throughput counts what was *served in the window*: ``served`` is the responses completed
+before the window's end, so ``served / window_s`` is the same figure in closed and open
+loop. Responses completed while an open loop drains still give latencies (they were
+scheduled in the window) but are not throughput. Each second of the time series also
+carries what was sent and scheduled in it and, when the driver tracks it (open loop),
+the backlog at its end: the input of ``runner.overload``.
+
 A stop request (``should_stop``, polled every 100 ms) ends the run early, keeping what
 was measured. ``cpu_s`` is the CPU time of the engine's thread over the window,
 ``wait_s`` the time it waited for a CPU (see ``cpu``).
@@ -59,7 +66,9 @@ class ShardResult:
         sent: open loop and WebSocket: requests (messages) sent during the window.
         scheduled: open loop: arrivals scheduled in the window.
         lag: open loop: schedule lag (send time − scheduled time), µs.
-        connect: WebSocket: connect + handshake times, µs.
+        connect: connect times (WebSocket: connect + handshake) of the connections
+            opened during the window, µs; ``connect.total`` is how many were opened.
+        served: valid responses completed inside the window (drain excluded).
         in_flight_at_end: requests without a response when the run ended.
         connections_peak: most connections open at once.
         connections_opened: connections successfully opened, in total.
@@ -76,6 +85,7 @@ class ShardResult:
     scheduled: int = 0
     lag: Histogram = field(default_factory=Histogram.empty)
     connect: Histogram = field(default_factory=Histogram.empty)
+    served: int = 0
     in_flight_at_end: int = 0
     connections_peak: int = 0
     connections_opened: int = 0
@@ -122,7 +132,10 @@ class Session:
         self.measuring = False
         self.sent = 0
         self.scheduled = 0
+        #: Connect (+ handshake) times, ns, of connections opened during the window.
         self.connect_samples: list[int] = []
+        #: Open loop: arrivals without a response right now (set by the driver).
+        self.outstanding: Callable[[], int] | None = None
         self.notes: list[str] = []
         self.connections_open = 0
         self.connections_peak = 0
@@ -142,6 +155,9 @@ class Session:
         self._sched_end: tuple[int, int] | None = None
         self._ended_ns: int | None = None
         self._sent_in_window: int | None = None
+        self._served_in_window: int | None = None
+        self._sent_closed = 0
+        self._scheduled_closed = 0
         self._stopped_early = False
         self._done: asyncio.Future[None] = loop.create_future()
         self._timers: list[asyncio.TimerHandle] = []
@@ -203,6 +219,9 @@ class Session:
         self.errors = dict.fromkeys(ERROR_KINDS, 0)
         self.sent = 0
         self.scheduled = 0
+        self._sent_closed = 0
+        self._scheduled_closed = 0
+        self.connect_samples.clear()
         self._tick_ns = self.window_start_ns
         self._cpu_start = time.thread_time()
         self._sched_start = thread_sched_ns()
@@ -237,6 +256,7 @@ class Session:
         self.running = False
         self._mark_end()
         self._sent_in_window = self.sent
+        self._served_in_window = self.recorder.requests_total
         self.on_window_end()
 
     def _mark_end(self) -> None:
@@ -268,6 +288,8 @@ class Session:
             sum(self.errors.values()), self.unrecorded
         ):
             self._close_second(_clock())
+        if self._served_in_window is None:  # stopped early: the window ended now
+            self._served_in_window = self.recorder.requests_total if self.measuring else 0
         for timer in self._timers:
             timer.cancel()
         self._done.set_result(None)
@@ -282,7 +304,18 @@ class Session:
         start = (self._second_from_ns - self.window_start_ns) / _NS
         span = max(0.0, (until_ns - self._second_from_ns) / _NS)
         errors = sum(self.errors.values())
-        self.recorder.close_second(start, span, errors, self._take_unrecorded())
+        self.recorder.close_second(
+            start,
+            span,
+            errors,
+            self._take_unrecorded(),
+            sent=self.sent - self._sent_closed,
+            scheduled=self.scheduled - self._scheduled_closed,
+            backlog=self.outstanding() if self.outstanding is not None else -1,
+            drain=self._served_in_window is not None,
+        )
+        self._sent_closed = self.sent
+        self._scheduled_closed = self.scheduled
         self._second_from_ns = until_ns
 
     def _report(self, phase: str) -> None:
@@ -320,6 +353,7 @@ class Session:
             scheduled=self.scheduled,
             lag=self.recorder.lag,
             connect=Histogram.from_ns(self.connect_samples),
+            served=self._served_in_window or 0,
             in_flight_at_end=self.in_flight_at_end,
             connections_peak=self.connections_peak,
             connections_opened=self.connections_opened,

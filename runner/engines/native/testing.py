@@ -6,6 +6,7 @@ checking the engine on their own machine drive the same server::
     python -m runner.engines.native.testing --delay-ms 10 --port 0
     python -m runner.engines.native.testing --slow-every 100 --slow-ms 200
     python -m runner.engines.native.testing --stall-after 0.5 --stall 1.0
+    python -m runner.engines.native.testing --slots 4 --delay-ms 20   # 200 req/s at most
     python -m runner.engines.native.testing --fault garbage
 
 It speaks HTTP/1.1 through the protocol core's server role (``servers.protocol``) and
@@ -18,6 +19,9 @@ Behaviour (``Behaviour``):
 
 * every response waits ``delay_ms``; every ``slow_every``-th request (server-wide
   count) waits ``slow_ms`` more;
+* a fixed capacity: with ``slots`` N, at most N requests are served at once (the rest
+  wait, first come first served), so the server answers at most N / ``delay_ms``
+  requests per second whatever the machine does — the known answer for overload;
 * a stall: ``stall_after_s`` seconds after the first request, the server freezes for
   ``stall_s`` seconds — nothing is answered until it ends;
 * faults: ``drop`` (close after reading the request), ``reset`` (RST), ``garbage``
@@ -29,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import heapq
 import os
 import select
 import signal
@@ -76,6 +81,7 @@ class Behaviour:
 
     delay_ms: float = 0.0
     slow_every: int = 0
+    slots: int = 0
     slow_ms: float = 0.0
     stall_after_s: float | None = None
     stall_s: float = 0.0
@@ -94,6 +100,8 @@ class Behaviour:
         ]
         if self.slow_every:
             args += ["--slow-every", str(self.slow_every), "--slow-ms", str(self.slow_ms)]
+        if self.slots:
+            args += ["--slots", str(self.slots)]
         if self.stall_after_s is not None:
             args += ["--stall-after", str(self.stall_after_s), "--stall", str(self.stall_s)]
         return args
@@ -107,6 +115,8 @@ class _Clock:
         self.count = 0
         self.stall_start: float | None = None
         self.stall_end: float | None = None
+        #: With ``slots``: when each busy slot frees (a min-heap).
+        self.free_at: list[float] = []
 
     def response_delay(self, now: float) -> float:
         """Seconds to wait before answering a request that arrived ``now``."""
@@ -118,6 +128,11 @@ class _Clock:
         delay = b.delay_ms / 1000
         if b.slow_every and self.count % b.slow_every == 0:
             delay += b.slow_ms / 1000
+        if b.slots:
+            # The slot that frees first takes this request: it starts then, not now.
+            start = max(now, heapq.heappop(self.free_at)) if len(self.free_at) >= b.slots else now
+            heapq.heappush(self.free_at, start + delay)
+            return start + delay - now
         return delay
 
     def frozen_until(self, now: float) -> float | None:
@@ -316,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay-ms", type=float, default=0.0)
     parser.add_argument("--slow-every", type=int, default=0)
     parser.add_argument("--slow-ms", type=float, default=0.0)
+    parser.add_argument("--slots", type=int, default=0, help="serve at most N at once")
     parser.add_argument("--stall-after", type=float, default=None)
     parser.add_argument("--stall", type=float, default=0.0)
     parser.add_argument("--fault", choices=FAULTS, default="none")
@@ -331,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         delay_ms=args.delay_ms,
         slow_every=args.slow_every,
         slow_ms=args.slow_ms,
+        slots=args.slots,
         stall_after_s=args.stall_after,
         stall_s=args.stall,
         fault=args.fault,

@@ -77,7 +77,7 @@ def test_terminal_output_shows_the_latency_table(capsys: pytest.CaptureFixture[s
         code = main(["load", url + "/", "--rate", "100", "-d", "0.5s", "-m", "POST", "--body", "x"])
     assert code == 0
     out = capsys.readouterr().out
-    for text in ("latency", "p99", "percentile spectrum", "target 100", "schedule lag"):
+    for text in ("latency", "p99", "percentile spectrum", "asked 100", "schedule lag"):
         assert text in out
 
 

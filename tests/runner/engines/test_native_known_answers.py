@@ -87,3 +87,27 @@ def test_the_time_series_adds_up_to_the_totals() -> None:
     assert sum(c for _, c in result.histogram) == result.requests
     assert all(p["p50_us"] >= 2 * MS for p in result.timeseries if p["requests"])
     assert result.duration_s == pytest.approx(1.5, abs=0.1)
+
+
+def test_above_a_fixed_capacity_throughput_is_the_capacity_and_the_run_is_overloaded() -> None:
+    """4 slots × 20 ms serve at most 200 req/s. Asked for 300/s, the engine sends 300/s,
+    the server serves ~200/s: the result says 200 (within 10 %), not 300, and overloaded;
+    the responses that completed while draining are counted apart."""
+    with serve(Behaviour(delay_ms=20.0, slots=4)) as url:
+        result = run(
+            LoadSpec(url=url + "/", mode="open", rate=300.0, duration_s=3.0, max_connections=512)
+        )
+    assert result.rps == pytest.approx(200.0, rel=0.1)
+    assert result.achieved_rate == pytest.approx(300.0, rel=0.1)
+    assert result.overloaded, result.overload
+    assert result.drained > 0
+    window = [p for p in result.timeseries if not p["drain"]]
+    assert sum(p["requests"] for p in window) == result.requests  # agrees with its series
+
+
+def test_below_a_fixed_capacity_throughput_is_the_rate_and_the_run_is_ok() -> None:
+    with serve(Behaviour(delay_ms=20.0, slots=4)) as url:
+        result = run(LoadSpec(url=url + "/", mode="open", rate=100.0, duration_s=3.0))
+    assert result.rps == pytest.approx(100.0, rel=0.1)
+    assert not result.overloaded, result.overload
+    assert result.error_count == 0

@@ -52,8 +52,73 @@ def shard(
         for i, lat in enumerate(latencies_us)
     ]
     return ShardResult(
-        seconds=seconds, errors=errors or {}, window_s=float(len(seconds)), cpu_s=cpu
+        seconds=seconds,
+        errors=errors or {},
+        window_s=float(len(seconds)),
+        cpu_s=cpu,
+        served=sum(s.requests for s in seconds),
     )
+
+
+def open_shard(
+    completed: list[int], *, rate: int, drained: list[int] = (), backlog: list[int] = ()
+) -> ShardResult:
+    """An open-loop shard: ``rate`` arrivals due each second, ``completed`` served in each
+    second of the window, then ``drained`` seconds after its end."""
+    seconds = [
+        SecondStats(
+            float(i),
+            1.0,
+            n,
+            0,
+            Histogram.from_ns([5_000_000] * n),
+            sent=rate,
+            scheduled=rate,
+            backlog=backlog[i] if backlog else -1,
+        )
+        for i, n in enumerate(completed)
+    ]
+    window = float(len(seconds))
+    seconds += [
+        SecondStats(window + i, 1.0, n, 0, Histogram.from_ns([900_000_000] * n), drain=True)
+        for i, n in enumerate(drained)
+    ]
+    return ShardResult(
+        seconds=seconds,
+        errors={},
+        window_s=window,
+        cpu_s=0.1,
+        sent=rate * len(completed),
+        scheduled=rate * len(completed),
+        served=sum(completed),
+    )
+
+
+def test_open_loop_throughput_is_what_was_served_in_the_window() -> None:
+    """A server that can do 400/s asked for 1,200/s: the drain's completions give
+    latencies but not throughput, the cell is overloaded, and the throughput agrees with
+    the window's own time series."""
+    spec = LoadSpec(url="http://x/", mode="open", rate=1200.0)
+    s = open_shard([400] * 4, rate=1200, drained=[400, 400, 400], backlog=[800, 1600, 2400, 3200])
+    result = merge_shards(spec, [s], cpus=1)
+    assert result.requests == 1600
+    assert result.rps == pytest.approx(400.0)
+    assert result.drained == 1200
+    assert result.achieved_rate == pytest.approx(1200.0)
+    assert result.overloaded
+    assert "fell behind" in str(result.overload["reason"])
+    window = [p for p in result.timeseries if not p["drain"]]
+    assert sum(p["requests"] for p in window) / result.duration_s == pytest.approx(result.rps)
+    assert sum(c for _, c in result.histogram) == 1600 + 1200  # drained latencies kept
+    assert result.latency_us["max"] >= 900_000
+
+
+def test_open_loop_below_capacity_is_ok() -> None:
+    spec = LoadSpec(url="http://x/", mode="open", rate=100.0)
+    result = merge_shards(spec, [open_shard([100, 99, 101, 100], rate=100, backlog=[2] * 4)], cpus=1)
+    assert not result.overloaded
+    assert result.rps == pytest.approx(100.0)
+    assert result.overload is not None and result.overload["served_share"] == pytest.approx(1.0)
 
 
 def test_merge_adds_counts_and_keeps_the_tail() -> None:
@@ -82,6 +147,7 @@ def test_merge_reports_an_open_loop_rate_not_kept() -> None:
     spec = LoadSpec(url="http://x/", mode="open", rate=1000.0)
     s = shard([[100] * 10])
     s.sent = 500
+    s.seconds[0].scheduled = 1000
     result = merge_shards(spec, [s], cpus=1)
     assert result.target_rate == 1000.0
     assert result.achieved_rate == pytest.approx(500.0)
