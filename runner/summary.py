@@ -9,6 +9,7 @@ from their histograms merged (percentiles are never averaged); the status follow
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import pandas as pd
@@ -49,7 +50,19 @@ def summarize(cells: pd.DataFrame, histograms: pd.DataFrame) -> list[dict[str, A
                 "cpu_per_request_us": _value(row["cpu_us_per_request"]),
                 "slo": "" if verdict is None or verdict is pd.NA else ("pass" if verdict else "fail"),
                 "status_kind": str(row["status_kind"]),
-                "status": str(row["status_text"]),
+                "status": _status_text(row),
             }
         )
     return out
+
+
+def _status_text(row: dict[str, Any]) -> str:
+    """The status column: the cell's text, with an overloaded cell's reason (printed on
+    its line above the table) shortened to the share it served."""
+    text = str(row["status_text"])
+    if row["status_kind"] != "overloaded":
+        return text
+    share = _value(row.get("served_share"))
+    short = f"overloaded ({share:.0%} served)" if share is not None else "overloaded"
+    failed = re.search(r" \(\d+ of \d+ repetitions failed.*\)$", text)
+    return short + (failed.group(0) if failed else "")
