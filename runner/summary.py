@@ -3,7 +3,8 @@
 The numbers and the status are the per-cell summary's (the dashboard reads the same):
 throughput is the median and the min–max of the usable repetitions; p50 and p99 come
 from their histograms merged (percentiles are never averaged); the status follows
-``runner.results.status.cell_status``. This module only picks the terminal's columns.
+``runner.results.status.cell_status``. This module only picks the terminal's columns, and counts the cells a run measured
+(``count_cells``), which decides ``bench run``'s exit code.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from runner.results.status import USABLE
 from runner.results.summary import summarize as summarize_cells
 
 
@@ -52,3 +54,25 @@ def summarize(cells: pd.DataFrame, histograms: pd.DataFrame) -> list[dict[str, A
             }
         )
     return out
+
+
+def count_cells(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """``{"measured": …, "failed": …, "skipped": …}`` over summary rows (``summarize``).
+
+    A cell is measured when its status kind is usable (ok, engine-bound, …), skipped
+    when every repetition was skipped, and failed otherwise.
+    """
+    counts = {"measured": 0, "failed": 0, "skipped": 0}
+    for row in rows:
+        kind = row["status_kind"]
+        counts["measured" if kind in USABLE else "skipped" if kind == "skipped" else "failed"] += 1
+    return counts
+
+
+def describe_counts(counts: dict[str, int]) -> str:
+    """``"3 of 4 cells measured (1 failed, 0 skipped)"``."""
+    total = sum(counts.values())
+    return (
+        f"{counts['measured']} of {total} cell{'s' if total != 1 else ''} measured "
+        f"({counts['failed']} failed, {counts['skipped']} skipped)"
+    )

@@ -113,9 +113,12 @@ def print_result(
         console.print(
             f"  target {result.target_rate:,.1f}/s, achieved {result.achieved_rate or 0:,.1f}/s"
         )
-    console.print(_latency_table(result))
-    if result.histogram:
-        _print_spectrum(console, Histogram.from_pairs(result.histogram))
+    if result.requests > 0:
+        console.print(_latency_table(result))
+        if result.histogram:
+            _print_spectrum(console, Histogram.from_pairs(result.histogram))
+    else:  # no latency was measured: never show zeros as if they were
+        console.print("  [red]no successful response[/]: no latency measured")
     errors = {k: v for k, v in result.errors.items() if v}
     if errors:
         console.print("  errors: " + ", ".join(f"{k} {v:,}" for k, v in errors.items()))

@@ -21,6 +21,7 @@ from typing import Any
 
 from runner.commands.serve_prefork import register_prefork
 from runner.errors import BenchError, LaunchError, UsageError
+from runner.exit_codes import document
 
 #: Readiness line prefix; the full line is ``bench: listening on URL (DETAILS)``.
 READY_PREFIX = "bench: listening on"
@@ -86,6 +87,7 @@ def _register_eventloop(servers: Any) -> None:
         "Flag names follow uvicorn where uvicorn has the setting.",
     )
     _add_common(parser)
+    document(parser, "serve")
     # Where to listen: not settings of the server but of this command (they become
     # sockets, or the prefork master's binds with -w N).
     add = parser.add_argument
