@@ -129,6 +129,8 @@ class Workload(_Model):
             )
         if self.params and not self.is_bundled:
             raise ValueError("params are for bundled apps; an import string app reads its own")
+        if self.params:
+            _check_params(self.app, self.params)
         if self.is_websocket and self.interface == "wsgi":
             raise ValueError("a WebSocket workload needs the asgi interface")
         return self
@@ -150,6 +152,20 @@ class Workload(_Model):
             text = ("1" if value else "0") if isinstance(value, bool) else str(value)
             out[f"BENCH_APP_{key.upper()}"] = text
         return out
+
+
+def _check_params(app: str, params: dict[str, object]) -> None:
+    """Refuse a param the bundled ``app`` does not declare, or a value it cannot take."""
+    from servers.apps import AppLoadError, declared_params
+
+    try:
+        declared = declared_params(app)
+    except AppLoadError as exc:
+        raise located("app", str(exc)) from None
+    for name, value in params.items():
+        problem = declared.problem(name, value)
+        if problem:
+            raise located(f"params.{name}", problem)
 
 
 # ---------------------------------------------------------------- servers

@@ -52,7 +52,7 @@ def _serve_prefork(args: argparse.Namespace) -> int:
     from servers.prefork import serve
     from servers.prefork.config import from_namespace
 
-    apply_app_params(args.param)
+    apply_app_params(args.app, args.param)
     try:
         config = from_namespace(args)
     except ConfigError as exc:
