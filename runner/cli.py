@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from runner import __version__
 from runner.errors import BenchError
+from runner.exit_codes import ExitCode, document
 
 #: Subcommand modules, in the order ``bench --help`` lists them.
 COMMANDS: tuple[str, ...] = ("run", "serve", "load", "report", "compare", "baseline", "plan")
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # not built yet
             raise
         module.register(sub)
+        document(sub.choices[name], name)  # exit codes in the epilog of its --help
     return parser
 
 
@@ -46,14 +48,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
-        return 2
+        return ExitCode.USAGE
     try:
         return int(handler(args) or 0)
     except BenchError as exc:
         print(f"bench: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
 
 
 if __name__ == "__main__":

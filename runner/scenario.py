@@ -26,6 +26,8 @@ from pydantic import (
     PositiveInt,
     Tag,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -127,6 +129,8 @@ class Workload(_Model):
             )
         if self.params and not self.is_bundled:
             raise ValueError("params are for bundled apps; an import string app reads its own")
+        if self.params:
+            _check_params(self.app, self.params)
         if self.is_websocket and self.interface == "wsgi":
             raise ValueError("a WebSocket workload needs the asgi interface")
         return self
@@ -148,6 +152,20 @@ class Workload(_Model):
             text = ("1" if value else "0") if isinstance(value, bool) else str(value)
             out[f"BENCH_APP_{key.upper()}"] = text
         return out
+
+
+def _check_params(app: str, params: dict[str, object]) -> None:
+    """Refuse a param the bundled ``app`` does not declare, or a value it cannot take."""
+    from servers.apps import AppLoadError, declared_params
+
+    try:
+        declared = declared_params(app)
+    except AppLoadError as exc:
+        raise located("app", str(exc)) from None
+    for name, value in params.items():
+        problem = declared.problem(name, value)
+        if problem:
+            raise located(f"params.{name}", problem)
 
 
 # ---------------------------------------------------------------- servers
@@ -251,7 +269,39 @@ class LocustOptions(_Model):
     external_workers: int = Field(default=0, ge=0, description="workers joining from other hosts")
     master_bind: str = "127.0.0.1"
     master_port: int = Field(default=0, ge=0, le=65535)
-    locustfile: str | None = None
+    locustfile: str | None = Field(
+        default=None,
+        description="your own locustfile, relative to the scenario file's folder; "
+        "stored as an absolute path, checked when the scenario loads",
+    )
+
+    @field_validator("locustfile")
+    @classmethod
+    def _resolve_locustfile(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        return str(resolve_file(value, base_dir(info), what="locustfile"))
+
+
+def base_dir(info: ValidationInfo) -> Path:
+    """The folder relative paths of the scenario are resolved against (the file's own)."""
+    context = info.context or {}
+    return Path(context.get("base_dir") or Path.cwd())
+
+
+def resolve_file(value: str, base: Path, *, what: str) -> Path:
+    """``value`` as an absolute path (relative: to ``base``); ValueError if no file is there."""
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = base / path
+    path = path.resolve()
+    if not path.is_file():
+        place = "is a folder" if path.is_dir() else "does not exist"
+        raise ValueError(
+            f"{what} {value!r} {place} (looked for {path}); give a path relative to the "
+            "scenario file's folder, or an absolute one"
+        )
+    return path
 
 
 class Load(_Model):
@@ -405,20 +455,34 @@ def _interface_problem(entry: _Server, app_interface: str, websocket: bool) -> s
     return None
 
 
-def scenario_from_data(data: object, source: str = "<scenario>") -> Scenario:
+def _context(source: str, base: Path | None) -> dict[str, Path]:
+    """Validation context: relative paths resolve against ``base``, else ``source``'s folder."""
+    if base is None:
+        base = Path.cwd() if source.startswith("<") else Path(source).parent
+    return {"base_dir": base.resolve()}
+
+
+def scenario_from_data(
+    data: object, source: str = "<scenario>", *, base_dir: Path | None = None
+) -> Scenario:
     """Validate already-parsed YAML data; raise ScenarioError with one line."""
     from runner.scenario_errors import format_validation_error
 
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: a scenario is a mapping of fields (name, workload, ...)")
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(data, context=_context(source, base_dir))
     except ValidationError as exc:
         raise ScenarioError(format_validation_error(exc, source, data)) from None
 
 
-def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
+def parse_scenario(
+    text: str, source: str = "<scenario>", *, base_dir: Path | None = None
+) -> Scenario:
     """Validate scenario YAML text; ``source`` names it in errors.
+
+    Relative paths in it (``load.locust.locustfile``) are resolved against ``base_dir``,
+    by default the folder of ``source`` (the current folder for ``<...>`` sources).
 
     Raises:
         ScenarioError: one line, ``SOURCE:LINE: at YAML.PATH: problem; allowed: ...``.
@@ -434,7 +498,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: a scenario is a mapping of fields (name, workload, ...)")
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(data, context=_context(source, base_dir))
     except ValidationError as exc:
         raise ScenarioError(format_validation_error(exc, source, data, text)) from None
 

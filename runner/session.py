@@ -6,7 +6,8 @@ matrix, and decides the pinning — nothing is started yet, so ``--dry-run`` sto
 ``start_run`` creates the run folder and its manifest; ``run_session`` starts the helper
 downstream service when the workload needs one, runs the loop (``runner.run``) with
 Ctrl-C turned into a clean stop, marks the manifest ``complete`` or ``interrupted``, and
-prints the summary table and the report's path.
+prints the summary table, the report's path and how many cells were measured (none: exit
+code 5, ``ExitCode.NOTHING_MEASURED``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 from rich.console import Console
 
 from runner.errors import LaunchError, ScenarioError, UsageError
+from runner.exit_codes import ExitCode
 from runner.matrix import Cell, expand, filter_cells, parse_only, schedule
 from runner.pinning import Pinning, available_cpus, plan_pinning
 from runner.preflight import check_app, engine_problem, skipped_cells
@@ -236,7 +238,7 @@ def run_session(
     from runner.progress import RichView, render_summary
     from runner.results.store import RunStore, atomic_write_json, load_run
     from runner.run import RunContext, execute
-    from runner.summary import summarize
+    from runner.summary import count_cells, describe_counts, summarize
 
     resuming = (run_dir / "cells.parquet").exists()
     store = RunStore.resume(run_dir) if resuming else RunStore(run_dir)
@@ -284,7 +286,7 @@ def run_session(
             f"repetitions kept in {run_dir}"
         )
         console.print(f"finish it with: bench run --resume {run_dir}")
-        return 130
+        return ExitCode.INTERRUPTED
     report = None
     try:
         report = _build_report(run_dir)
@@ -298,6 +300,10 @@ def run_session(
             webbrowser.open(report.resolve().as_uri())
     else:
         console.print(f"results: {run_dir}")
-    failed = sum(str(r["status"]).startswith("failed") for r in store.cells)
-    ran = sum(not str(r["status"]).startswith("skipped") for r in store.cells)
-    return 1 if ran and failed == ran else 0
+    counts = count_cells(rows)
+    if not counts["measured"]:
+        console.print(f"[red]nothing measured[/]: {describe_counts(counts)}")
+        return ExitCode.NOTHING_MEASURED
+    style = "yellow" if counts["failed"] else "green"
+    console.print(f"[{style}]{describe_counts(counts)}[/]")
+    return ExitCode.OK

@@ -3,7 +3,8 @@
 The numbers and the status are the per-cell summary's (the dashboard reads the same):
 throughput is the median and the min–max of the usable repetitions; p50 and p99 come
 from their histograms merged (percentiles are never averaged); the status follows
-``runner.results.status.cell_status``. This module only picks the terminal's columns.
+``runner.results.status.cell_status``. This module only picks the terminal's columns, and counts the cells a run measured
+(``count_cells``), which decides ``bench run``'s exit code.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from runner.results.status import USABLE
 from runner.results.summary import summarize as summarize_cells
 
 
@@ -48,7 +50,9 @@ def summarize(cells: pd.DataFrame, histograms: pd.DataFrame) -> list[dict[str, A
                 "errors": int(_value(row["errors"]) or 0) if usable else 0,
                 "server_cpu_util": _value(row["server_cpu_util"]),
                 "cpu_per_request_us": _value(row["cpu_us_per_request"]),
-                "slo": "" if verdict is None or verdict is pd.NA else ("pass" if verdict else "fail"),
+                "slo": ""
+                if verdict is None or verdict is pd.NA
+                else ("pass" if verdict else "fail"),
                 "status_kind": str(row["status_kind"]),
                 "status": _status_text(row),
             }
@@ -66,3 +70,25 @@ def _status_text(row: dict[str, Any]) -> str:
     short = f"overloaded ({share:.0%} served)" if share is not None else "overloaded"
     failed = re.search(r" \(\d+ of \d+ repetitions failed.*\)$", text)
     return short + (failed.group(0) if failed else "")
+
+
+def count_cells(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """``{"measured": …, "failed": …, "skipped": …}`` over summary rows (``summarize``).
+
+    A cell is measured when its status kind is usable (ok, engine-bound, …), skipped
+    when every repetition was skipped, and failed otherwise.
+    """
+    counts = {"measured": 0, "failed": 0, "skipped": 0}
+    for row in rows:
+        kind = row["status_kind"]
+        counts["measured" if kind in USABLE else "skipped" if kind == "skipped" else "failed"] += 1
+    return counts
+
+
+def describe_counts(counts: dict[str, int]) -> str:
+    """``"3 of 4 cells measured (1 failed, 0 skipped)"``."""
+    total = sum(counts.values())
+    return (
+        f"{counts['measured']} of {total} cell{'s' if total != 1 else ''} measured "
+        f"({counts['failed']} failed, {counts['skipped']} skipped)"
+    )

@@ -51,6 +51,10 @@ class AppLoadError(ServerError):
     exit_code = 2
 
 
+class AppParamError(AppLoadError):
+    """A bundled app's parameter that is unknown, or whose value it refuses: bad input."""
+
+
 class LifespanError(ServerError):
     """The application's lifespan startup failed (or did not answer with ``lifespan=on``)."""
 

@@ -115,9 +115,14 @@ def print_result(
     if result.overloaded:
         assert result.overload is not None
         console.print(f"  [magenta bold]overloaded[/]: {result.overload.get('reason')}")
-    console.print(_latency_table(result))
-    if result.histogram:
-        _print_spectrum(console, Histogram.from_pairs(result.histogram), result.latency_resolution_us)
+    if result.requests > 0:
+        console.print(_latency_table(result))
+        if result.histogram:
+            _print_spectrum(
+                console, Histogram.from_pairs(result.histogram), result.latency_resolution_us
+            )
+    else:  # no latency was measured: never show zeros as if they were
+        console.print("  [red]no successful response[/]: no latency measured")
     errors = {k: v for k, v in result.errors.items() if v}
     if errors:
         console.print("  errors: " + ", ".join(f"{k} {v:,}" for k, v in errors.items()))

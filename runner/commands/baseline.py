@@ -11,6 +11,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from runner.exit_codes import document
+
 
 def register(subparsers: Any) -> None:
     """Add ``bench baseline`` with its ``save`` and ``list`` actions."""
@@ -30,11 +32,13 @@ def register(subparsers: Any) -> None:
         "--force", action="store_true", help="overwrite a baseline of another scenario"
     )
     save.set_defaults(handler=run_save)
+    document(save, "baseline")
     listing = actions.add_parser("list", help="list saved baselines")
     listing.add_argument(
         "--dir", metavar="DIR", help="baselines folder (default results/baselines)"
     )
     listing.set_defaults(handler=run_list)
+    document(listing, "baseline")
 
 
 def run_save(args: argparse.Namespace) -> int:

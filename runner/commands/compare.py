@@ -1,8 +1,10 @@
 """``bench compare BASELINE CANDIDATE``: the CI performance gate.
 
 Exit code 0: no regression; 1: a gate regressed (or, with ``--strict``, was
-inconclusive); 2: bad input (missing files, different scenarios), one line on stderr.
-Gates come from the candidate scenario's ``gates:`` section, then the command line.
+inconclusive); 2: bad input (missing files, different scenarios), one line on stderr;
+6: no gate decided anything (every gate inconclusive, e.g. ``repeat: 1`` runs) unless
+``--allow-inconclusive`` (``runner.exit_codes``). Gates come from the candidate
+scenario's ``gates:`` section, then the command line.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def register(subparsers: Any) -> None:
             "Compare the repetitions of BASELINE and CANDIDATE cell by cell. A gate "
             "regresses when a metric moved the wrong way beyond its threshold and a "
             "Mann-Whitney U test is significant (Holm-corrected over all gates). "
-            "Exit 0: pass, 1: regression, 2: bad input."
+            "A comparison in which no gate could decide is not a pass (exit 6)."
         ),
     )
     parser.add_argument("baseline", metavar="BASELINE", help="run folder, baseline file or name")
@@ -69,8 +71,14 @@ def register(subparsers: Any) -> None:
         choices=("holm", "none"),
         help="holm (default): alpha covers all gates together; none: alpha per gate",
     )
-    parser.add_argument(
+    leniency = parser.add_mutually_exclusive_group()
+    leniency.add_argument(
         "--strict", action="store_true", help="inconclusive gates fail too (exit 1)"
+    )
+    leniency.add_argument(
+        "--allow-inconclusive",
+        action="store_true",
+        help="exit 0 even when no gate could decide (default: exit 6)",
     )
     parser.add_argument(
         "--any-scenario",
@@ -133,7 +141,9 @@ def run_compare(args: argparse.Namespace) -> int:
         raise UsageError("every metric's gate is off: nothing to compare")
 
     verdicts = judge(baseline.cells, candidate.cells, gates)
-    summary = summarize(verdicts, gates, strict=args.strict)
+    summary = summarize(
+        verdicts, gates, strict=args.strict, allow_inconclusive=args.allow_inconclusive
+    )
     ctx = Context(
         baseline=describe_side(baseline),
         candidate=describe_side(candidate),

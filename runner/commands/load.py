@@ -8,6 +8,10 @@
 A progress bar while it runs (on a terminal), then a latency table and percentile
 spectrum; ``--json`` prints one JSON object (``LoadResult.to_dict()``) instead. Ctrl-C
 stops the run and prints what was measured so far; a second Ctrl-C aborts.
+
+The exit code (``outcome``) tells a script whether anything was served: 5 when no
+response succeeded (a closed port, every response a 404), 1 when the error rate is
+above ``--max-error-rate``; errors below it are reported, not failed.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from runner.errors import UsageError
+from runner.exit_codes import ExitCode
+from runner.units import parse_fraction
 
 _DURATION = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*(ms|s|m|h)?\s*")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -69,6 +75,33 @@ def parse_cpus(text: str | None) -> tuple[int, ...] | None:
     return tuple(cpus)
 
 
+def _fraction(text: str) -> float:
+    try:
+        return parse_fraction(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def outcome(requests: int, errors: int, max_error_rate: float | None) -> tuple[ExitCode, str]:
+    """The exit code of a finished load, and why (empty when it passed); pure.
+
+    No successful response is ``NOTHING_MEASURED`` whatever the limit; otherwise an
+    error rate (errors / attempts) above ``max_error_rate`` is ``FAILED``. Without a
+    limit, errors are reported but do not fail.
+    """
+    if requests <= 0:
+        what = f"{errors:,} errors" if errors else "no response at all"
+        return ExitCode.NOTHING_MEASURED, f"no successful response ({what})"
+    rate = errors / (requests + errors)
+    if max_error_rate is not None and rate > max_error_rate:
+        return (
+            ExitCode.FAILED,
+            f"error rate {rate:.3%} ({errors:,} of {requests + errors:,}) is above "
+            f"--max-error-rate {max_error_rate:.3%}",
+        )
+    return ExitCode.OK, ""
+
+
 def register(subparsers: Any) -> None:
     """Add the ``load`` subcommand."""
     p = subparsers.add_parser(
@@ -96,6 +129,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--expect-status", type=int, default=200, help="0: accept any status")
     p.add_argument("--expect-body", default=None, help="verify each body (text, or @FILE)")
     p.add_argument("--expect-length", type=int, default=None, help="verify each body length")
+    p.add_argument(
+        "--max-error-rate",
+        type=_fraction,
+        default=None,
+        metavar="PCT",
+        help="exit 1 when errors exceed this share of requests, e.g. 1%% or 0.01 "
+        "(default: errors are reported; only no successful response fails)",
+    )
     p.add_argument("-p", "--processes", type=int, default=1, help="engine processes")
     p.add_argument("--cpus", default=None, help="pin engine processes to CPUs, e.g. 1 or 2-3")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -165,4 +206,9 @@ def handle(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), indent=2))
     else:
         view.print_result(spec, result, interrupted=interrupted)
-    return 130 if interrupted else 0
+    if interrupted:
+        return ExitCode.INTERRUPTED
+    code, why = outcome(result.requests, result.error_count, args.max_error_rate)
+    if why:
+        print(f"bench: {why}", file=sys.stderr)
+    return code

@@ -68,7 +68,7 @@ def handle(args: argparse.Namespace) -> int:
         manifest = new_manifest(
             run_id=run_dir.name,
             scenario_name=plan.scenario.name,
-            scenario_path=plan.source,
+            scenario_path=str(Path(plan.source).resolve()),  # --resume from any folder
             scenario_text=plan.scenario_text,
             options={"repeat": plan.repeat, "only": plan.only, "out": args.out},
             pinning=plan.pinning.to_dict(),

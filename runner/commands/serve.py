@@ -21,6 +21,7 @@ from typing import Any
 
 from runner.commands.serve_prefork import register_prefork
 from runner.errors import BenchError, LaunchError, UsageError
+from runner.exit_codes import document
 
 #: Readiness line prefix; the full line is ``bench: listening on URL (DETAILS)``.
 READY_PREFIX = "bench: listening on"
@@ -48,13 +49,32 @@ def configure_logging(level: str) -> None:
     )
 
 
-def apply_app_params(params: list[str] | None) -> None:
-    """Export ``--param KEY=VALUE`` options as ``BENCH_APP_KEY`` environment variables."""
+def apply_app_params(app: str, params: list[str] | None) -> None:
+    """Export ``--param KEY=VALUE`` options as ``BENCH_APP_KEY`` environment variables.
+
+    For a bundled app, each name and value is checked against the app's declared
+    parameters (after exporting them: the app reads them when its module is imported).
+    An import-string app gets them unchecked.
+
+    Raises:
+        UsageError: a malformed option, an unknown param or a value the app refuses.
+    """
+    from servers.apps import AppLoadError, declared_params
+
+    values: dict[str, str] = {}
     for item in params or ():
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise UsageError(f"--param expects KEY=VALUE, got {item!r}")
-        os.environ["BENCH_APP_" + key.strip().upper().replace("-", "_")] = value
+        name = key.strip().lower().replace("-", "_")
+        values[name] = value
+        os.environ["BENCH_APP_" + name.upper()] = value
+    if not values or ":" in app:
+        return
+    try:
+        declared_params(app).check(values)
+    except AppLoadError as exc:
+        raise UsageError(f"--param: {exc}") from None
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -86,6 +106,7 @@ def _register_eventloop(servers: Any) -> None:
         "Flag names follow uvicorn where uvicorn has the setting.",
     )
     _add_common(parser)
+    document(parser, "serve")
     # Where to listen: not settings of the server but of this command (they become
     # sockets, or the prefork master's binds with -w N).
     add = parser.add_argument
@@ -124,7 +145,7 @@ def _bind_strings(args: argparse.Namespace) -> list[str]:
 
 def _serve_eventloop(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
-    apply_app_params(args.param)
+    apply_app_params(args.app, args.param)
     config = eventloop_config(args)
     if config.workers > 1:
         return _serve_eventloop_workers(args, config)

@@ -12,6 +12,7 @@ import argparse
 from typing import Any
 
 from runner.errors import BenchError, LaunchError, UsageError
+from runner.exit_codes import document
 
 
 def register_prefork(servers: Any) -> None:
@@ -25,6 +26,7 @@ def register_prefork(servers: Any) -> None:
         "processes (heartbeat, reload on HUP, graceful stop on TERM). Flag names follow "
         "gunicorn where gunicorn has the setting.",
     )
+    document(parser, "serve")
     parser.add_argument("app", metavar="APP", help="bundled app name or module:attr")
     parser.add_argument(
         "--param",
@@ -50,7 +52,7 @@ def _serve_prefork(args: argparse.Namespace) -> int:
     from servers.prefork import serve
     from servers.prefork.config import from_namespace
 
-    apply_app_params(args.param)
+    apply_app_params(args.app, args.param)
     try:
         config = from_namespace(args)
     except ConfigError as exc:

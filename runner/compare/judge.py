@@ -22,6 +22,7 @@ from runner.compare.decide import Evaluation, Outcome, Why, evaluate
 from runner.compare.formatting import format_change, format_interval, format_p, format_threshold
 from runner.compare.table import CellRows, check_table, describe_cell, identity, split_cells
 from runner.errors import UsageError
+from runner.exit_codes import ExitCode
 from runner.gates import GateMetric, Gates
 
 #: The pseudo-metric of verdicts about a whole cell (failed, missing).
@@ -98,6 +99,11 @@ class Summary:
     def passed(self) -> bool:
         """True when the CI job should pass."""
         return self.exit_code == 0
+
+    @property
+    def decided(self) -> int:
+        """Gates that reached a verdict (regressed, improved or unchanged)."""
+        return self.gates - self.counts["inconclusive"]
 
 
 def _cell_notes(side: str, rows: CellRows | None) -> list[str]:
@@ -298,13 +304,30 @@ def _judge_metrics(
     return verdicts
 
 
-def summarize(verdicts: Sequence[Verdict], gates: Gates, *, strict: bool = False) -> Summary:
-    """Counts per outcome and the exit code: 1 if anything regressed (or, with ``strict``,
-    was inconclusive), else 0."""
+def summarize(
+    verdicts: Sequence[Verdict],
+    gates: Gates,
+    *,
+    strict: bool = False,
+    allow_inconclusive: bool = False,
+) -> Summary:
+    """Counts per outcome and the exit code (``runner.exit_codes.ExitCode``).
+
+    ``FAILED`` (1) if a gate regressed (or, with ``strict``, any was inconclusive);
+    else ``INCONCLUSIVE`` (6) when no gate decided anything — every verdict inconclusive
+    — unless ``allow_inconclusive``; else ``OK`` (0).
+    """
     counts = {str(o): 0 for o in Outcome}
     for v in verdicts:
         counts[str(v.outcome)] += 1
     failing = counts["regressed"] + (counts["inconclusive"] if strict else 0)
+    decided = len(verdicts) - counts["inconclusive"]
+    if failing:
+        code = ExitCode.FAILED
+    elif not decided and not allow_inconclusive:
+        code = ExitCode.INCONCLUSIVE
+    else:
+        code = ExitCode.OK
     metric_gates = [v for v in verdicts if v.metric != STATUS_METRIC]
     family = sum(1 for v in metric_gates if v.in_family)
     return Summary(
@@ -313,5 +336,5 @@ def summarize(verdicts: Sequence[Verdict], gates: Gates, *, strict: bool = False
         family=family,
         alpha=gates.alpha,
         correction=gates.correction,
-        exit_code=1 if failing else 0,
+        exit_code=int(code),
     )

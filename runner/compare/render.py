@@ -23,6 +23,7 @@ from runner.compare.formatting import (
     metric_label,
 )
 from runner.compare.judge import STATUS_METRIC, Summary, Verdict
+from runner.exit_codes import ExitCode
 from runner.gates import Gates
 
 #: Markdown badge and rich style per outcome.
@@ -61,7 +62,7 @@ class Context:
 
 
 def headline(summary: Summary) -> str:
-    """``❌ 2 regressions`` / ``✅ no regression (1 inconclusive)``."""
+    """``❌ 2 regressions`` / ``✅ no regression (1 inconclusive)`` / ``❔ inconclusive: …``."""
     c = summary.counts
     extra = []
     if c["inconclusive"]:
@@ -72,8 +73,11 @@ def headline(summary: Summary) -> str:
     if c["regressed"]:
         plural = "s" if c["regressed"] > 1 else ""
         return f"❌ {c['regressed']} regression{plural}{tail}"
-    if summary.exit_code:
+    if summary.exit_code == ExitCode.FAILED:
         return f"❌ inconclusive gates fail in strict mode{tail}"
+    if not summary.decided:
+        accepted = ", accepted by --allow-inconclusive" if summary.passed else ""
+        return f"❔ inconclusive: no gate could decide{tail}{accepted}"
     return f"✅ no regression{tail}"
 
 

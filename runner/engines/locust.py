@@ -232,7 +232,8 @@ class LocustEngine:
         """Run locust for ``spec``; raise EngineError if locust failed."""
         if spec.websocket:
             raise EngineError("the locust engine does not drive WebSocket; use native")
-        workdir = self.workdir or Path.cwd()
+        # Every path locust sees is absolute: its processes run in ``workdir``.
+        workdir = (self.workdir or Path.cwd()).resolve()
         workdir.mkdir(parents=True, exist_ok=True)
         tag = f"{os.getpid()}-{time.monotonic_ns()}"
         files = self._locustfiles(spec, workdir)
@@ -293,10 +294,14 @@ class LocustEngine:
 
     def _locustfiles(self, spec: LoadSpec, workdir: Path) -> str:
         if self.settings.locustfile:
+            # The scenario loader made it absolute; a relative one given here is the cwd's.
+            own = Path(self.settings.locustfile).expanduser().resolve()
+            if not own.is_file():
+                raise EngineError(f"locustfile {own} does not exist")
             hooks = write_locustfile(
                 workdir / "bench_locust_hooks.py", locust_config(spec, define_user=False)
             )
-            return f"{self.settings.locustfile},{hooks}"
+            return f"{own},{hooks}"
         return str(write_locustfile(workdir / "locustfile.py", locust_config(spec)))
 
     def _commands(

@@ -7,10 +7,13 @@ may be dotted (``pkg.mod:obj.app``) and may end in ``()`` to call a factory
 
 Bundled apps: a module ``servers/apps/<name>.py`` (or ``<name>_app.py`` when the name
 would shadow a standard module, like ``json``) that defines ``asgi`` (an ASGI 3 app)
-and/or ``wsgi`` (a PEP 3333 app). Adding such a module is all it takes to bundle an
-app. Bundled apps read their parameters from ``BENCH_APP_<PARAM>`` environment
-variables (``app_param`` below), so a server command line can pass them without
-knowing the app, e.g. ``BENCH_APP_MS=50 bench serve eventloop io``.
+and/or ``wsgi`` (a PEP 3333 app), and ``PARAMS``: the declaration of its parameters
+(``servers.apps._params``). Adding such a module is all it takes to bundle an app. A
+bundled app reads its parameters from ``BENCH_APP_<PARAM>`` environment variables
+(``PARAMS.read()``), so a server command line can pass them without knowing the app,
+e.g. ``BENCH_APP_MS=50 bench serve eventloop io``; ``declared_params(name)`` gives the
+declaration to the scenario loader and ``bench serve --param``, which refuse unknown
+names and mistyped values.
 
 Interface detection (``interface="auto"``): a bundled app prefers its ASGI form; for an
 import string, a coroutine function (or an object whose ``__call__`` is one) is ASGI,
@@ -25,9 +28,24 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-from servers.errors import AppLoadError
+from servers.apps._params import Param, Params
+from servers.errors import AppLoadError, AppParamError
+
+__all__ = [
+    "AppLoadError",
+    "AppParamError",
+    "Param",
+    "Params",
+    "answer_non_http",
+    "bundled_names",
+    "declared_params",
+    "is_asgi",
+    "lifespan_noop",
+    "load_app",
+    "text_headers",
+]
 
 Interface = Literal["asgi", "wsgi"]
 InterfaceChoice = Literal["asgi", "wsgi", "auto"]
@@ -35,25 +53,22 @@ InterfaceChoice = Literal["asgi", "wsgi", "auto"]
 #: Module name suffixes tried for a bundled app name (``json`` lives in ``json_app.py``).
 _MODULE_SUFFIXES: tuple[str, ...] = ("", "_app")
 _NAME_RE = re.compile(r"[a-z][a-z0-9_]*\Z")
-_ENV_PREFIX = "BENCH_APP_"
-
-T = TypeVar("T", int, float, str)
 
 
-def app_param(name: str, default: T) -> T:
-    """Return the bundled-app parameter ``name`` from ``BENCH_APP_<NAME>``, typed like ``default``.
+def declared_params(name: str) -> Params:
+    """The declared parameters of bundled app ``name`` (imports its module).
 
-    Raises AppLoadError if the variable is set but does not parse as that type.
+    Raises:
+        AppLoadError: ``name`` is not a bundled app, or its module does not declare
+            ``PARAMS`` or fails to import (e.g. a ``BENCH_APP_*`` value it refuses).
     """
-    raw = os.environ.get(_ENV_PREFIX + name.upper())
-    if raw is None or raw == "":
-        return default
-    try:
-        return type(default)(raw)
-    except ValueError:
-        raise AppLoadError(
-            f"{_ENV_PREFIX}{name.upper()}={raw!r} is not a valid {type(default).__name__}"
-        ) from None
+    module = _bundled_module(name)
+    if module is None:
+        raise AppLoadError(f"unknown app {name!r}: bundled apps are {', '.join(bundled_names())}")
+    params = getattr(module, "PARAMS", None)
+    if not isinstance(params, Params):
+        raise AppLoadError(f"bundled app {name!r} does not declare PARAMS")
+    return params
 
 
 def is_asgi(app: object) -> bool:

@@ -1,7 +1,7 @@
 """The ``cpu`` workload: a fixed amount of pure-Python work per request (it holds the GIL).
 
-Parameters (environment): ``BENCH_APP_ITERATIONS`` — loop iterations per request
-(default 20000, roughly 1–2 ms of one core). The work is integer arithmetic in a Python
+Parameters (``PARAMS``, from the environment): ``BENCH_APP_ITERATIONS`` — loop
+iterations per request (default 20000, roughly 1–2 ms of one core). The work is integer arithmetic in a Python
 loop: it never releases the GIL, so threads of one process cannot run it in parallel and
 an event loop cannot serve anything else meanwhile — only more processes scale it.
 The amount is a count of iterations, not a time, so a slower (contended) core takes
@@ -16,9 +16,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from servers.apps import answer_non_http, app_param, text_headers
+from servers.apps import Param, Params, answer_non_http, text_headers
 
-ITERATIONS: int = app_param("iterations", 20_000)
+PARAMS = Params(
+    "cpu",
+    Param(
+        "iterations",
+        int,
+        20_000,
+        "pure-Python loop iterations per request (20000: about 1–2 ms of one core)",
+        minimum=0,
+    ),
+)
+ITERATIONS: int = PARAMS.read()["iterations"]
 _MASK = 0xFFFFFFFF
 
 

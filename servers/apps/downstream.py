@@ -20,9 +20,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
-from servers.apps import app_param, lifespan_noop, text_headers
+from servers.apps import Param, Params, lifespan_noop, text_headers
 
-DEFAULT_MS: float = app_param("ms", 0.0)
+PARAMS = Params(
+    "downstream",
+    Param("ms", float, 0.0, "delay of a request without `?ms=` in its query", minimum=0),
+)
+DEFAULT_MS: float = PARAMS.read()["ms"]
 #: Longest wait a request may ask for (a typo must not hang a benchmark).
 MAX_MS = 60_000.0
 

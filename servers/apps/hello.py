@@ -1,6 +1,6 @@
 """The ``hello`` workload: 200 and a short plain-text body for every method and path.
 
-Parameters (environment): ``BENCH_APP_SIZE`` — body size in bytes (default: the 13
+Parameters (``PARAMS``, from the environment): ``BENCH_APP_SIZE`` — body size in bytes (default: the 13
 bytes of ``Hello, world!``; larger sizes repeat that text). The request body, if any,
 is not read. The ASGI and WSGI forms send the same bytes and headers.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from servers.apps import app_param, lifespan_noop
+from servers.apps import Param, Params, lifespan_noop
 
 _TEXT = b"Hello, world!"
 
@@ -20,7 +20,11 @@ def _body(size: int) -> bytes:
     return (_TEXT * (size // len(_TEXT) + 1))[:size]
 
 
-BODY: bytes = _body(app_param("size", len(_TEXT)))
+PARAMS = Params(
+    "hello",
+    Param("size", int, len(_TEXT), "body size in bytes (repeats `Hello, world!`)", minimum=0),
+)
+BODY: bytes = _body(PARAMS.read()["size"])
 _LENGTH = str(len(BODY))
 
 # Messages are never mutated by a server, so one instance of each serves every request.

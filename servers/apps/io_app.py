@@ -3,7 +3,7 @@
 (The module is ``io_app`` so that it cannot shadow the standard ``io``; the bundled name
 is ``io``.)
 
-Parameters (environment):
+Parameters (``PARAMS``, from the environment):
 
 - ``BENCH_APP_MS`` — the latency per request in milliseconds (default 50).
 - ``BENCH_APP_MODE`` — ``sleep`` (default): wait ``ms`` without using CPU (``time.sleep``
@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from servers.apps import AppLoadError, answer_non_http, app_param, text_headers
+from servers.apps import AppLoadError, Param, Params, answer_non_http, text_headers
 from servers.protocol import (
     NEED_DATA,
     Connection,
@@ -46,13 +46,31 @@ from servers.protocol import (
     Role,
 )
 
-MS: float = app_param("ms", 50.0)
-MODE: str = app_param("mode", "sleep")
-DOWNSTREAM: str = app_param("downstream", "")
-POOL: int = app_param("pool", 100)
+PARAMS = Params(
+    "io",
+    Param("ms", float, 50.0, "the latency of each request, in milliseconds", minimum=0),
+    Param(
+        "mode",
+        str,
+        "sleep",
+        "`sleep`: wait without CPU; `http`: call the downstream service "
+        "(needs `downstream: true`)",
+        choices=("sleep", "http"),
+    ),
+    Param(
+        "downstream",
+        str,
+        "",
+        "the downstream service's URL in `http` mode (`downstream: true` sets it)",
+    ),
+    Param("pool", int, 100, "most connections to the downstream service per process", minimum=1),
+)
+_VALUES = PARAMS.read()
+MS: float = _VALUES["ms"]
+MODE: str = _VALUES["mode"]
+DOWNSTREAM: str = _VALUES["downstream"]
+POOL: int = _VALUES["pool"]
 
-if MODE not in ("sleep", "http"):
-    raise AppLoadError(f"BENCH_APP_MODE={MODE!r}: expected sleep or http")
 if MODE == "http" and not DOWNSTREAM:
     raise AppLoadError("io in http mode needs BENCH_APP_DOWNSTREAM=http://HOST:PORT")
 

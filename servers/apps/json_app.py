@@ -17,9 +17,13 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from servers.apps import answer_non_http, app_param
+from servers.apps import Param, Params, answer_non_http
 
-ITEMS: int = app_param("items", 0)
+PARAMS = Params(
+    "json",
+    Param("items", int, 0, "small objects added to the document, to make it heavier", minimum=0),
+)
+ITEMS: int = PARAMS.read()["items"]
 _HEADERS = [(b"content-type", b"application/json")]
 
 

@@ -16,9 +16,19 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from servers.apps import app_param, lifespan_noop
+from servers.apps import Param, Params, lifespan_noop
 
-QUEUE: int = app_param("queue", 256)
+PARAMS = Params(
+    "ws_broadcast",
+    Param(
+        "queue",
+        int,
+        256,
+        "messages a member may have waiting before it is closed as a slow consumer",
+        minimum=1,
+    ),
+)
+QUEUE: int = PARAMS.read()["queue"]
 _HTTP_START: dict[str, Any] = {
     "type": "http.response.start",
     "status": 426,

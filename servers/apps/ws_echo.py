@@ -13,10 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from servers.apps import app_param, lifespan_noop
+from servers.apps import Param, Params, lifespan_noop
 
+PARAMS = Params(
+    "ws_echo",
+    Param("subprotocols", str, "echo", "comma-separated WebSocket subprotocols the app accepts"),
+)
 SUBPROTOCOLS: tuple[str, ...] = tuple(
-    name.strip() for name in app_param("subprotocols", "echo").split(",") if name.strip()
+    name.strip() for name in PARAMS.read()["subprotocols"].split(",") if name.strip()
 )
 _HINT = b"ws_echo is a WebSocket endpoint: connect with a WebSocket client.\n"
 _HTTP_START: dict[str, Any] = {

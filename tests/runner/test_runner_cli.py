@@ -18,6 +18,8 @@ import pandas as pd
 import psutil
 import pytest
 
+from runner.exit_codes import ExitCode
+
 REPO = Path(__file__).resolve().parent.parent.parent
 pytestmark = pytest.mark.slow
 
@@ -61,6 +63,7 @@ def test_tiny_scenario_end_to_end_with_a_failed_cell(tmp_path: Path) -> None:
     out = tmp_path / "results"
     proc = bench("run", str(scenario), "--out", str(out))
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 of 3 cells measured (1 failed, 0 skipped)" in proc.stdout
     run_dir = only_run_dir(out)
     cells = pd.read_parquet(run_dir / "cells.parquet")
     assert len(cells) == 3
@@ -87,6 +90,20 @@ def test_tiny_scenario_end_to_end_with_a_failed_cell(tmp_path: Path) -> None:
     # The summary table and where the results are.
     assert "prefork sync w1" in proc.stdout
     assert f"{run_dir}" in proc.stdout.replace("\n", "")
+
+
+def test_a_run_whose_every_cell_failed_exits_nothing_measured(tmp_path: Path) -> None:
+    scenario = tmp_path / "broken.yaml"
+    scenario.write_text(
+        TINY.format(concurrency=4).replace(
+            "  - {server: eventloop, workers: 1}\n"
+            "  - {server: prefork, worker_class: sync, workers: 1}\n",
+            "",
+        )
+    )
+    proc = bench("run", str(scenario), "--out", str(tmp_path / "results"))
+    assert proc.returncode == ExitCode.NOTHING_MEASURED == 5, proc.stdout + proc.stderr
+    assert "nothing measured: 0 of 1 cell measured (1 failed, 0 skipped)" in proc.stdout
 
 
 def test_dry_run_lists_cells_and_starts_nothing(tmp_path: Path) -> None:

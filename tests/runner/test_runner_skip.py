@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 from rich.console import Console
 
 from runner import server_commands
+from runner.exit_codes import ExitCode
 from runner.preflight import skipped_cells
 from runner.results.manifest import new_manifest
 from runner.session import new_run_dir, plan_run, run_session
@@ -50,9 +52,7 @@ def test_asgi_only_app_skips_wsgi_only_servers(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_run_records_skipped_rows_and_goes_on(tmp_path: Path, gunicorn_missing: None) -> None:
-    path = tmp_path / "skip.yaml"
-    path.write_text(SCENARIO)
+def _start(path: Path, tmp_path: Path) -> tuple[Any, Path, dict[str, Any]]:
     plan = plan_run(str(path))
     run_dir = new_run_dir(tmp_path / "results", plan.scenario.name)
     manifest = new_manifest(
@@ -65,9 +65,18 @@ def test_run_records_skipped_rows_and_goes_on(tmp_path: Path, gunicorn_missing: 
         planned=len(plan.order),
         skipped=sorted(set(plan.skipped.values())),
     )
+    return plan, run_dir, manifest
+
+
+@pytest.mark.slow
+def test_run_records_skipped_rows_and_goes_on(tmp_path: Path, gunicorn_missing: None) -> None:
+    path = tmp_path / "skip.yaml"
+    path.write_text(SCENARIO)
+    plan, run_dir, manifest = _start(path, tmp_path)
     out = io.StringIO()
     code = run_session(plan, run_dir, manifest, console=Console(file=out, width=140))
-    assert code == 0, out.getvalue()
+    assert code == ExitCode.OK, out.getvalue()
+    assert "1 of 2 cells measured (0 failed, 1 skipped)" in out.getvalue()
     cells = pd.read_parquet(run_dir / "cells.parquet").set_index("server")
     assert cells.loc["gunicorn", "status"].startswith("skipped: gunicorn is not installed")
     assert pd.isna(cells.loc["gunicorn", "rps"])
@@ -76,3 +85,15 @@ def test_run_records_skipped_rows_and_goes_on(tmp_path: Path, gunicorn_missing: 
     assert saved["status"] == "complete"
     assert saved["skipped"] and "gunicorn" in saved["skipped"][0]
     assert "skipped: gunicorn is not installed" in out.getvalue()
+
+
+def test_a_run_whose_every_cell_was_skipped_measured_nothing(
+    tmp_path: Path, gunicorn_missing: None
+) -> None:
+    path = tmp_path / "skip.yaml"
+    path.write_text(SCENARIO.replace("  - {server: eventloop, workers: 1}\n", ""))
+    plan, run_dir, manifest = _start(path, tmp_path)
+    out = io.StringIO()
+    code = run_session(plan, run_dir, manifest, console=Console(file=out, width=140))
+    assert code == ExitCode.NOTHING_MEASURED, out.getvalue()
+    assert "nothing measured: 0 of 1 cell measured (0 failed, 1 skipped)" in out.getvalue()

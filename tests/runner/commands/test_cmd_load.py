@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from runner.cli import main
-from runner.commands.load import parse_cpus, parse_duration, parse_header, read_body
+from runner.commands.load import outcome, parse_cpus, parse_duration, parse_header, read_body
 from runner.engines.native.testing import Behaviour, serve
 from runner.errors import UsageError
+from runner.exit_codes import ExitCode
 
 
 @pytest.mark.parametrize(
@@ -85,3 +88,75 @@ def test_a_bad_url_is_a_one_line_usage_error(capsys: pytest.CaptureFixture[str])
     assert main(["load", "https://127.0.0.1:1/", "-d", "1s"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("bench: error:") and "TLS" in err
+
+
+@pytest.mark.parametrize(
+    ("requests", "errors", "limit", "code"),
+    [
+        (0, 768, None, ExitCode.NOTHING_MEASURED),  # a closed port
+        (0, 0, None, ExitCode.NOTHING_MEASURED),  # nothing at all came back
+        (0, 10, 1.0, ExitCode.NOTHING_MEASURED),  # even a 100% limit cannot make it a pass
+        (90, 10, None, ExitCode.OK),  # errors are reported, not failed, by default
+        (90, 10, 0.1, ExitCode.OK),  # exactly at the limit passes
+        (89, 11, 0.1, ExitCode.FAILED),
+        (100, 0, 0.0, ExitCode.OK),
+        (100, 1, 0.0, ExitCode.FAILED),
+    ],
+)
+def test_load_outcome(requests: int, errors: int, limit: float | None, code: ExitCode) -> None:
+    got, why = outcome(requests, errors, limit)
+    assert got == code
+    assert bool(why) == (code != ExitCode.OK)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_closed_port_measured_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    port = _closed_port()
+    assert main(["load", f"http://127.0.0.1:{port}/", "-c", "2", "-d", "0.3s"]) == 5
+    captured = capsys.readouterr()
+    assert "no successful response: no latency measured" in captured.out
+    assert "µs" not in captured.out and "p99" not in captured.out  # no table of zeros
+    assert "errors: connect" in captured.out
+    assert captured.err.startswith("bench: no successful response (")
+
+
+def test_every_response_an_http_error_measured_nothing(
+    serve: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The bundled json app answers 400 to a body that is not JSON: every request fails.
+    with serve("eventloop", "json") as url:
+        args = ["load", url + "/", "-c", "2", "-d", "0.3s", "-m", "POST", "--body", "not json"]
+        assert main(args) == ExitCode.NOTHING_MEASURED
+        out = capsys.readouterr().out
+        assert "no successful response" in out and "errors: status" in out
+        assert main([*args, "--json"]) == ExitCode.NOTHING_MEASURED
+        data = json.loads(capsys.readouterr().out)
+        assert data["requests"] == 0 and data["errors"]["status"] > 0
+        # The same server and app, a valid request: measured, no errors, exit 0.
+        ok = ["load", url + "/", "-c", "2", "-d", "0.3s", "--max-error-rate", "0"]
+        assert main(ok) == ExitCode.OK
+        assert "no successful response" not in capsys.readouterr().out
+
+
+def test_max_error_rate_fails_a_load_with_some_errors(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Every 4th request takes 3 s and times out at 0.5 s; the others succeed.
+    with serve(Behaviour(slow_every=4, slow_ms=3000.0)) as url:
+        args = ["load", url + "/", "-c", "2", "-d", "1s", "--timeout", "500ms"]
+        assert main(args) == ExitCode.OK  # reported, not failed
+        assert "timeout" in capsys.readouterr().out
+        assert main([*args, "--max-error-rate", "0.1%"]) == ExitCode.FAILED
+        assert "is above --max-error-rate 0.100%" in capsys.readouterr().err
+
+
+def test_bad_max_error_rate_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["load", "http://127.0.0.1:1/", "--max-error-rate", "150%"])
+    assert exc.value.code == ExitCode.USAGE
+    assert "between 0 and 1" in capsys.readouterr().err

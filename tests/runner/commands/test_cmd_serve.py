@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from contextlib import redirect_stdout
+from typing import Any
 
+import httpx
 import pytest
 
 from runner.cli import build_parser
@@ -60,3 +64,46 @@ def test_a_bad_value_is_a_usage_error() -> None:
     args = build_parser().parse_args(["serve", "eventloop", "hello", "--threads", "0"])
     with pytest.raises(UsageError, match="wsgi_threads must be at least 1"):
         eventloop_config(args)
+
+
+def _serve_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    # A child process: --param exports BENCH_APP_* variables into the serving process.
+    return subprocess.run(
+        [sys.executable, "-m", "runner.cli", "serve", *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("eventloop", "cpu", "--param", "iteration=5000"),
+            "bench: error: --param: unknown param 'iteration' for app cpu "
+            "(did you mean 'iterations'?); allowed: iterations (int, default 20000)",
+        ),
+        (
+            ("prefork", "io", "--param", "ms=abc"),
+            "bench: error: --param: BENCH_APP_MS='abc': param 'ms' of app io: "
+            "expected number, got 'abc'; allowed: ms (number, default 50)",
+        ),
+    ],
+)
+def test_serve_refuses_an_unknown_or_mistyped_param(args: tuple[str, ...], message: str) -> None:
+    proc = _serve_cli(*args, "-b", "127.0.0.1:0")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(message), proc.stderr
+    assert "listening" not in proc.stderr
+
+
+def test_a_declared_param_reaches_the_app(serve: Any) -> None:
+    with serve("eventloop", "hello", "--param", "size=5") as url:
+        assert httpx.get(url + "/").content == b"Hello"
+
+
+def test_an_import_string_app_takes_any_param(serve: Any) -> None:
+    with serve("eventloop", "servers.apps.hello:asgi", "--param", "anything=1") as url:
+        assert httpx.get(url + "/").status_code == 200

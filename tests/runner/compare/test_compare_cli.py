@@ -10,6 +10,7 @@ import pytest
 from compare_testkit import rows, scenario_text, write_run
 
 from runner.cli import main
+from runner.exit_codes import ExitCode
 
 
 @pytest.fixture
@@ -119,3 +120,30 @@ def test_compare_cli_baseline_save_list_and_compare_by_name(
     assert main(["compare", "main", str(runs["same"]), "--dir", directory]) == 0
     assert main(["compare", "main", str(runs["slow"]), "--dir", directory]) == 1
     assert main(["baseline", "save", str(tmp_path / "nowhere"), "--dir", directory]) == 2
+
+
+def test_compare_cli_of_single_repetition_runs_is_inconclusive_not_a_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = write_run(tmp_path / "b1", rows(seed=1, reps=1))
+    cand = write_run(tmp_path / "c1", rows(seed=2, reps=1))
+    md = tmp_path / "out.md"
+    code = main(["compare", str(base), str(cand), "--markdown", str(md)])
+    assert code == ExitCode.INCONCLUSIVE == 6
+    out = " ".join(capsys.readouterr().out.split())
+    assert "❔ inconclusive: no gate could decide (12 inconclusive)" in out
+    assert "no regression" not in out
+    assert md.read_text().startswith("## bench compare: ❔ inconclusive")
+    # Accepting it is explicit; --strict fails it as before.
+    assert main(["compare", str(base), str(cand), "--allow-inconclusive"]) == ExitCode.OK
+    assert "accepted by --allow-inconclusive" in " ".join(capsys.readouterr().out.split())
+    assert main(["compare", str(base), str(cand), "--strict"]) == ExitCode.FAILED
+
+
+def test_compare_cli_strict_and_allow_inconclusive_exclude_each_other(
+    runs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", str(runs["base"]), str(runs["same"]), "--strict", "--allow-inconclusive"])
+    assert exc.value.code == ExitCode.USAGE
+    assert "not allowed with argument" in capsys.readouterr().err

@@ -10,6 +10,7 @@ from runner.compare import Outcome, judge, summarize
 from runner.compare.decide import evaluate
 from runner.compare.judge import STATUS_METRIC, Verdict
 from runner.errors import UsageError
+from runner.exit_codes import ExitCode
 from runner.gates import Gates
 
 
@@ -83,6 +84,20 @@ def test_compare_judge_too_few_repetitions_says_how_many() -> None:
     assert p50.outcome == Outcome.INCONCLUSIVE and p50.needed == 5
     assert summarize(verdicts, Gates()).exit_code == 0
     assert summarize(verdicts, Gates(), strict=True).exit_code == 1
+
+
+def test_compare_judge_nothing_decided_is_its_own_exit_code() -> None:
+    verdicts = judge(rows(reps=1, seed=11), rows(reps=1, seed=12), Gates())
+    assert {v.outcome for v in verdicts} == {Outcome.INCONCLUSIVE}
+    summary = summarize(verdicts, Gates())
+    assert summary.exit_code == ExitCode.INCONCLUSIVE and not summary.passed
+    assert summary.decided == 0
+    assert summarize(verdicts, Gates(), allow_inconclusive=True).exit_code == ExitCode.OK
+    assert summarize(verdicts, Gates(), strict=True).exit_code == ExitCode.FAILED
+    # One decided gate is enough: the rest being inconclusive is not "nothing decided".
+    one = judge(rows(reps=3, seed=13), rows(reps=3, slowdown=0.3, seed=14), Gates())
+    assert summarize(one, Gates()).decided > 0
+    assert summarize(one, Gates()).exit_code == ExitCode.OK
 
 
 def test_compare_judge_error_rate_is_absolute() -> None:

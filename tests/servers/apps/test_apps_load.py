@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from servers.apps import AppLoadError, app_param, bundled_names, hello, is_asgi, json_app, load_app
+from servers.apps import AppLoadError, bundled_names, hello, is_asgi, json_app, load_app
 
 
 def test_bundled_apps_are_listed() -> None:
@@ -118,14 +118,3 @@ def test_is_asgi() -> None:
 
     assert is_asgi(coroutine_app)
     assert not is_asgi(plain)
-
-
-def test_app_param_reads_typed_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BENCH_APP_MS", "50")
-    monkeypatch.setenv("BENCH_APP_RATIO", "0.5")
-    monkeypatch.setenv("BENCH_APP_BAD", "fifty")
-    assert app_param("ms", 10) == 50
-    assert app_param("ratio", 1.0) == 0.5
-    assert app_param("absent", 7) == 7
-    with pytest.raises(AppLoadError, match="BENCH_APP_BAD"):
-        app_param("bad", 1)
