@@ -101,7 +101,9 @@ def rule_text(summary: Summary, gates: Gates) -> str:
         "by more than the threshold and a one-sided Mann-Whitney U test says so "
         f"{family}. Intervals are distribution-free {level} intervals of the change; fewer "
         f"than {gates.min_repetitions} repetitions, or too few to reach significance, give "
-        "'inconclusive' with the number needed."
+        "'inconclusive' with the number needed. Each figure here (p99 included) is the "
+        "median of a side's per-repetition values; `bench run`'s summary shows p50/p99 from "
+        "the histograms of all repetitions merged, so the two can differ."
     )
 
 
