@@ -83,10 +83,10 @@ def register(subparsers: Any) -> None:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    from dashboards.plan.page import write_reports
     from runner.plan.analysis import build_plan
     from runner.plan.options import describe_slo, parse_slo, slo_from_manifest
     from runner.plan.recommend import explain
-    from runner.plan.report_html import write_reports
 
     run_dir: Path = args.run_dir
     if args.slo:

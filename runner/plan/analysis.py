@@ -31,7 +31,7 @@ class Plan:
     Attributes:
         run_dir: the run folder; ``manifest`` its manifest.
         slo: the objective capacities are judged on.
-        summary: one row per cell (``dashboards.tables.summarize``).
+        summary: one row per cell (``runner.results.summary.summarize``).
         cells: ``cells.parquet``; ``steps``: the search steps (may be empty).
         capacities: per configuration, in matrix order.
         recommendation: ranked options for the target.

@@ -1,6 +1,6 @@
 """Capacity of each server configuration at an SLO, from what a run measured (pure).
 
-How this works: the run's cells are summarised one row per cell (``dashboards.tables.
+How this works: the run's cells are summarised one row per cell (``runner.results.summary.
 summarize``: median throughput over repetitions, percentiles from the merged histogram —
 never averaged). Every load point of a configuration is judged against the SLO with the
 search's own rule (``runner.plan.search.judge_step``), then:
@@ -352,7 +352,7 @@ def _from_search(
 def capacities(summary: pd.DataFrame, steps: pd.DataFrame, slo: Slo) -> list[Capacity]:
     """The capacity of every configuration of the run, in matrix order.
 
-    ``summary``: one row per cell (``dashboards.tables.summarize``); ``steps``: the
+    ``summary``: one row per cell (``runner.results.summary.summarize``); ``steps``: the
     run's search steps (``runner.plan.steps.read_steps``; may be empty). A configuration
     whose cells were all skipped is left out.
     """

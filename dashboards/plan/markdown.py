@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from dashboards.plan.tables import Table, capacity_table, fits_table, options_table
 from runner.plan.analysis import Plan
 from runner.plan.options import describe_slo
 from runner.plan.recommend import explain
-from runner.plan.tables import Table, capacity_table, fits_table, options_table
 
 METHOD = """\
 - **Capacity at the SLO**: for each configuration, the highest load point whose \

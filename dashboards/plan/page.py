@@ -13,13 +13,13 @@ from pathlib import Path
 
 from dashboards.html import figure_html, page
 from dashboards.panels import Panel
+from dashboards.plan.figures import capacity_figure, latency_figure, usl_figure
+from dashboards.plan.markdown import METHOD, header_lines, render_markdown
+from dashboards.plan.tables import Table, capacity_table, fits_table, options_table
 from runner.plan.analysis import Plan
-from runner.plan.figures import capacity_figure, latency_figure, usl_figure
 from runner.plan.options import describe_slo
 from runner.plan.recommend import explain
-from runner.plan.report_md import METHOD, header_lines, render_markdown
 from runner.plan.scaling import AXES
-from runner.plan.tables import Table, capacity_table, fits_table, options_table
 
 _TABLE_CSS = """
 table.plan { border-collapse: collapse; font-size: 13px; width: 100%; }

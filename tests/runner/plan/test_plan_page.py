@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from plan_testkit import Point, SearchRecord, write_run
 
+from dashboards.plan.markdown import render_markdown
+from dashboards.plan.page import render_html, write_reports
 from runner.errors import UsageError
 from runner.plan.analysis import build_plan
-from runner.plan.report_html import render_html, write_reports
-from runner.plan.report_md import render_markdown
 from runner.plan.search import Slo
 from runner.plan.usl import usl
 
