@@ -139,6 +139,11 @@ class LoadResult:
         return bool(self.overload and self.overload.get("overloaded"))
 
     @property
+    def connects_per_request(self) -> float:
+        """Connections opened per valid response (≈ 1: the server closes after each)."""
+        return self.connections_opened / self.requests if self.requests else 0.0
+
+    @property
     def error_count(self) -> int:
         """All errors, every kind."""
         return sum(self.errors.values())

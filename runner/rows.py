@@ -162,13 +162,12 @@ def cell_row(
     attempts = result.requests + errors
     error_rate = errors / attempts if attempts else 0.0
     concurrency = base.get("concurrency")
-    per_request = result.connections_opened / result.requests if result.requests else 0.0
     little = little_ratio(
         result.rps,
         lat.get("mean", 0.0),
         concurrency,
         connect_mean_us=result.connect_us.get("mean", 0.0),
-        connects_per_request=per_request,
+        connects_per_request=result.connects_per_request,
     )
     overload = result.overload or {}
     n_server_cpus = len(server_cpus) if server_cpus else None
@@ -202,7 +201,7 @@ def cell_row(
             result.connect_us.get("p50") if base.get("message_size") is not None else None
         ),
         "connect_mean_us": result.connect_us.get("mean") if result.connect_us else None,
-        "connects_per_request": per_request if result.connect_us else None,
+        "connects_per_request": result.connects_per_request if result.connect_us else None,
         "little_ratio": little,
         "server_cpu_s": window.cpu_s,
         "server_cpu_util": util,

@@ -88,7 +88,9 @@ def merge_shards(
                 f"were sent ({why})"
             )
         verdict = judge_overload(
-            asked_rate=target, sent_rate=result.achieved_rate, seconds=second_counts(shards)
+            asked_rate=target,
+            sent_rate=result.achieved_rate,
+            seconds=second_counts(result.timeseries),
         )
         result.overload = verdict.to_dict()
         if verdict.overloaded:
@@ -118,13 +120,12 @@ def merge_shards(
     if spec.mode == "closed" and not spec.websocket:
         notes.append("closed loop: latencies are service times under N connections")
         n = connections or spec.connections
-        per_request = result.connections_opened / requests if requests else 0.0
         connect_mean = result.connect_us.get("mean", 0.0)
         note = little_note(
             littles_law_ratio(result, n),
             latency_only=little_ratio(result.rps, result.latency_us.get("mean", 0.0), n),
             connect_mean_us=connect_mean,
-            connects_per_request=per_request,
+            connects_per_request=result.connects_per_request,
         )
         if note:
             notes.append(note)
@@ -152,31 +153,23 @@ def littles_law_ratio(result: LoadResult, connections: int) -> float | None:
         result.latency_us.get("mean", 0.0),
         connections,
         connect_mean_us=result.connect_us.get("mean", 0.0),
-        connects_per_request=result.connections_opened / result.requests,
+        connects_per_request=result.connects_per_request,
     )
 
 
-def second_counts(shards: list[ShardResult]) -> list[SecondCounts]:
-    """The window's seconds (drain excluded), summed over shards: the overload input."""
-    by_index: dict[int, list] = {}
-    for shard in shards:
-        for i, sec in enumerate(shard.seconds):
-            if not sec.drain:
-                by_index.setdefault(i, []).append(sec)
-    out: list[SecondCounts] = []
-    for i in sorted(by_index):
-        secs = by_index[i]
-        tracked = [s.backlog for s in secs if s.backlog >= 0]
-        out.append(
-            SecondCounts(
-                t=min(s.start_s for s in secs),
-                scheduled=sum(s.scheduled for s in secs),
-                completed=sum(s.requests for s in secs),
-                backlog=sum(tracked) if len(tracked) == len(secs) else -1,
-                span_s=max(s.span_s for s in secs),
-            )
+def second_counts(timeseries: list[dict[str, float]]) -> list[SecondCounts]:
+    """The window's seconds of a merged time series (drain excluded): the overload input."""
+    return [
+        SecondCounts(
+            t=point["t"],
+            scheduled=int(point["scheduled"]),
+            completed=int(point["requests"]),
+            backlog=int(point["backlog"]),
+            span_s=point["span_s"],
         )
-    return out
+        for point in timeseries
+        if not point["drain"]
+    ]
 
 
 def merge_timeseries(shards: list[ShardResult]) -> list[dict[str, float]]:
