@@ -49,7 +49,7 @@ from wrkbench import (
     wait_ready,
 )
 
-from runner.launch import free_port
+from runner.launch.process import free_port
 
 
 @dataclass(frozen=True)

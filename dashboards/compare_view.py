@@ -239,7 +239,7 @@ def comparison_page(
     from dashboards.panels import Panel
     from runner.compare.judge import summarize
     from runner.compare.render import Context, headline, rule_text
-    from runner.gates import Gates
+    from runner.scenario.gates import Gates
 
     ctx = context if context is not None else Context("baseline", "candidate", None, Gates())
     summary = summarize(verdicts, ctx.gates)

@@ -19,7 +19,6 @@ import plotly.graph_objects as go
 
 from dashboards.theme import SLO_COLOR, colors_for, esc, figure, latency_unit, no_data, style
 from runner.plan.analysis import Plan
-from runner.plan.options import describe_slo
 from runner.plan.scaling import Axis, ScalingFit
 from runner.results.formatting import format_latency
 
@@ -39,7 +38,7 @@ def capacity_figure(plan: Plan) -> go.Figure:
     fig = figure()
     caps = [c for c in plan.capacities if c.capacity_rps is not None]
     height = max(320, 140 + 34 * len(plan.capacities))
-    style(fig, title=f"Capacity at {describe_slo(plan.slo)}", height=height)
+    style(fig, title=f"Capacity at {plan.slo.describe()}", height=height)
     if not caps:
         return no_data(fig, "No configuration met the SLO at any measured load.")
     best = rec.recommended.config if rec.recommended else None
@@ -101,7 +100,7 @@ def latency_figure(plan: Plan) -> go.Figure:
     ]
     if not values:
         return no_data(fig, "No measured point.")
-    unit = latency_unit([*values, plan.slo.latency_us])
+    unit = latency_unit([*values, plan.slo.limit_us])
     colors = colors_for(c.config for c in plan.capacities)
     for cap in plan.capacities:
         points = [p for p in cap.points if math.isfinite(p.latency_us) and not math.isnan(p.rate)]
@@ -127,13 +126,13 @@ def latency_figure(plan: Plan) -> go.Figure:
         )
     # The limit as a trace, not a shape: shapes on a log axis take log10 coordinates.
     rates = [p.rate for c in plan.capacities for p in c.points if not math.isnan(p.rate)]
-    limit = unit.one(plan.slo.latency_us)
+    limit = unit.one(plan.slo.limit_us)
     fig.add_scatter(
         x=[0.0, max(rates, default=1.0) * 1.05],
         y=[limit, limit],
         mode="lines",
         line={"color": SLO_COLOR, "dash": "dash"},
-        name=esc(f"SLO: {pct} ≤ {format_latency(plan.slo.latency_us)}"),
+        name=esc(f"SLO: {pct} ≤ {format_latency(plan.slo.limit_us)}"),
         hoverinfo="skip",
     )
     fig.update_xaxes(title_text="throughput or arrival rate (req/s)", rangemode="tozero")

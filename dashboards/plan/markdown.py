@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dashboards.plan.tables import Table, capacity_table, fits_table, options_table
 from runner.plan.analysis import Plan
-from runner.plan.options import describe_slo
 from runner.plan.recommend import explain
 
 METHOD = """\
@@ -42,7 +41,7 @@ def header_lines(plan: Plan) -> list[str]:
     rec = plan.recommendation
     lines = [
         f"- run: `{plan.run_dir.name}` (scenario `{plan.scenario}`)",
-        f"- SLO: {describe_slo(plan.slo)}",
+        f"- SLO: {plan.slo.describe()}",
         f"- target: {rec.target_rps:,.0f} req/s"
         if rec.target_rps
         else "- target: none given (ranked by capacity)",
@@ -56,7 +55,7 @@ def header_lines(plan: Plan) -> list[str]:
 
 def render_markdown(plan: Plan) -> str:
     """The whole markdown report."""
-    slo_text = describe_slo(plan.slo)
+    slo_text = plan.slo.describe()
     parts = [f"# Capacity plan: {plan.scenario}", "", *header_lines(plan), ""]
     parts += ["## Recommendation", "", explain(plan.recommendation, slo_text), ""]
     parts += [

@@ -17,7 +17,6 @@ from dashboards.plan.figures import capacity_figure, latency_figure, usl_figure
 from dashboards.plan.markdown import METHOD, header_lines, render_markdown
 from dashboards.plan.tables import Table, capacity_table, fits_table, options_table
 from runner.plan.analysis import Plan
-from runner.plan.options import describe_slo
 from runner.plan.recommend import explain
 from runner.plan.scaling import AXES
 
@@ -80,7 +79,7 @@ def panels(plan: Plan) -> list[Panel]:
 
 def render_html(plan: Plan) -> str:
     """The whole HTML page as a string."""
-    slo_text = describe_slo(plan.slo)
+    slo_text = plan.slo.describe()
     title = f"bench plan: {plan.scenario}"
     facts = "".join(
         f"<li>{html.escape(line[2:].replace('`', ''))}</li>" for line in header_lines(plan)

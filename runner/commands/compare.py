@@ -26,7 +26,7 @@ def _fraction(text: str) -> float:
 
 
 def _metric(text: str) -> tuple[str, float | None]:
-    from runner.gates import parse_metric_option
+    from runner.scenario.gates import parse_metric_option
 
     try:
         return parse_metric_option(text)
@@ -118,7 +118,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from runner.compare.context import check_comparable, describe_side, scenario_gates
     from runner.compare.judge import judge, summarize
     from runner.compare.render import Context, to_json, to_junit, to_markdown, to_rich
-    from runner.gates import Gates
+    from runner.scenario.gates import Gates
 
     directory = baselines_dir(args.dir)
     baseline = load_side(args.baseline, directory=directory)

@@ -18,27 +18,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import signal
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
+from runner import units
 from runner.errors import UsageError
 from runner.exit_codes import ExitCode
 from runner.units import parse_fraction
 
-_DURATION = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*(ms|s|m|h)?\s*")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
-
 
 def parse_duration(text: str) -> float:
-    """``"10s"``, ``"500ms"``, ``"2m"``, ``"1h"`` or a bare number of seconds → seconds."""
-    match = _DURATION.fullmatch(text)
-    if match is None:
-        raise UsageError(f"invalid duration {text!r} (examples: 10s, 500ms, 2m)")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    """``"10s"``, ``"500ms"``, ``"2m"``, ``"1h"`` or a bare number of seconds → seconds.
+
+    The scenario's rule (``runner.units.parse_duration``), as a usage error.
+    """
+    try:
+        return units.parse_duration(text)
+    except ValueError as exc:
+        raise UsageError(f"invalid duration {text!r}: {exc} (examples: 10s, 500ms, 2m)") from None
 
 
 def parse_header(text: str) -> tuple[str, str]:
@@ -62,17 +62,13 @@ def read_body(text: str | None) -> bytes:
 
 
 def parse_cpus(text: str | None) -> tuple[int, ...] | None:
-    """``"1"``, ``"0,2"`` or ``"2-3"`` → CPU numbers."""
+    """``"1"``, ``"0,2"`` or ``"2-3"`` → CPU numbers (``runner.units.parse_cpus``)."""
     if text is None:
         return None
-    cpus: list[int] = []
     try:
-        for part in text.split(","):
-            lo, _, hi = part.partition("-")
-            cpus.extend(range(int(lo), int(hi or lo) + 1))
-    except ValueError:
-        raise UsageError(f"invalid CPU list {text!r} (examples: 1, 0,2, 2-3)") from None
-    return tuple(cpus)
+        return units.parse_cpus(text)
+    except ValueError as exc:
+        raise UsageError(f"invalid CPU list {text!r}: {exc}") from None
 
 
 def _fraction(text: str) -> float:

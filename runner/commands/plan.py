@@ -85,18 +85,19 @@ def register(subparsers: Any) -> None:
 def _plan(args: argparse.Namespace) -> int:
     from dashboards.plan.page import write_reports
     from runner.plan.analysis import build_plan
-    from runner.plan.options import describe_slo, parse_slo, slo_from_manifest
+    from runner.plan.options import parse_slo
     from runner.plan.recommend import explain
 
     run_dir: Path = args.run_dir
     if args.slo:
         slo = parse_slo(args.slo)
     else:
-        from runner.session import read_manifest
+        from runner.results.slo import slo_from_manifest
+        from runner.session.prepare import read_manifest
 
         if not run_dir.is_dir():
             raise UsageError(f"{run_dir}: no such run folder")
-        slo = slo_from_manifest(read_manifest(run_dir))
+        slo = slo_from_manifest(read_manifest(run_dir), search_first=True)
         if slo is None:
             raise UsageError("the scenario has no slo: give one, e.g. --slo 'p99<=100ms'")
     plan = build_plan(run_dir, slo, args.target_rps, args.headroom)
@@ -108,7 +109,7 @@ def _plan(args: argparse.Namespace) -> int:
         md, page = write_reports(plan, out)
     except OSError as exc:
         raise UsageError(f"{out}: cannot write the plan: {exc.strerror or exc}") from None
-    print(explain(plan.recommendation, describe_slo(slo)))
+    print(explain(plan.recommendation, slo.describe()))
     print(f"plan: {md}")
     print(f"plan: {page}")
     return 0

@@ -41,10 +41,12 @@ def register(subparsers: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Plan, then (unless --dry-run) run."""
+    from dashboards.report import build_report
     from runner.errors import UsageError
-    from runner.progress import make_console
     from runner.results.manifest import new_manifest, utc_now
-    from runner.session import new_run_dir, plan_run, print_dry_run, read_manifest, run_session
+    from runner.session.conduct import run_session
+    from runner.session.prepare import new_run_dir, plan_run, print_dry_run, read_manifest
+    from runner.session.progress import make_console
 
     console = make_console()
     if args.repeat is not None and args.repeat < 1:
@@ -78,4 +80,6 @@ def handle(args: argparse.Namespace) -> int:
     console.print(f"run folder: {run_dir}  ({plan.pinning.note})")
     for reason in sorted(set(plan.skipped.values())):
         console.print(f"[yellow]skipping[/]: {reason}")
-    return run_session(plan, run_dir, manifest, console=console, open_report=args.open)
+    return run_session(
+        plan, run_dir, manifest, console=console, build_report=build_report, open_report=args.open
+    )

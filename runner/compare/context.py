@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from runner.compare.baseline import Side
 from runner.errors import UsageError
-from runner.gates import Gates
+from runner.scenario.gates import Gates
 
 #: The scenario section holding gates.
 GATES_KEY = "gates"

@@ -39,7 +39,7 @@ from runner.compare.stats import (
     repetitions_needed,
     shift_interval,
 )
-from runner.gates import GateMetric, Gates
+from runner.scenario.gates import GateMetric, Gates
 
 #: Relative slack when comparing a p-value to alpha (1/20 vs 0.05 in floating point).
 _P_SLACK = 1e-9

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from runner.compare.table import unit
-from runner.gates import METRICS_BY_NAME
+from runner.scenario.gates import METRICS_BY_NAME
 
 
 def _finite(value: float | None) -> bool:

@@ -23,7 +23,7 @@ from runner.compare.formatting import format_change, format_interval, format_p, 
 from runner.compare.table import CellRows, check_table, describe_cell, identity, split_cells
 from runner.errors import UsageError
 from runner.exit_codes import ExitCode
-from runner.gates import GateMetric, Gates
+from runner.scenario.gates import GateMetric, Gates
 
 #: The pseudo-metric of verdicts about a whole cell (failed, missing).
 STATUS_METRIC = "status"

@@ -24,7 +24,7 @@ from runner.compare.formatting import (
 )
 from runner.compare.judge import STATUS_METRIC, Summary, Verdict
 from runner.exit_codes import ExitCode
-from runner.gates import Gates
+from runner.scenario.gates import Gates
 
 #: Markdown badge and rich style per outcome.
 BADGES: dict[Outcome, str] = {

@@ -21,8 +21,8 @@ from typing import Any, Protocol
 import psutil
 
 from runner.errors import EngineError
+from runner.launch.pinning import available_cpus
 from runner.loadspec import LoadResult, LoadSpec
-from runner.pinning import available_cpus
 
 #: Progress callback: one dict per second (see the module docstring).
 Progress = Callable[[dict[str, Any]], None]

@@ -37,9 +37,9 @@ import psutil
 
 from runner.engines.base import ENGINE_BOUND_CPU, Progress, process_or_none, usable_cpu_count
 from runner.errors import EngineError
-from runner.launch import free_port, log_tail
+from runner.launch.pinning import pin_command
+from runner.launch.process import free_port, log_tail
 from runner.loadspec import ERROR_KINDS, LoadResult, LoadSpec
-from runner.pinning import pin_command
 from runner.results.histogram import Histogram
 from runner.results.overload import SecondCounts, judge_overload
 

@@ -26,8 +26,8 @@ import psutil
 
 from runner.engines.base import ENGINE_BOUND_CPU, Progress, process_or_none, usable_cpu_count
 from runner.errors import EngineError
+from runner.launch.pinning import pin_command
 from runner.loadspec import ERROR_KINDS, LoadResult, LoadSpec
-from runner.pinning import pin_command
 
 #: The marker of the line ``done()`` prints.
 MARKER = "BENCH-JSON "

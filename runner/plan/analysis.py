@@ -20,8 +20,10 @@ from runner.plan.capacity import Capacity, capacities
 from runner.plan.limits import Limit, limits
 from runner.plan.recommend import Recommendation, recommend
 from runner.plan.scaling import ScalingFit, scaling_fits
-from runner.plan.search import Slo
-from runner.plan.steps import read_steps
+from runner.results.slo import Slo
+from runner.results.steps import read_steps
+from runner.results.store import load_run
+from runner.results.summary import summarize
 
 
 @dataclass(frozen=True)
@@ -62,15 +64,13 @@ class Plan:
 def build_plan(
     run_dir: Path, slo: Slo, target_rps: float | None = None, headroom: float = 0.3
 ) -> Plan:
-    """Read ``run_dir`` and plan capacity at ``slo``.
+    """Read ``run_dir`` and plan capacity at ``slo`` (on its one judged percentile).
 
     Raises:
         UsageError: not a run folder, unreadable results, or no measured cell.
     """
-    from runner.results.store import load_run
-    from runner.results.summary import summarize
-
     run_dir = Path(run_dir)
+    slo = slo.narrowed()
     if not run_dir.is_dir():
         raise UsageError(f"{run_dir}: no such run folder")
     if not (run_dir / "cells.parquet").exists():

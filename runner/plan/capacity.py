@@ -28,9 +28,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from runner.plan.search import SearchConfig, Slo, Step, judge_step
 from runner.results.dimensions import SERVER_AXES
 from runner.results.little import little_suspect
+from runner.results.search import SearchConfig, Step, judge_step
+from runner.results.slo import Slo
 from runner.results.status import USABLE, status_reason
 from runner.units import parse_cpus
 
@@ -207,9 +208,7 @@ def _from_points(
         if kind == "skipped":
             continue
         by_cell[str(row["cell_id"])] = row
-        points.append(
-            _judge_row(row, slo) if kind in USABLE else _failed_point(row)
-        )
+        points.append(_judge_row(row, slo) if kind in USABLE else _failed_point(row))
         if kind == "failed":
             notes.append(f"{row.get('load_label')}: {row.get('status_text')}")
     passed = [p for p in points if p.ok]

@@ -4,24 +4,19 @@
 (``p50``, ``p90``, ``p99``, ``p99.9``/``p999``, ``p99.99``/``p9999``) with a duration
 (``250ms``), and ``error_rate`` (or ``errors``) with a percentage (``0.1%``). A plan holds
 one latency limit — the percentile its capacities are judged on — and the error rate
-defaults to ``DEFAULT_ERROR_RATE`` when not given. Without ``--slo`` the scenario's own
-``slo:`` (or ``load.slo:``) is used.
+defaults to ``runner.results.slo.DEFAULT_ERROR_RATE`` when not given. Without ``--slo`` the
+run's search objective (``load.slo:``) or the scenario's ``slo:`` is used
+(``runner.results.slo.slo_from_manifest``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
-
-import yaml
+from collections.abc import Sequence
 
 from runner.errors import UsageError
-from runner.plan.search import Slo
+from runner.results.slo import Slo
 from runner.units import parse_duration, parse_fraction
-
-#: Error rate allowed when an SLO names only a latency limit.
-DEFAULT_ERROR_RATE = 0.001
 
 _TERM = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(<=|≤|<)\s*(.+?)\s*$")
 _PERCENTILES: dict[str, str] = {
@@ -76,39 +71,7 @@ def parse_slo(items: Sequence[str]) -> Slo:
             latency = (_PERCENTILES[key], seconds * 1e6)
     if latency is None:
         raise UsageError("--slo needs a latency limit, e.g. --slo 'p99<=100ms'")
-    rate = DEFAULT_ERROR_RATE if error_rate is None else error_rate
-    return Slo(percentile=latency[0], latency_us=latency[1], max_error_rate=rate)
-
-
-def slo_from_manifest(manifest: Mapping[str, Any]) -> Slo | None:
-    """The scenario's SLO (``load.slo`` of a search first, else ``slo``), or None.
-
-    When the scenario limits several percentiles, the plan takes p99 if it is one of
-    them, else the highest.
-    """
-    text = manifest.get("scenario_text")
-    try:
-        data = yaml.safe_load(text) if isinstance(text, str) else None
-    except yaml.YAMLError:
-        return None
-    if not isinstance(data, Mapping):
-        return None
-    load = data.get("load")
-    section = load.get("slo") if isinstance(load, Mapping) else None
-    if not isinstance(section, Mapping):
-        section = data.get("slo")
-    if not isinstance(section, Mapping):
-        return None
-    keys = [k for k in ("p99", "p9999", "p999", "p90", "p50") if section.get(k) is not None]
-    if not keys:
-        return None
-    try:
-        latency = parse_duration(section[keys[0]]) * 1e6
-        errors = section.get("error_rate")
-        rate = DEFAULT_ERROR_RATE if errors is None else parse_fraction(errors)
-    except ValueError:
-        return None
-    return Slo(percentile=keys[0], latency_us=latency, max_error_rate=rate)
+    return Slo({latency[0]: latency[1]}, error_rate)
 
 
 def parse_headroom(text: str) -> float:
@@ -121,11 +84,3 @@ def parse_headroom(text: str) -> float:
     if value >= 1.0:
         raise ValueError("headroom must be below 100% (an instance must serve something)")
     return value
-
-
-def describe_slo(slo: Slo) -> str:
-    """``"p99 ≤ 250 ms, errors ≤ 0.1%"``."""
-    name = {"p999": "p99.9", "p9999": "p99.99"}.get(slo.percentile, slo.percentile)
-    ms = slo.latency_us / 1000.0
-    latency = f"{ms:g} ms" if ms >= 1 else f"{slo.latency_us:g} µs"
-    return f"{name} ≤ {latency}, errors ≤ {slo.max_error_rate * 100:g}%"

@@ -13,6 +13,10 @@ import pandas as pd
 
 from runner.results.status import is_missing
 
+#: Servers that serve ASGI by default and WSGI on request: their WSGI cells say so.
+SERVES_BOTH: frozenset[str] = frozenset({"eventloop", "granian", "hypercorn"})
+
+
 def field_value(row: pd.Series | dict[str, Any], name: str) -> Any:
     """``row[name]``, or None when absent or missing."""
     value = row.get(name) if hasattr(row, "get") else None
@@ -20,7 +24,11 @@ def field_value(row: pd.Series | dict[str, Any], name: str) -> Any:
 
 
 def config_label(row: pd.Series | dict[str, Any]) -> str:
-    """The configuration's human label (the ``label`` column, else built from its axes)."""
+    """The configuration's human label (the ``label`` column, else built from its axes).
+
+    ``prefork thread w2×t8``, ``eventloop w1 uvloop``, ``granian w2 wsgi``: the matrix
+    labels its cells with this same function (``ServerPoint.describe``).
+    """
     label = field_value(row, "label")
     if label:
         return str(label)
@@ -37,6 +45,8 @@ def config_label(row: pd.Series | dict[str, Any]) -> str:
     for name in ("loop", "http"):
         if field_value(row, name):
             parts.append(str(row[name]))
+    if parts[0] in SERVES_BOTH and field_value(row, "interface") == "wsgi":
+        parts.append("wsgi")
     return " ".join(parts)
 
 
@@ -51,7 +61,9 @@ def load_value(row: pd.Series | dict[str, Any]) -> float:
 
 
 def load_label(row: pd.Series | dict[str, Any]) -> str:
-    """``"c=32"``, ``"500 req/s"``, ``"c=8 · 1024 B"`` (WebSocket message size)."""
+    """``"c=32"``, ``"500 req/s"``, ``"c=8 · 1024 B"`` (WebSocket message size), ``"search"``."""
+    if field_value(row, "mode") == "search":  # the rate is found per cell
+        return "search"
     if field_value(row, "mode") == "open" and field_value(row, "target_rate") is not None:
         text = f"{float(row['target_rate']):g} req/s"
     elif field_value(row, "concurrency") is not None:

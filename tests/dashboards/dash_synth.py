@@ -23,15 +23,16 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from runner.launch import WindowStats
+from runner.launch.pinning import plan_pinning
+from runner.launch.sampler import WindowStats
 from runner.loadspec import ERROR_KINDS, LoadResult
-from runner.matrix import Cell, expand, schedule
-from runner.pinning import plan_pinning
+from runner.matrix.cells import Cell, expand
+from runner.matrix.schedule import schedule
 from runner.results.histogram import Histogram
 from runner.results.manifest import new_manifest, utc_now
 from runner.results.store import RunStore, atomic_write_json
-from runner.rows import cell_row, dimension_fields, failed_row, timeseries_rows
-from runner.scenario import Scenario, scenario_from_data
+from runner.scenario.model import Scenario, scenario_from_data
+from runner.session.rows import cell_row, dimension_fields, failed_row, timeseries_rows
 
 #: CPU-bound request rate per core by server kind (req/s).
 CPU_RATE: dict[str, float] = {"prefork": 3000.0, "eventloop": 9000.0, "uvicorn": 11000.0}
@@ -218,7 +219,7 @@ def write_run(run_dir: Path, scenario_text: str = IO_SCENARIO, faults: Faults | 
             store.add(failed_row(base, reason, notes=[], **cpus))
             continue
         result, window = model_result(scenario, cell, rep, rng, faults.engine_bound(cell))
-        row = cell_row(base, result, window, slo=scenario.slo, startup_s=0.3, notes=[], **cpus)
+        row = cell_row(base, result, window, slo=scenario.cell_slo, startup_s=0.3, notes=[], **cpus)
         store.add(row, result.histogram, timeseries_rows(result, window))
     manifest.update(status="complete", finished_at=utc_now(), cells_done=len(store.cells))
     atomic_write_json(run_dir / "manifest.json", manifest)

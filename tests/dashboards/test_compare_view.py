@@ -14,8 +14,8 @@ from dashboards.compare_view import (
 )
 from runner.compare import Outcome, judge
 from runner.compare.render import Context
-from runner.gates import Gates
 from runner.results.schema import CELL_COLUMNS, frame
+from runner.scenario.gates import Gates
 
 CELLS = (("c1", "prefork sync w1"), ("c2", "eventloop w1 <i>uvloop</i>"))
 

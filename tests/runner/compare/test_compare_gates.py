@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from runner.gates import Gates, canonical_metric, parse_metric_option
+from runner.scenario.gates import Gates, canonical_metric, parse_metric_option
 
 
 def test_compare_gates_defaults() -> None:

@@ -11,7 +11,7 @@ from runner.compare.decide import evaluate
 from runner.compare.judge import STATUS_METRIC, Verdict
 from runner.errors import UsageError
 from runner.exit_codes import ExitCode
-from runner.gates import Gates
+from runner.scenario.gates import Gates
 
 
 def by_key(verdicts: list[Verdict]) -> dict[tuple[str, str], Verdict]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from runner.compare.decide import Evaluation, Outcome, evaluate
-from runner.gates import Gates
+from runner.scenario.gates import Gates
 
 #: Seeds, written once so the report can quote them.
 SEED_POWER = 20240601

@@ -20,7 +20,7 @@ from runner.compare.render import (
     to_rich,
     verdict_row,
 )
-from runner.gates import Gates
+from runner.scenario.gates import Gates
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from runner.engines.locust import LocustEngine, LocustSettings
 from runner.errors import ScenarioError
 from runner.exit_codes import ExitCode
 from runner.loadspec import LoadSpec
-from runner.scenario import load_scenario, parse_scenario
+from runner.scenario.model import load_scenario, parse_scenario
 
 USER_LOCUSTFILE = """
 from locust import HttpUser, constant, task

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.plan.steps import write_steps
+from runner.results.steps import write_steps
 from runner.results.store import RunStore, atomic_write_json
 
 

@@ -6,12 +6,12 @@ import pytest
 from plan_testkit import Point, SearchRecord, write_run
 
 from runner.plan.capacity import best_of, capacities, little_deviations
-from runner.plan.search import Slo
-from runner.plan.steps import read_steps
+from runner.results.slo import Slo
+from runner.results.steps import read_steps
 from runner.results.store import load_run
 from runner.results.summary import summarize
 
-SLO = Slo(percentile="p99", latency_us=100_000.0, max_error_rate=0.001)
+SLO = Slo({"p99": 100_000.0}, 0.001)
 
 
 def _caps(tmp_path, points, searches=(), slo=SLO):
@@ -135,7 +135,7 @@ def test_search_capacity_from_the_steps_median_over_repetitions(tmp_path):
 def test_search_steps_are_rejudged_at_the_plans_slo(tmp_path):
     steps = [(100, 10), (200, 20), (400, 150), (300, 90), (350, 120)]
     searches = [SearchRecord(Point("eventloop", 1, 300, 300.0, 90.0, mode="search"), steps)]
-    caps, _ = _caps(tmp_path, [], searches, slo=Slo("p99", 25_000.0, 0.001))
+    caps, _ = _caps(tmp_path, [], searches, slo=Slo({"p99": 25_000.0}, 0.001))
     assert caps["eventloop w1"].capacity_rps == pytest.approx(200.0)
 
 

@@ -7,8 +7,8 @@ from plan_testkit import Point, write_run
 from runner.plan.capacity import capacities
 from runner.plan.limits import limits, machine_limit
 from runner.plan.scaling import scaling_fits
-from runner.plan.search import Slo
-from runner.plan.steps import read_steps
+from runner.results.slo import Slo
+from runner.results.steps import read_steps
 from runner.results.store import load_run
 from runner.results.summary import summarize
 
@@ -17,7 +17,7 @@ def _limits(tmp_path, points):
     run = write_run(tmp_path / "run", points)
     data = load_run(run)
     summary = summarize(data.cells, data.histograms)
-    caps = capacities(summary, read_steps(run), Slo(latency_us=100_000.0))
+    caps = capacities(summary, read_steps(run), Slo({"p99": 100_000.0}))
     fits = scaling_fits(summary, data.cells)
     return {(lim.kind, lim.text) for lim in limits(data.manifest, summary, data.cells, caps, fits)}
 

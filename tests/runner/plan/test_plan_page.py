@@ -12,10 +12,10 @@ from dashboards.plan.markdown import render_markdown
 from dashboards.plan.page import render_html, write_reports
 from runner.errors import UsageError
 from runner.plan.analysis import build_plan
-from runner.plan.search import Slo
 from runner.plan.usl import usl
+from runner.results.slo import Slo
 
-SLO = Slo("p99", 100_000.0, 0.001)
+SLO = Slo({"p99": 100_000.0}, 0.001)
 
 
 def _run(tmp_path):

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from runner.errors import ScenarioError
-from runner.matrix import expand
-from runner.plan.steps import read_steps
-from runner.run import cell_estimate_s
-from runner.scenario import parse_scenario
+from runner.matrix.cells import expand
+from runner.results.steps import read_steps
+from runner.scenario.model import parse_scenario
+from runner.session.loop import cell_estimate_s
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -45,7 +45,7 @@ def test_a_search_scenario_expands_to_one_searched_cell_per_server():
     scenario = parse_scenario(text)
     assert scenario.load.mode == "search"
     slo = scenario.load.slo.to_slo()
-    assert (slo.percentile, slo.latency_us, slo.max_error_rate) == ("p99", 1e6, 0.01)
+    assert (slo.percentile, slo.limit_us, slo.error_limit) == ("p99", 1e6, 0.01)
     assert scenario.load.search.to_config().max_steps == 3
     cells = expand(scenario)
     assert [c.load.mode for c in cells] == ["search", "search"]
@@ -110,7 +110,7 @@ def test_a_real_search_is_recorded_and_planned(tmp_path):
     passed = steps[steps["passed"].astype(bool)]
     if len(passed):
         assert row["search_capacity"] == passed["rate"].max() == row["target_rate"]
-    assert row["search_slo"] == "p99<=1000ms, errors<=1%"
+    assert row["search_slo"] == "p99 ≤ 1 s, errors ≤ 1%"
     plan = _bench("plan", str(run_dir), "--target-rps", "1000")
     assert plan.returncode == 0, plan.stderr
     assert (run_dir / "plan.md").exists() and (run_dir / "plan.html").exists()
