@@ -21,11 +21,16 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboards.html import figure_html, page
+from dashboards.panels import Panel
 from dashboards.theme import esc, latency_unit, no_data, style
 from runner.compare.decide import Outcome
 from runner.compare.formatting import format_change, format_interval, metric_label
-from runner.compare.judge import STATUS_METRIC, Verdict
+from runner.compare.judge import STATUS_METRIC, Verdict, summarize
+from runner.compare.render import HEADERS, Context, headline, rule_text, verdict_row
 from runner.compare.table import METRIC_COLUMNS, split_cells, unit
+from runner.results.store import atomic_write_bytes
+from runner.scenario.gates import Gates
 
 #: Verdict -> (solid colour, background tint).
 VERDICT_COLORS: dict[Outcome, tuple[str, str]] = {
@@ -211,8 +216,6 @@ _EXPLAINS: dict[str, str] = {
 
 
 def _html_table(verdicts: Sequence[Verdict]) -> str:
-    from runner.compare.render import HEADERS, verdict_row
-
     head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS)
     rows = []
     for v in verdicts:
@@ -235,12 +238,6 @@ def comparison_page(
     Figures go through the run report's section markup (``dashboards.html.figure_html``)
     and its stylesheet and dark-mode script, so both pages look alike.
     """
-    from dashboards.html import figure_html, page
-    from dashboards.panels import Panel
-    from runner.compare.judge import summarize
-    from runner.compare.render import Context, headline, rule_text
-    from runner.scenario.gates import Gates
-
     ctx = context if context is not None else Context("baseline", "candidate", None, Gates())
     summary = summarize(verdicts, ctx.gates)
     figures = comparison_figures(verdicts, baseline_df, candidate_df)
@@ -286,8 +283,6 @@ def build_comparison_report(
     ``context`` is a ``runner.compare.render.Context`` (names, gates, notes); without
     it the default gates are assumed for the explanatory text.
     """
-    from runner.results.store import atomic_write_bytes
-
     page = comparison_page(verdicts, baseline_df, candidate_df, context)
     atomic_write_bytes(out, page.encode("utf-8"))
     return out

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 #: Categorical colours for server configurations (Okabe–Ito, colour-blind safe, then Tableau).
 PALETTE: tuple[str, ...] = (
@@ -109,8 +110,6 @@ def figure() -> go.Figure:
 
 def subplots(rows: int, **kwargs: object) -> go.Figure:
     """``make_subplots(rows, 1, shared x axes)`` with the report's template."""
-    from plotly.subplots import make_subplots
-
     options: dict[str, object] = {"shared_xaxes": True, "vertical_spacing": 0.06, **kwargs}
     return make_subplots(rows=rows, cols=1, figure=figure(), **options)  # type: ignore[arg-type]
 

@@ -19,6 +19,7 @@ from dashboards.plan.tables import Table, capacity_table, fits_table, options_ta
 from runner.plan.analysis import Plan
 from runner.plan.recommend import explain
 from runner.plan.scaling import AXES
+from runner.results.store import atomic_write_bytes
 
 _TABLE_CSS = """
 table.plan { border-collapse: collapse; font-size: 13px; width: 100%; }
@@ -120,8 +121,6 @@ takes, and where the measurements stop.</p>
 
 def write_reports(plan: Plan, out_dir: Path) -> tuple[Path, Path]:
     """Write ``plan.md`` and ``plan.html`` into ``out_dir`` (atomically); return their paths."""
-    from runner.results.store import atomic_write_bytes
-
     md = out_dir / "plan.md"
     page = out_dir / "plan.html"
     atomic_write_bytes(md, render_markdown(plan).encode("utf-8"))

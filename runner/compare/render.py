@@ -13,6 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
 from runner.compare.decide import Outcome
 from runner.compare.formatting import (
     format_change,
@@ -178,11 +183,6 @@ def _cell_notes(verdicts: Sequence[Verdict]) -> list[str]:
 def to_rich(verdicts: Sequence[Verdict], summary: Summary, ctx: Context) -> Any:
     """A rich renderable: a small table per cell, the reasons of what needs attention,
     the headline, the notes and the rule (narrow enough for an 80-column CI log)."""
-    from rich import box
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
-
     title = f"bench compare: {ctx.baseline} → {ctx.candidate}"
     if ctx.scenario:
         title += f" · {ctx.scenario}"

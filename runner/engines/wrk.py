@@ -28,6 +28,7 @@ from runner.engines.base import ENGINE_BOUND_CPU, Progress, process_or_none, usa
 from runner.errors import EngineError
 from runner.launch.pinning import pin_command
 from runner.loadspec import ERROR_KINDS, LoadResult, LoadSpec
+from runner.results.histogram import Histogram
 
 #: The marker of the line ``done()`` prints.
 MARKER = "BENCH-JSON "
@@ -88,8 +89,6 @@ def result_from_wrk(
     notes: list[str] | None = None,
 ) -> LoadResult:
     """Map ``parse_wrk_output``'s dict to a LoadResult (pure)."""
-    from runner.results.histogram import Histogram
-
     duration = max(1e-9, data["duration_us"] / 1e6)
     e = data["errors"]
     errors = dict.fromkeys(ERROR_KINDS, 0)

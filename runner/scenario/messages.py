@@ -75,7 +75,7 @@ def line_of(text: str | None, loc: Loc) -> int | None:
     return line
 
 
-def _describe(err: ErrorDetails, loc: Loc) -> tuple[Loc, str]:
+def _describe(err: ErrorDetails, loc: Loc, server_kinds: tuple[str, ...]) -> tuple[Loc, str]:
     """Return the (possibly extended) location and the message for one error."""
     kind = err["type"]
     ctx: dict[str, Any] = dict(err.get("ctx") or {})
@@ -89,9 +89,7 @@ def _describe(err: ErrorDetails, loc: Loc) -> tuple[Loc, str]:
         tags = str(ctx.get("expected_tags", "")).replace("'", "")
         return (*loc, "server"), f"unknown server {ctx.get('tag')!r}; allowed: {tags}"
     if kind == "union_tag_not_found":
-        from runner.scenario.model import SERVER_KINDS
-
-        allowed = ", ".join(SERVER_KINDS)
+        allowed = ", ".join(server_kinds)
         return (*loc, "server"), f"required field is missing; allowed: {allowed}"
     if kind == "missing":
         return loc, "required field is missing"
@@ -114,16 +112,22 @@ def _clean(err: ErrorDetails, data: Any) -> Loc:
 
 
 def format_validation_error(
-    exc: ValidationError, source: str, data: Any, text: str | None = None
+    exc: ValidationError,
+    source: str,
+    data: Any,
+    text: str | None = None,
+    *,
+    server_kinds: tuple[str, ...] = (),
 ) -> str:
     """One line: ``FILE[:LINE]: at PATH: problem; allowed: ...`` (+ how many more errors).
 
-    ``data`` is the parsed YAML that failed; ``text`` its source, to find line numbers.
+    ``data`` is the parsed YAML that failed; ``text`` its source, to find line numbers;
+    ``server_kinds`` the servers a scenario may name (for a server entry without one).
     """
     errors = exc.errors()
     first_top = errors[0]["loc"][:1]
     group = [e for e in errors if e["loc"][:1] == first_top]
-    described = [_describe(e, _clean(e, data)) for e in group]
+    described = [_describe(e, _clean(e, data), server_kinds) for e in group]
     loc, message = max(described, key=lambda item: len(item[0]))
     line = line_of(text, loc)
     where = f"{source}:{line}" if line else source

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
+import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -35,6 +36,7 @@ from pydantic_core import PydanticCustomError
 from runner.errors import ScenarioError
 from runner.results.slo import Slo as ResultsSlo
 from runner.scenario.gates import Gates
+from runner.scenario.messages import format_validation_error, yaml_error
 from runner.scenario.search import SearchSettings, SearchSlo
 from runner.units import parse_cpus, parse_duration, parse_fraction
 
@@ -478,14 +480,14 @@ def scenario_from_data(
     data: object, source: str = "<scenario>", *, base_dir: Path | None = None
 ) -> Scenario:
     """Validate already-parsed YAML data; raise ScenarioError with one line."""
-    from runner.scenario.messages import format_validation_error
-
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: a scenario is a mapping of fields (name, workload, ...)")
     try:
         return Scenario.model_validate(data, context=_context(source, base_dir))
     except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, source, data)) from None
+        raise ScenarioError(
+            format_validation_error(exc, source, data, server_kinds=tuple(SERVER_KINDS))
+        ) from None
 
 
 def parse_scenario(
@@ -499,10 +501,6 @@ def parse_scenario(
     Raises:
         ScenarioError: one line, ``SOURCE:LINE: at YAML.PATH: problem; allowed: ...``.
     """
-    import yaml
-
-    from runner.scenario.messages import format_validation_error, yaml_error
-
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -512,7 +510,9 @@ def parse_scenario(
     try:
         return Scenario.model_validate(data, context=_context(source, base_dir))
     except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, source, data, text)) from None
+        raise ScenarioError(
+            format_validation_error(exc, source, data, text, server_kinds=tuple(SERVER_KINDS))
+        ) from None
 
 
 def load_scenario(path: str | Path) -> Scenario:

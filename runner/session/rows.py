@@ -9,6 +9,7 @@ scenario's SLO. No process is started here.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from runner.launch.sampler import WindowStats
@@ -76,8 +77,6 @@ def cell_spec(
 
 def primer_spec(spec: LoadSpec, seconds: float) -> LoadSpec:
     """A short closed-loop run at low concurrency whose results are thrown away."""
-    from dataclasses import replace
-
     return replace(
         spec,
         mode="closed",

@@ -27,6 +27,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from runner.engines.native.engine import run_shard
+from runner.engines.native.merge import merge_shards
+from runner.engines.native.multiproc import run_processes
+from runner.engines.native.target import parse_target
 from runner.errors import UsageError
 from runner.loadspec import LoadResult, LoadSpec
 
@@ -78,16 +82,11 @@ def run(
     ``spec.cpus`` (default: the CPUs this process may use), round-robin. Raises UsageError for a bad spec,
     EngineError when engine processes fail.
     """
-    from runner.engines.native.merge import merge_shards
-    from runner.engines.native.target import parse_target
-
     validate_spec(spec)
     target = parse_target(spec.url)
     if target.websocket and not spec.websocket:
         spec = _with_websocket(spec)
     if spec.processes == 1 and spec.cpus is None:
-        from runner.engines.native.engine import run_shard
-
         shards = [
             run_shard(
                 spec,
@@ -98,8 +97,6 @@ def run(
         ]
         cpus = 1
     else:
-        from runner.engines.native.multiproc import run_processes
-
         if spec.cpus is None and hasattr(os, "sched_getaffinity"):
             # Several processes: pin each to one of our CPUs (round-robin).
             spec = dataclasses.replace(spec, cpus=tuple(sorted(os.sched_getaffinity(0))))

@@ -12,8 +12,12 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from runner.engines.native.closed import ClosedLoop
+from runner.engines.native.http_conn import HttpShared
+from runner.engines.native.open import OpenLoop
 from runner.engines.native.session import Progress, Session, ShardResult
 from runner.engines.native.target import Target, build_request, parse_target
+from runner.engines.native.websocket import WebSocketLoop
 from runner.errors import UsageError
 from runner.loadspec import LoadSpec
 
@@ -45,20 +49,12 @@ class LoadDriver(Protocol):
 def make_driver(spec: LoadSpec, session: Session, target: Target) -> LoadDriver:
     """The closed, open or WebSocket driver for ``spec``."""
     if spec.websocket or target.websocket:
-        from runner.engines.native.websocket import WebSocketLoop
-
         return WebSocketLoop(session, target, spec)
-    from runner.engines.native.http_conn import HttpShared
-
     shared = HttpShared.from_spec(spec, build_request(target, spec))
     if spec.mode == "open":
-        from runner.engines.native.open import OpenLoop
-
         if not spec.rate or spec.rate <= 0:
             raise UsageError("open loop needs a rate > 0")
         return OpenLoop(session, target, shared, spec)
-    from runner.engines.native.closed import ClosedLoop
-
     return ClosedLoop(session, target, shared, spec.connections, spec.timeout_s)
 
 

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from runner.engines.native.engine import run_shard
 from runner.engines.native.session import ShardResult
 from runner.errors import EngineError
 from runner.loadspec import LoadSpec
@@ -213,8 +214,6 @@ def _child_main(fd: int) -> int:
         spec, record = pipe.recv()
         if spec.cpus is not None:
             os.sched_setaffinity(0, set(spec.cpus))
-        from runner.engines.native.engine import run_shard
-
         pipe.send(("ready", None))
         start_ns = pipe.recv()
         shard = run_shard(
