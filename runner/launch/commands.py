@@ -34,7 +34,7 @@ class ServerCommand:
     """How to start one server configuration.
 
     Attributes:
-        argv: the command (not yet pinned; see ``runner.pinning.pin_command``).
+        argv: the command (not yet pinned; see ``runner.launch.pinning.pin_command``).
         env: variables to add to the runner's environment.
         name: the server's name, for messages.
     """

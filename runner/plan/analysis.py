@@ -2,7 +2,7 @@
 
 ``build_plan(run_dir, slo, target_rps, headroom)`` is the composition root of
 ``bench plan``: it reads the run through the results reader (``runner.results.load_run``
-and ``runner.plan.steps.read_steps``), summarises cells the way the dashboards do, and
+and ``runner.results.steps.read_steps``), summarises cells the way the dashboards do, and
 hands plain tables to the pure parts — ``capacity``, ``scaling``, ``recommend``,
 ``limits``. The ``Plan`` it returns is all the reports need.
 """

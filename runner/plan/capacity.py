@@ -3,7 +3,7 @@
 How this works: the run's cells are summarised one row per cell (``runner.results.summary.
 summarize``: median throughput over repetitions, percentiles from the merged histogram —
 never averaged). Every load point of a configuration is judged against the SLO with the
-search's own rule (``runner.plan.search.judge_step``), then:
+search's own rule (``runner.results.search.judge_step``), then:
 
 - searched cells (``load.mode: search``, recognised by their steps in ``search/``): the
   capacity is the highest step rate meeting the SLO, the median over repetitions, with
@@ -352,7 +352,7 @@ def capacities(summary: pd.DataFrame, steps: pd.DataFrame, slo: Slo) -> list[Cap
     """The capacity of every configuration of the run, in matrix order.
 
     ``summary``: one row per cell (``runner.results.summary.summarize``); ``steps``: the
-    run's search steps (``runner.plan.steps.read_steps``; may be empty). A configuration
+    run's search steps (``runner.results.steps.read_steps``; may be empty). A configuration
     whose cells were all skipped is left out.
     """
     out: list[Capacity] = []

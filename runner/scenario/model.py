@@ -2,7 +2,7 @@
 
 How this works: a scenario YAML is parsed into plain data, validated by the models below,
 and every validation problem is turned into ONE line that names the file (and line), the
-YAML path (``servers[2].workers``) and what is allowed (``runner.scenario_errors``). Fields
+YAML path (``servers[2].workers``) and what is allowed (``runner.scenario.messages``). Fields
 that take a list (``workers: [1, 2, 4]``) are the axes of the matrix; a scalar is a list
 of one. Each server kind is its own model (``SERVER_KINDS``): the fields it accepts are
 its axes, and a field of another kind is an error naming the allowed ones.

@@ -88,7 +88,7 @@ class SearchSlo(_Model):
 
 
 class SearchSettings(_Model):
-    """How the search moves (see ``runner.plan.search``): start, growth, bounds, precision."""
+    """How the search moves (see ``runner.results.search``): start, growth, bounds, precision."""
 
     start_rate: float = Field(default=100.0, gt=0, description="first arrival rate (req/s)")
     growth: float = Field(default=2.0, gt=1.0, description="factor between bracketing steps")

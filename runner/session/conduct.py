@@ -27,7 +27,7 @@ from runner.exit_codes import ExitCode
 from runner.launch.process import ServerProcess, free_port
 from runner.results.manifest import utc_now
 from runner.results.store import RunStore, atomic_write_json, load_run
-from runner.session.cell import RunContext
+from runner.session.context import RunContext
 from runner.session.loop import execute
 from runner.session.prepare import RunPlan
 from runner.session.progress import RichView, render_summary

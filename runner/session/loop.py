@@ -20,7 +20,8 @@ from typing import Any
 from runner.matrix.cells import Cell
 from runner.results.store import RunStore, atomic_write_json
 from runner.scenario.model import Scenario
-from runner.session.cell import Interrupted, RunContext, run_cell
+from runner.session.cell import run_cell
+from runner.session.context import Interrupted, RunContext
 from runner.session.search import search_estimate_s
 
 #: Seconds assumed for starting and stopping a server, before one was measured.

@@ -2,7 +2,7 @@
 
 ``RunView`` is the small interface the runner talks to; ``RichView`` draws it with rich
 (a live bar on a terminal; on a pipe or in CI, rich prints the per-cell lines only).
-``render_summary`` prints the end-of-run table built by ``runner.summary``.
+``render_summary`` prints the end-of-run table built by ``runner.session.summary``.
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ SUMMARY_STYLE: dict[str, str] = {
 
 
 def render_summary(console: Console, rows: list[dict[str, Any]], title: str) -> None:
-    """Print the summary table (rows from ``runner.summary.summarize``).
+    """Print the summary table (rows from ``runner.session.summary.summarize``).
 
     req/s is the median of the repetitions (min–max beside it): completed responses per
     second of window; p50 and p99 come from the histograms merged across repetitions

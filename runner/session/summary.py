@@ -27,7 +27,7 @@ def _value(value: Any) -> float | None:
 
 
 def summarize(cells: pd.DataFrame, histograms: pd.DataFrame) -> list[dict[str, Any]]:
-    """One dict per cell (in matrix order) for ``runner.progress.render_summary``."""
+    """One dict per cell (in matrix order) for ``runner.session.progress.render_summary``."""
     out: list[dict[str, Any]] = []
     if cells.empty:
         return out

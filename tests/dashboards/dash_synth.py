@@ -2,7 +2,7 @@
 
 A scenario (YAML text) is validated and expanded by ``runner.scenario`` and
 ``runner.matrix``; each cell × repetition gets a ``LoadResult`` from a small queueing
-model, and ``runner.rows`` turns it into the row, time series and histogram that
+model, and ``runner.session.rows`` turns it into the row, time series and histogram that
 ``runner.results.RunStore`` writes, with a manifest from ``runner.results.manifest``. So the
 dashboards read exactly what a real ``bench run`` writes, only faster.
 

@@ -1,4 +1,4 @@
-"""runner.gates: the gates configuration (scenario section and command-line options)."""
+"""runner.scenario.gates: the gates configuration (scenario section and command-line options)."""
 
 from __future__ import annotations
 
