@@ -41,6 +41,34 @@ def marker_style(kinds: Sequence[str], color: str) -> dict[str, object]:
     }
 
 
+def series_trace(
+    x: Sequence[float], rows: pd.DataFrame, label: str, color: str, hover: Sequence[str]
+) -> dict[str, object]:
+    """The keyword arguments every per-configuration line shares: x, markers by status,
+    legend group, hover (add ``y``, ``name`` and the rest per trace)."""
+    return {
+        "x": list(x),
+        "mode": "lines+markers",
+        "legendgroup": esc(label),
+        "line": {"color": color, "width": 2},
+        "marker": marker_style(list(rows["status_kind"]), color),
+        "hovertext": list(hover),
+        "hovertemplate": "%{hovertext}<extra></extra>",
+    }
+
+
+def rps_spread(rows: pd.DataFrame) -> dict[str, object]:
+    """Error bars from the slowest to the fastest repetition's throughput."""
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": list(rows["rps_max"] - rows["rps"]),
+        "arrayminus": list(rows["rps"] - rows["rps_min"]),
+        "thickness": 1,
+        "width": 3,
+    }
+
+
 def cell_hover(row: pd.Series | object, extra: Sequence[tuple[str, str]] = ()) -> str:
     """Escaped hover text for one summary row (configuration, load, status, key numbers)."""
     get = row.__getitem__ if isinstance(row, pd.Series) else lambda k: getattr(row, k)

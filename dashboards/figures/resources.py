@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.figures.marks import cell_hover, load_axis, mark_failed_at_x, marker_style
+from dashboards.figures.marks import cell_hover, load_axis, mark_failed_at_x, series_trace
 from dashboards.tables import load_axis_title, ordered_series
 from dashboards.theme import colors_for, esc, no_data, style, subplots
 from runner.results.formatting import format_bytes
@@ -56,16 +56,7 @@ def server_resources(summary: pd.DataFrame, server_cpus: int | None = None) -> g
             )
             for _, r in rows.iterrows()
         ]
-        common = {
-            "x": list(rows["load"]),
-            "mode": "lines+markers",
-            "legendgroup": esc(config),
-            "line": {"color": color, "width": 2},
-            "marker": marker_style(list(rows["status_kind"]), color),
-            "hovertext": hover,
-            "hovertemplate": "%{hovertext}<extra></extra>",
-            "name": esc(config),
-        }
+        common = {**series_trace(rows["load"], rows, config, color, hover), "name": esc(config)}
         series = (
             list(rows["_busy"]),
             list(rows["cpu_us_per_request"]),

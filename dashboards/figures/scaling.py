@@ -23,7 +23,8 @@ from dashboards.figures.marks import (
     latency_axis_type,
     load_axis,
     mark_failed_at_x,
-    marker_style,
+    rps_spread,
+    series_trace,
     use_log_axis,
 )
 from dashboards.tables import load_axis_title, ordered_series, rate_unit
@@ -50,23 +51,8 @@ def throughput_vs_load(summary: pd.DataFrame, slo: Slo | None = None) -> go.Figu
         rows = usable[usable["series"] == config].sort_values("load")
         color = colors[config]
         hover = [cell_hover(r) for _, r in rows.iterrows()]
-        common = {
-            "x": list(rows["load"]),
-            "mode": "lines+markers",
-            "legendgroup": esc(config),
-            "line": {"color": color, "width": 2},
-            "marker": marker_style(list(rows["status_kind"]), color),
-            "hovertext": hover,
-            "hovertemplate": "%{hovertext}<extra></extra>",
-        }
-        spread = {
-            "type": "data",
-            "symmetric": False,
-            "array": list(rows["rps_max"] - rows["rps"]),
-            "arrayminus": list(rows["rps"] - rows["rps_min"]),
-            "thickness": 1,
-            "width": 3,
-        }
+        common = series_trace(rows["load"], rows, config, color, hover)
+        spread = rps_spread(rows)
         fig.add_trace(
             go.Scatter(y=list(rows["rps"]), name=esc(config), error_y=spread, **common),
             row=1,
@@ -137,15 +123,7 @@ def capacity_vs(summary: pd.DataFrame, axis: Axis, slo: Slo | None = None) -> go
         rows = table[table["family"] == family]
         color = colors[family]
         hover = [cell_hover(r, [("best at", str(r["load_label"]))]) for _, r in rows.iterrows()]
-        common = {
-            "x": list(rows[axis].astype(float)),
-            "mode": "lines+markers",
-            "legendgroup": esc(family),
-            "line": {"color": color, "width": 2},
-            "marker": marker_style(list(rows["status_kind"]), color),
-            "hovertext": hover,
-            "hovertemplate": "%{hovertext}<extra></extra>",
-        }
+        common = series_trace(rows[axis].astype(float), rows, family, color, hover)
         fig.add_trace(go.Scatter(y=list(rows["rps"]), name=esc(family), **common), row=1, col=1)
         fig.add_trace(
             go.Scatter(y=unit.scale(rows["p99_us"]), name=esc(family), showlegend=False, **common),

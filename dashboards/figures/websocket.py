@@ -17,7 +17,13 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.figures.marks import cell_hover, load_axis, mark_failed_at_x, marker_style
+from dashboards.figures.marks import (
+    cell_hover,
+    load_axis,
+    mark_failed_at_x,
+    rps_spread,
+    series_trace,
+)
 from dashboards.tables import is_websocket, ordered_series
 from dashboards.theme import colors_for, esc, latency_unit, style, subplots
 from runner.results.formatting import format_latency
@@ -51,22 +57,9 @@ def websocket_figure(summary: pd.DataFrame) -> go.Figure | None:
             ).replace("req/s", "msg/s")
             for _, r in rows.iterrows()
         ]
-        common = {
-            "x": list(rows["load"]),
-            "mode": "lines+markers",
-            "legendgroup": esc(series),
-            "marker": marker_style(list(rows["status_kind"]), color),
-            "hovertext": hover,
-            "hovertemplate": "%{hovertext}<extra></extra>",
-        }
-        spread = {
-            "type": "data",
-            "symmetric": False,
-            "array": list(rows["rps_max"] - rows["rps"]),
-            "arrayminus": list(rows["rps"] - rows["rps_min"]),
-            "thickness": 1,
-        }
-        line = {"color": color, "width": 2}
+        common = series_trace(rows["load"], rows, series, color, hover)
+        line = common.pop("line")  # each trace below sets its own dash
+        spread = rps_spread(rows)
         fig.add_trace(
             go.Scatter(y=list(rows["rps"]), name=esc(series), line=line, error_y=spread, **common),
             row=1,

@@ -18,9 +18,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import yaml
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Discriminator,
     Field,
     PositiveFloat,
@@ -35,10 +33,11 @@ from pydantic_core import PydanticCustomError
 
 from runner.errors import ScenarioError
 from runner.results.slo import Slo as ResultsSlo
+from runner.scenario.base import Cpus, Duration, Fraction
+from runner.scenario.base import StrictModel as _Model
 from runner.scenario.gates import Gates
 from runner.scenario.messages import format_validation_error, yaml_error
 from runner.scenario.search import SearchSettings, SearchSlo
-from runner.units import parse_cpus, parse_duration, parse_fraction
 
 T = TypeVar("T")
 
@@ -70,29 +69,6 @@ def _distinct(values: tuple[T, ...]) -> tuple[T, ...]:
 
 #: A matrix axis: a scalar or a list of distinct values.
 Axis = Annotated[tuple[T, ...], BeforeValidator(_as_list), AfterValidator(_distinct)]
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-Fraction = Annotated[float, BeforeValidator(parse_fraction)]
-Cpus = Annotated[tuple[int, ...], BeforeValidator(parse_cpus)]
-
-
-class _Model(BaseModel):
-    """Base of every scenario model: frozen, and unknown fields are errors naming the allowed."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _reject_unknown(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            allowed = list(cls.model_fields)
-            for key in data:
-                if key not in cls.model_fields:
-                    raise PydanticCustomError(
-                        "unknown_field",
-                        "unknown field {field!r}; allowed: {allowed}",
-                        {"field": str(key), "allowed": ", ".join(allowed)},
-                    )
-        return data
 
 
 def located(at: str, problem: str) -> PydanticCustomError:

@@ -2,10 +2,7 @@
 
 These pydantic models are the user-facing schema of the SLO search; they turn into the
 plain values the search works with (``runner.results.slo.Slo`` and
-``runner.results.search.SearchConfig``). They do not import ``runner.scenario.model``
-(which embeds them), so the
-base model repeats its two rules: frozen, and unknown fields are errors naming the
-allowed ones.
+``runner.results.search.SearchConfig``).
 
 Example::
 
@@ -20,34 +17,13 @@ Example::
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, model_validator
 
 from runner.results.search import SearchConfig
 from runner.results.slo import DEFAULT_ERROR_RATE, LATENCY_KEYS, Slo
-from runner.units import parse_duration, parse_fraction
+from runner.scenario.base import Duration, Fraction, StrictModel
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-Fraction = Annotated[float, BeforeValidator(parse_fraction)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _reject_unknown(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for key in data:
-                if key not in cls.model_fields:
-                    raise PydanticCustomError(
-                        "unknown_field",
-                        "unknown field '{field}'; allowed: {allowed}",
-                        {"field": str(key), "allowed": ", ".join(cls.model_fields)},
-                    )
-        return data
+_Model = StrictModel
 
 
 class SearchSlo(_Model):
