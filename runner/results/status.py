@@ -78,12 +78,19 @@ def is_missing(value: object) -> bool:
 
 def cell_status(statuses: Sequence[object]) -> tuple[str, str]:
     """``(kind, text)`` of a cell from its repetitions' status texts (the module's rule)."""
+    kind, head, note = cell_status_parts(statuses)
+    return kind, head + note
+
+
+def cell_status_parts(statuses: Sequence[object]) -> tuple[str, str, str]:
+    """``(kind, head, note)``: the cell's kind, its status text without the note of failed
+    repetitions, and that note (``" (1 of 3 repetitions failed: …)"``, or empty)."""
     kinds = [status_kind(s) for s in statuses]
     usable = [k for k in kinds if k in USABLE]
     if not usable:
         kind = "skipped" if kinds and all(k == "skipped" for k in kinds) else "failed"
         reasons = sorted({status_reason(s) for s in statuses} - {""})
-        return kind, f"{kind}: {'; '.join(reasons) or 'no reason recorded'}"
+        return kind, f"{kind}: {'; '.join(reasons) or 'no reason recorded'}", ""
     failed = [s for s, k in zip(statuses, kinds, strict=True) if k not in USABLE]
     note = ""
     if failed:
@@ -93,5 +100,5 @@ def cell_status(statuses: Sequence[object]) -> tuple[str, str]:
     reason = next(
         (status_reason(s) for s, k in zip(statuses, kinds, strict=True) if k == kind), ""
     )
-    text = f"{kind}: {reason}" if reason else _BY_NAME[kind].text
-    return kind, text + note
+    head = f"{kind}: {reason}" if reason else _BY_NAME[kind].text
+    return kind, head, note

@@ -30,7 +30,7 @@ from runner.results.dimensions import CONFIG_COLUMNS, LOAD_COLUMNS, PERCENTILE_C
 from runner.results.histogram import Histogram
 from runner.results.labels import field_value, config_label, load_label, load_value, series_labels
 from runner.results.slo import Slo
-from runner.results.status import USABLE, is_missing, cell_status, status_kind
+from runner.results.status import USABLE, cell_status_parts, is_missing, status_kind
 
 
 def merged_histograms(
@@ -87,7 +87,7 @@ def summarize(
 def _summary_columns() -> list[str]:
     return [
         "cell_id", "cell_index", "config", *CONFIG_COLUMNS, *LOAD_COLUMNS, "load", "load_label",
-        "reps", "reps_usable", "status_kind", "status_text", "rps", "rps_min", "rps_max",
+        "reps", "reps_usable", "status_kind", "status_text", "status_note", "rps", "rps_min", "rps_max",
         "achieved_rate", "served_share", "requests", "errors", *(f"errors_{k}" for k in ERROR_KINDS),
         "error_rate", "latency_mean_us", *PERCENTILE_COLUMNS, "latency_max_us", "latency_resolution_us", "merged",
         "server_cpu_s", "server_cpu_util", "cpu_us_per_request", "server_rss_peak_bytes",
@@ -138,7 +138,8 @@ def _summarize_cell(
     out["load_label"] = load_label(first)
     out["reps"] = len(group)
     out["reps_usable"] = len(usable)
-    out["status_kind"], out["status_text"] = cell_status([r["status"] for r in group])
+    kind, head, note = cell_status_parts([r["status"] for r in group])
+    out["status_kind"], out["status_text"], out["status_note"] = kind, head + note, note
     rps = _numbers(usable, "rps")
     nan = float("nan")
     out["rps"] = float(np.median(rps)) if rps else nan

@@ -10,7 +10,6 @@ from their histograms merged (percentiles are never averaged); the status follow
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 import pandas as pd
@@ -68,8 +67,7 @@ def _status_text(row: dict[str, Any]) -> str:
         return text
     share = _value(row.get("served_share"))
     short = f"overloaded ({share:.0%} served)" if share is not None else "overloaded"
-    failed = re.search(r" \(\d+ of \d+ repetitions failed.*\)$", text)
-    return short + (failed.group(0) if failed else "")
+    return short + str(row.get("status_note") or "")
 
 
 def count_cells(rows: list[dict[str, Any]]) -> dict[str, int]:
