@@ -8,7 +8,6 @@ from runner.results.formatting import format_latency
 from runner.results.little import little_note, little_ratio, little_suspect
 from runner.results.overload import SecondCounts, judge_overload, least_squares_slope
 from runner.results.status import cell_status, cell_status_parts
-from runner.session.summary import _status_text
 
 
 def seconds(completed: list[int], scheduled: int, backlog: list[int] | None = None):
@@ -115,12 +114,3 @@ def test_the_failed_repetitions_note_is_its_own_part() -> None:
     assert cell_status_parts(["ok", "ok"]) == ("ok", "ok", "")
     assert cell_status_parts(["failed: a", "failed: b"]) == ("failed", "failed: a; b", "")
 
-
-def test_the_terminal_shortens_an_overloaded_cell_and_keeps_its_note() -> None:
-    row = {
-        "status_kind": "overloaded",
-        "status_text": "overloaded: fell behind (1 of 2 repetitions failed: crashed)",
-        "status_note": " (1 of 2 repetitions failed: crashed)",
-        "served_share": 0.66,
-    }
-    assert _status_text(row) == "overloaded (66% served) (1 of 2 repetitions failed: crashed)"
