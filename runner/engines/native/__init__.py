@@ -7,7 +7,7 @@ Public entry::
 
 Modules, one concern each:
 
-* ``session`` — one process's timeline (warm-up, window, per-second folding, stop).
+* ``timeline`` — one process's timeline (warm-up, window, per-second folding, stop).
 * ``histogram`` — exact µs latency counts that merge losslessly.
 * ``http_conn`` / ``closed`` / ``open`` / ``schedule`` — HTTP connections and the two
   loops; responses are parsed by the protocol core (``servers.protocol.client_fast``).

@@ -25,8 +25,8 @@ from __future__ import annotations
 import asyncio
 
 from runner.engines.native.http_conn import HttpConn, HttpShared, clock
-from runner.engines.native.session import Session
 from runner.engines.native.target import Target
+from runner.engines.native.timeline import Session
 from servers.protocol import RemoteProtocolError
 
 #: Wait before retrying a failed connect (a refused port would otherwise spin).

@@ -15,8 +15,8 @@ from typing import Protocol
 from runner.engines.native.closed import ClosedLoop
 from runner.engines.native.http_conn import HttpShared
 from runner.engines.native.open import OpenLoop
-from runner.engines.native.session import Progress, Session, ShardResult
 from runner.engines.native.target import Target, build_request, parse_target
+from runner.engines.native.timeline import Progress, Session, ShardResult
 from runner.engines.native.websocket import WebSocketLoop
 from runner.errors import UsageError
 from runner.loadspec import LoadSpec

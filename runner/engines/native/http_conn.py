@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from runner.engines.native.session import Session
+from runner.engines.native.timeline import Session
 from runner.loadspec import LoadSpec
 from servers.protocol import RemoteProtocolError
 from servers.protocol.client_fast import HeadCache, ResponseReader

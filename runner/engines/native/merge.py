@@ -15,7 +15,7 @@ of a server that fell behind is what it served, never what was sent.
 from __future__ import annotations
 
 from runner.engines.native.cpu import engine_cpu_share, is_engine_bound, run_queue_wait_share
-from runner.engines.native.session import ShardResult
+from runner.engines.native.timeline import ShardResult
 from runner.loadspec import ERROR_KINDS, LoadResult, LoadSpec
 from runner.results.histogram import Histogram
 from runner.results.little import little_note, little_ratio

@@ -35,7 +35,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from runner.engines.native.engine import run_shard
-from runner.engines.native.session import ShardResult
+from runner.engines.native.timeline import ShardResult
 from runner.errors import EngineError
 from runner.loadspec import LoadSpec
 

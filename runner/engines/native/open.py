@@ -30,8 +30,8 @@ from collections import deque
 
 from runner.engines.native.http_conn import HttpConn, HttpShared, clock
 from runner.engines.native.schedule import Schedule
-from runner.engines.native.session import Session
 from runner.engines.native.target import Target
+from runner.engines.native.timeline import Session
 from runner.loadspec import LoadSpec
 from servers.protocol import RemoteProtocolError
 

@@ -7,7 +7,7 @@ import pytest
 from runner.engines.native.cpu import engine_cpu_share, is_engine_bound, thread_sched_ns
 from runner.engines.native.merge import littles_law_ratio, merge_shards
 from runner.engines.native.multiproc import split_spec
-from runner.engines.native.session import SecondStats, ShardResult
+from runner.engines.native.timeline import SecondStats, ShardResult
 from runner.loadspec import LoadSpec
 from runner.results.histogram import Histogram
 
