@@ -21,7 +21,7 @@ from typing import Any
 
 from rich.console import Console
 
-from runner.engines.base import make_engine
+from runner.engines.registry import make_engine
 from runner.errors import LaunchError
 from runner.exit_codes import ExitCode
 from runner.launch.process import ServerProcess, free_port

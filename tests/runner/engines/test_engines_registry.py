@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from runner.engines.base import make_engine
 from runner.engines.locust import (
     LOCUST_RESOLUTION_US,
     LocustEngine,
@@ -17,6 +16,7 @@ from runner.engines.locust import (
     result_from_dump,
     write_locustfile,
 )
+from runner.engines.registry import make_engine
 from runner.engines.wrk import WrkEngine, parse_wrk_output, result_from_wrk, wrk_script
 from runner.errors import EngineError
 from runner.loadspec import LoadSpec
