@@ -197,7 +197,7 @@ class PreforkConfig:
             "--limit-request-field_size",
             "--limit-request-field-size",
             metavar="B",
-            help="longest request header field (else 431)",
+            help="longest request header field line, CRLF included (else 431)",
             eventloop="limit_request_field_size",
         ),
     )
