@@ -23,7 +23,15 @@ byte-a-second client is closed). While the app handles a request: no deadline.
 Back-pressure: reading pauses when a request body piles up unread beyond
 ``cycle.HIGH_WATER`` or when pipelined bytes arrive while a response is in progress; it
 resumes when the app reads or the response completes. Writing: the transport calls
-``pause_writing``/``resume_writing`` and ``send()`` waits in ``drain()``.
+``pause_writing``/``resume_writing`` and ``send()`` waits in ``drain()``. What is owed
+to the client is bounded too: a response that completes while the transport's write
+buffer is above its high-water mark (a client that pipelines and never reads) leaves
+reading paused and the next request unparsed until the buffer drains.
+
+Half-close: an EOF from the client ends its sending, not its reading (RFC 9112 §9.6).
+The response in progress (and complete pipelined requests already received) is
+finished, then the connection closes. An app waiting in ``receive()`` learns that the
+client is gone when the connection is lost (a reset, a failed write), not at the FIN.
 
 Rejections: a RemoteProtocolError from the core is answered with its status
 (400/413/414/431/501/505) and ``Connection: close``, then the connection is closed;
@@ -127,6 +135,7 @@ class HttpProtocol(asyncio.Protocol):
         "ctx",
         "cycle",
         "deadline",
+        "drain_pending",
         "fresh",
         "idle",
         "loop",
@@ -154,6 +163,9 @@ class HttpProtocol(asyncio.Protocol):
         self.context: contextvars.Context = contextvars.Context()
         self.cycle: Any = None
         self.deadline: float | None = None
+        #: A response completed while the client was not reading: no next request is
+        #: taken until the transport drains (resume_writing).
+        self.drain_pending = False
         self.fresh = True  # no request parsed yet on this connection
         self.idle = True
         self.parse_paused = False
@@ -200,9 +212,22 @@ class HttpProtocol(asyncio.Protocol):
         self._process()
 
     def eof_received(self) -> bool | None:
-        # Close: the client is gone (an app still running gets http.disconnect). Like
-        # uvicorn, a half-closed client is treated as gone.
-        return None
+        """The client half-closed: it will send nothing more, but may still read.
+
+        RFC 9112 §9.6: finish the response owed (and any complete pipelined request
+        already buffered), then close. The core is told of the EOF, so a request cut
+        short is refused (400) and a connection between requests closes at once.
+        """
+        if self.websocket is not None:
+            return None
+        self.conn.receive_data(b"")
+        if self.cycle is None and not self.drain_pending:
+            self.parse_paused = False
+            self._process()  # ConnectionClosed (close), or 400 for a cut-off head
+            return None
+        if not self.parse_paused:
+            self._process()  # a body cut short: 400; a complete one: PAUSED
+        return True  # keep the transport: cycle_finished closes after the response
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.state.remove_connection(self)
@@ -227,6 +252,10 @@ class HttpProtocol(asyncio.Protocol):
             return
         self.write_paused = False
         self._wake_drain_waiters()
+        if self.drain_pending:
+            self.drain_pending = False
+            if not self.transport.is_closing():
+                self._next_cycle()
 
     # -- parsing --------------------------------------------------------------------
 
@@ -364,6 +393,17 @@ class HttpProtocol(asyncio.Protocol):
         if state.shutting_down:
             self.transport.close()
             return
+        if self.write_paused:
+            # What we owe the client is past the transport's high-water mark (it does
+            # not read, e.g. pipelining without reading): take no more requests and
+            # read no more bytes until it drains, so memory stays bounded.
+            self.drain_pending = True
+            self.pause_reading()
+            return
+        self._next_cycle()
+
+    def _next_cycle(self) -> None:
+        """Keep-alive: wait for the next request, or parse the pipelined ones buffered."""
         self.idle = True
         self.deadline = _now() + self.ctx.timeout_keep_alive
         if self.read_paused:
@@ -432,6 +472,9 @@ class HttpProtocol(asyncio.Protocol):
         """
         if self.websocket is not None:
             self.websocket.shutdown()
+            return
+        if self.drain_pending:
+            self.transport.close()  # the responses owed are flushed first
             return
         if self.cycle is not None or self.fresh or not self.idle:
             return
