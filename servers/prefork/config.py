@@ -201,6 +201,15 @@ class PreforkConfig:
             eventloop="limit_request_field_size",
         ),
     )
+    limit_request_body: int = field(
+        default=0,
+        metadata=_opt(
+            "--limit-request-body",
+            metavar="B",
+            help="largest request body in bytes (else 413, before any 100 Continue); "
+            "0: unlimited",
+        ),
+    )
     chdir: str | None = field(
         default=None,
         metadata=option("--chdir", metavar="DIR", help="change to DIR before loading the app"),
@@ -241,6 +250,7 @@ class PreforkConfig:
             "max_requests",
             "max_requests_jitter",
             "max_worker_rss",
+            "limit_request_body",
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must not be negative")

@@ -57,6 +57,7 @@ def limits_of(config: PreforkConfig) -> Limits:
         max_request_line=config.limit_request_line,
         max_header_count=config.limit_request_fields,
         max_header_field_size=config.limit_request_field_size,
+        max_body_size=config.limit_request_body or None,
     )
 
 
@@ -144,6 +145,10 @@ class SyncWorker:
                 if next_conn is None:
                     return
                 conn = next_conn
+                event = conn.next_event()  # a pipelined request may already be buffered
+                if type(event) is Request:
+                    pending = event
+                    continue
                 if not self._await_next_request(sock):
                     return
         except RemoteProtocolError as exc:
