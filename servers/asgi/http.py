@@ -137,6 +137,7 @@ class HttpProtocol(asyncio.Protocol):
         "deadline",
         "drain_pending",
         "fresh",
+        "half_closed",
         "idle",
         "loop",
         "parse_paused",
@@ -167,6 +168,8 @@ class HttpProtocol(asyncio.Protocol):
         #: taken until the transport drains (resume_writing).
         self.drain_pending = False
         self.fresh = True  # no request parsed yet on this connection
+        #: The client half-closed (EOF): serve what it sent, then close.
+        self.half_closed = False
         self.idle = True
         self.parse_paused = False
         self.pipelined = 0
@@ -220,14 +223,14 @@ class HttpProtocol(asyncio.Protocol):
         """
         if self.websocket is not None:
             return None
+        self.half_closed = True
         self.conn.receive_data(b"")
         if self.cycle is None and not self.drain_pending:
-            self.parse_paused = False
             self._process()  # ConnectionClosed (close), or 400 for a cut-off head
             return None
         if not self.parse_paused:
             self._process()  # a body cut short: 400; a complete one: PAUSED
-        return True  # keep the transport: cycle_finished closes after the response
+        return True  # keep the transport: _next_cycle closes after the responses
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.state.remove_connection(self)
@@ -406,15 +409,18 @@ class HttpProtocol(asyncio.Protocol):
         """Keep-alive: wait for the next request, or parse the pipelined ones buffered."""
         self.idle = True
         self.deadline = _now() + self.ctx.timeout_keep_alive
-        if self.read_paused:
-            self.resume_reading()
-        if self.parse_paused:
+        if self.parse_paused or self.half_closed:
             # Bytes may be waiting (pipelined requests): parse them now. Safe from inside
             # an app's send(): parsing only schedules the next app, it never runs it.
+            # After a half-close the core reports the end (ConnectionClosed: close).
             self.parse_paused = False
-            self.pipelined = 0
             if self.websocket is None and not self.transport.is_closing():
                 self._process()
+        # Read on only while the pipelined bytes not parsed yet stay below the bound
+        # (else each response would let another read's worth of requests pile up).
+        self.pipelined = self.conn.buffered
+        if self.read_paused and (self.pipelined <= HIGH_WATER or self.websocket is not None):
+            self.resume_reading()
 
     def pause_reading(self) -> None:
         """Stop reading from the socket (back-pressure)."""
