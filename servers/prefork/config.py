@@ -201,13 +201,15 @@ class PreforkConfig:
             eventloop="limit_request_field_size",
         ),
     )
-    limit_request_body: int = field(
-        default=0,
-        metadata=_opt(
+    limit_request_body: int | None = field(
+        default=None,
+        metadata=option(
             "--limit-request-body",
             metavar="B",
-            help="largest request body in bytes (else 413, before any 100 Continue); "
-            "0: unlimited",
+            help="largest request body in bytes, else 413 (refused from its "
+            "Content-Length, before any 100 Continue); unlimited if unset or 0",
+            parse=lambda value: value or None,
+            eventloop="limit_request_body",
         ),
     )
     chdir: str | None = field(
@@ -250,10 +252,12 @@ class PreforkConfig:
             "max_requests",
             "max_requests_jitter",
             "max_worker_rss",
-            "limit_request_body",
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must not be negative")
+
+        if self.limit_request_body is not None and self.limit_request_body < 0:
+            raise ConfigError("--limit-request-body must not be negative")
 
     @property
     def effective_worker_class(self) -> WorkerClass:
