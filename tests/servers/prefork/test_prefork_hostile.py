@@ -1,0 +1,152 @@
+"""Hostile and unusual clients against the prefork workers, over raw sockets.
+
+Each test starts a real ``bench serve prefork`` on port 0 (the ``serve`` fixture stops
+it, and its workers, whatever happens) and asserts what a client sees: pipelined
+requests answered in order, a slow head that does not hold the only thread, the
+listen backlog served on a graceful stop, a too-large body refused before ``100
+Continue``, and ``--limit-request-field-size`` counting like gunicorn.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from serverkit import ServedURL, wait_until
+
+PROBE = "tests.servers.prefork.apps.prefork_probe:app"
+GET = b"GET /pid HTTP/1.1\r\nHost: x\r\n\r\n"
+GET_CLOSE = b"GET /pid HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+#: Client-side patience: far below the server's I/O timeouts set below, so a server that
+#: makes a client wait for one of them fails the test instead of passing slowly.
+PATIENCE = 10.0
+
+pytestmark = pytest.mark.slow
+
+
+def _connect(url: ServedURL) -> socket.socket:
+    sock = socket.create_connection((url.host, url.port), timeout=PATIENCE)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _read_responses(sock: socket.socket, count: int) -> bytes:
+    """Read until ``count`` complete responses (the probe's are small, with a length)."""
+    data = b""
+    while data.count(b"HTTP/1.1 ") < count or not data.endswith(_last_body(data)):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _last_body(data: bytes) -> bytes:
+    head, _, body = data.rpartition(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:") and len(body) >= int(line[15:]):
+            return body
+    return b"\x00never"
+
+
+@pytest.fixture
+def sync_keep_alive(serve) -> Iterator[ServedURL]:
+    args = ("prefork", PROBE, "-k", "sync", "--sync-keep-alive", "--keep-alive", "60")
+    with serve(*args, "--timeout", "120") as url:
+        yield url
+
+
+def test_sync_keep_alive_answers_pipelined_requests_in_order(sync_keep_alive) -> None:
+    with _connect(sync_keep_alive) as sock:
+        sock.sendall(GET + GET.replace(b"/pid", b"/pid?second", 1))
+        data = _read_responses(sock, 2)
+        assert data.count(b"HTTP/1.1 200 OK") == 2
+        # The connection is still usable afterwards.
+        sock.sendall(GET_CLOSE)
+        assert _read_all(sock).startswith(b"HTTP/1.1 200 OK")
+
+
+def test_a_slow_head_does_not_hold_the_only_sync_worker(serve) -> None:
+    with serve("prefork", PROBE, "-k", "sync", "-w", "1", "--timeout", "120") as url:
+        held = []
+        try:
+            for _ in range(8):  # heads that never complete (slowloris)
+                s = _connect(url)
+                s.sendall(b"GET /pid HTTP/1.1\r\nHost: x\r\n")
+                held.append(s)
+            for _ in range(4):  # connections that send nothing
+                held.append(_connect(url))
+            for _ in range(3):
+                with _connect(url) as s:
+                    s.sendall(GET)
+                    assert _read_all(s).startswith(b"HTTP/1.1 200 OK")
+            # A slow head that completes later is served.
+            held[0].sendall(b"\r\n")
+            assert _read_all(held[0]).startswith(b"HTTP/1.1 200 OK")
+        finally:
+            for s in held:
+                s.close()
+
+
+def test_term_serves_the_listen_backlog_with_connection_close(serve, tmp_path: Path) -> None:
+    env = {"PREFORK_PROBE_DIR": str(tmp_path)}
+    with serve("prefork", PROBE, "-k", "sync", "-w", "1", env=env) as url:
+        busy = _connect(url)
+        queued: list[socket.socket] = []
+        try:
+            busy.sendall(b"GET /sleep?ms=1000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert wait_until(lambda: any(tmp_path.iterdir()), PATIENCE)
+            for _ in range(5):  # accepted by the kernel, waiting in the backlog
+                s = _connect(url)
+                s.sendall(GET)
+                queued.append(s)
+            url.signal(signal.SIGTERM)
+            assert _read_all(busy).startswith(b"HTTP/1.1 200 OK")
+            for s in queued:
+                reply = _read_all(s)
+                assert reply.startswith(b"HTTP/1.1 200 OK")
+                assert b"\r\nconnection: close\r\n" in reply.lower()
+            assert url.server.wait(PATIENCE) == 0
+        finally:
+            busy.close()
+            for s in queued:
+                s.close()
+
+
+@pytest.mark.parametrize("kind", ["sync", "thread", "eventloop"])
+def test_limit_request_body_refuses_a_large_body_before_100_continue(serve, kind) -> None:
+    with serve("prefork", PROBE, "-k", kind, "--limit-request-body", "1048576") as url:
+        with _connect(url) as s:
+            s.sendall(
+                b"POST /pid HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n"
+                b"Expect: 100-continue\r\n\r\n"
+            )
+            reply = _read_all(s)
+        assert reply.startswith(b"HTTP/1.1 413 "), reply[:80]
+        with _connect(url) as s:  # a body within the limit is served
+            s.sendall(b"POST /pid HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+            assert _read_all(s).startswith(b"HTTP/1.1 200 OK")
+
+
+@pytest.mark.parametrize("kind", ["sync", "eventloop"])
+def test_limit_request_field_size_counts_the_crlf_like_gunicorn(serve, kind) -> None:
+    with serve("prefork", PROBE, "-k", kind, "--limit-request-field-size", "100") as url:
+
+        def status(field_line: bytes) -> bytes:
+            with _connect(url) as s:
+                s.sendall(b"GET /pid HTTP/1.1\r\nHost: x\r\n" + field_line + b"\r\n\r\n")
+                return _read_all(s)[:12]
+
+        name = b"X-Pad: "
+        assert status(name + b"p" * (98 - len(name))) == b"HTTP/1.1 200"  # 100 with CRLF
+        assert status(name + b"p" * (99 - len(name))) == b"HTTP/1.1 431"  # 101 with CRLF
