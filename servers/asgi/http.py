@@ -30,8 +30,9 @@ reading paused and the next request unparsed until the buffer drains.
 
 Half-close: an EOF from the client ends its sending, not its reading (RFC 9112 §9.6).
 The response in progress (and complete pipelined requests already received) is
-finished, then the connection closes. An app waiting in ``receive()`` learns that the
-client is gone when the connection is lost (a reset, a failed write), not at the FIN.
+finished, then the connection closes. An ASGI app waiting in ``receive()`` after the
+whole body gets ``http.disconnect`` at the FIN (nothing more can come), but what it
+sends is still delivered; a head cut short by the FIN is answered 400.
 
 Rejections: a RemoteProtocolError from the core is answered with its status
 (400/413/414/431/501/505) and ``Connection: close``, then the connection is closed;
@@ -230,6 +231,9 @@ class HttpProtocol(asyncio.Protocol):
             return None
         if not self.parse_paused:
             self._process()  # a body cut short: 400; a complete one: PAUSED
+        cycle = self.cycle
+        if cycle is not None and self.conn.their_state is not State.SEND_BODY:
+            cycle.peer_finished()
         return True  # keep the transport: _next_cycle closes after the responses
 
     def connection_lost(self, exc: Exception | None) -> None:
