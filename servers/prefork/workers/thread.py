@@ -28,8 +28,11 @@ connections with a partial request are closed after that same time.
 
 A lock guards the parked/busy state of connections and the listeners' state. The main
 thread only beats the heartbeat, closes expired parked connections (every
-``SCAN_INTERVAL``) and handles the stop. With ``--worker-connections`` open, the
-listeners are held back until one closes. Graceful stop: the listeners leave the epoll
+``SCAN_INTERVAL``) and handles the stop. With ``--worker-connections`` open, a new
+connection is still accepted while a keep-alive connection is parked idle: the one
+idle the longest is closed to make room (as gunicorn's gthread does), so idle
+connections cannot lock new clients out; with none idle, the listeners are held back
+until one closes or idles. Graceful stop: the listeners leave the epoll
 set, in-flight requests finish with ``Connection: close``, parked connections are
 closed as they expire or after their next response (closing an idle one at once would
 race with a request the client may be sending on it), and the worker exits when none
@@ -89,6 +92,7 @@ class _Client:
         "conn",
         "deadline",
         "fd",
+        "idle_since",
         "parked",
         "pending",
         "registered",
@@ -115,6 +119,8 @@ class _Client:
         self.deadline = 0.0
         #: When the first byte of the current request arrived (0: none yet).
         self.started = 0.0
+        #: While parked between requests after a response: since when (0: otherwise).
+        self.idle_since = 0.0
         #: A request whose body is being gathered: (request, body chunks so far).
         self.pending: tuple[Request, list[bytes]] | None = None
 
@@ -237,11 +243,17 @@ class ThreadWorker:
         """Accept what is waiting (one thread at a time per listener: EPOLLONESHOT)."""
         is_unix = listener.family == socket.AF_UNIX
         accepted: list[_Client] = []
-        while len(self.clients) < self.max_connections and self.runtime.alive:
+        while self.runtime.alive:
+            full = len(self.clients) >= self.max_connections
+            if full and not self._has_idle():
+                break
             try:
                 sock, address = listener.accept()
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
                 break
+            if full:  # at --worker-connections: the oldest idle keep-alive one gives way
+                with self.lock:
+                    self._evict_idle_locked()
             if is_unix:
                 set_io_timeouts(sock, self.timeout)
             client = _Client(
@@ -258,7 +270,7 @@ class ThreadWorker:
                 with contextlib.suppress(OSError):
                     self.epoll.unregister(fd)
                 self._listener_state[fd] = _OFF
-            elif len(self.clients) >= self.max_connections:
+            elif len(self.clients) >= self.max_connections and not self._has_idle_locked():
                 self._listener_state[fd] = _FULL
             else:
                 self.epoll.modify(fd, _LISTEN_FLAGS)
@@ -272,6 +284,23 @@ class ThreadWorker:
             except Exception:
                 traceback.print_exc()
                 self._drop(accepted[0])
+
+    def _has_idle(self) -> bool:
+        with self.lock:
+            return self._has_idle_locked()
+
+    def _has_idle_locked(self) -> bool:
+        """Whether a keep-alive connection is parked idle (it may give way)."""
+        return any(c.parked and c.idle_since for c in self.clients.values())
+
+    def _evict_idle_locked(self) -> None:
+        """Close the parked keep-alive connection idle the longest (gunicorn gthread's rule)."""
+        oldest: _Client | None = None
+        for c in self.clients.values():
+            if c.parked and c.idle_since and (oldest is None or c.idle_since < oldest.idle_since):
+                oldest = c
+        if oldest is not None:
+            self._drop_locked(oldest)
 
     def _serve(self, client: _Client) -> None:
         """Advance ``client`` as far as possible without waiting for the network."""
@@ -294,7 +323,7 @@ class ThreadWorker:
                         # Right after a response the next request is rarely there yet:
                         # wait in epoll rather than try a read that would fail.
                         if responded or not self._receive(client):
-                            return self._park(client)
+                            return self._park(client, idle=responded)
                         continue
                     if type(event) is not Request:
                         return self._drop(client)
@@ -370,22 +399,37 @@ class ThreadWorker:
             else:
                 return True
 
-    def _park(self, client: _Client) -> None:
-        """Wait in epoll for more bytes, with the deadline that applies now."""
-        if client.started:  # a partial request: the I/O timeout from its first byte
-            deadline = client.started + self.timeout
-        else:  # idle between requests
-            deadline = time.monotonic() + self.keep_alive
+    def _park(self, client: _Client, idle: bool = False) -> None:
+        """Wait in epoll for more bytes, with the deadline that applies now.
+
+        ``idle``: between requests right after a response (a keep-alive connection that
+        may give way at ``--worker-connections``).
+        """
+        now = time.monotonic()
+        # A partial request: the I/O timeout from its first byte; else the keep-alive.
+        deadline = client.started + self.timeout if client.started else now + self.keep_alive
         with self.lock:
             if client.fd not in self.clients:
                 return
             client.deadline = deadline
             client.parked = True
+            client.idle_since = now if idle and not client.started else 0.0
+            if client.idle_since:
+                self._arm_full_listeners_locked()
             if client.registered:
                 self.epoll.modify(client.fd, _PARK_FLAGS)
             else:
                 self.epoll.register(client.fd, _PARK_FLAGS)
                 client.registered = True
+
+    def _arm_full_listeners_locked(self) -> None:
+        """Listeners held back at the cap may accept again (a connection closed or idles)."""
+        if not self.runtime.alive:
+            return
+        for fd, state in self._listener_state.items():
+            if state == _FULL:
+                self.epoll.modify(fd, _LISTEN_FLAGS)
+                self._listener_state[fd] = _ARMED
 
     def _drop(self, client: _Client) -> None:
         with self.lock:
@@ -395,10 +439,7 @@ class ThreadWorker:
         if self.clients.get(client.fd) is not client:
             return
         del self.clients[client.fd]
-        for fd, state in self._listener_state.items():
-            if state == _FULL and self.runtime.alive:
-                self.epoll.modify(fd, _LISTEN_FLAGS)
-                self._listener_state[fd] = _ARMED
+        self._arm_full_listeners_locked()
         client.parked = False
         if client.registered:
             with contextlib.suppress(OSError, ValueError):
