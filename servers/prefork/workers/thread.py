@@ -20,7 +20,12 @@ A thread woken by a connection reads what is available without blocking
 * a complete request runs the app (``servers.wsgi.blocking``); afterwards an unread
   body is drained up to a cap (else the connection closes), and a keep-alive
   connection is parked until its next request or until ``--keep-alive`` seconds of
-  idleness close it.
+  idleness close it;
+* a response body given whole (a list) is sent without blocking: what the client's
+  socket cannot take now is parked with the connection (``EPOLLOUT``) and written by
+  whichever thread is woken as the client reads, so a slow reader never holds a
+  thread for the whole send timeout; it is closed after half ``--timeout`` without
+  progress. (Streamed bodies are still written by their thread, blocking.)
 
 Accepted sockets stay blocking with kernel timeouts (``SO_RCVTIMEO``/``SO_SNDTIMEO``
 of half ``--timeout``, like the sync worker) for what the app reads and writes; parked
@@ -78,6 +83,7 @@ SCAN_INTERVAL = 0.5
 #: Longest epoll wait of a request thread (how soon it notices the worker stopping).
 POLL_TIMEOUT = 0.5
 _PARK_FLAGS = select.EPOLLIN | select.EPOLLONESHOT | select.EPOLLRDHUP
+_WRITE_FLAGS = select.EPOLLOUT | select.EPOLLONESHOT
 _LISTEN_FLAGS = select.EPOLLIN | select.EPOLLONESHOT
 # Listener states: armed in epoll (or being accepted from by the thread it woke), held
 # back because the worker has --worker-connections open, or off (stopping).
@@ -89,10 +95,12 @@ class _Client:
 
     __slots__ = (
         "client",
+        "close_after",
         "conn",
         "deadline",
         "fd",
         "idle_since",
+        "out",
         "parked",
         "pending",
         "registered",
@@ -121,6 +129,10 @@ class _Client:
         self.started = 0.0
         #: While parked between requests after a response: since when (0: otherwise).
         self.idle_since = 0.0
+        #: The unsent tail of a response, written as the client reads (epoll, no thread).
+        self.out: memoryview | None = None
+        #: Close once ``out`` is written (the response ended the connection).
+        self.close_after = False
         #: A request whose body is being gathered: (request, body chunks so far).
         self.pending: tuple[Request, list[bytes]] | None = None
 
@@ -310,6 +322,12 @@ class ThreadWorker:
         conn = client.conn
         responded = False
         try:
+            if client.out is not None:
+                if not self._write_out(client):
+                    return self._park(client, writing=True)
+                if client.close_after:
+                    return self._drop(client)
+                responded = True
             while True:
                 if client.pending is not None:
                     request, taken = client.pending
@@ -332,6 +350,7 @@ class ThreadWorker:
                     if not complete and self._may_wait_for_body(conn, request):
                         client.pending = (request, taken)
                         return self._park(client)
+                unsent: list[memoryview] = []
                 next_conn = handler.respond(
                     conn,
                     sock,
@@ -341,8 +360,16 @@ class ThreadWorker:
                     not runtime.alive,
                     taken,
                     complete,
+                    unsent,
                 )
                 runtime.count_request()
+                if unsent:  # the client reads slowly: finish writing without this thread
+                    client.out = unsent[0]
+                    client.close_after = next_conn is None
+                    if next_conn is not None:
+                        client.conn = next_conn
+                    client.started = 0.0
+                    return self._park(client, writing=True)
                 if next_conn is None:
                     return self._drop(client)
                 client.conn = conn = next_conn
@@ -354,6 +381,24 @@ class ThreadWorker:
             self._drop(client)
         except OSError:
             self._drop(client)
+
+    @staticmethod
+    def _write_out(client: _Client) -> bool:
+        """Write what the socket takes now of ``client.out``; True once all is written.
+
+        Raises OSError when the client went away.
+        """
+        out = client.out
+        assert out is not None
+        sent = 0
+        try:
+            while sent < len(out):
+                sent += client.sock.send(out[sent:], socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            client.out = out[sent:]
+            return False
+        client.out = None
+        return True
 
     def _receive(self, client: _Client) -> bool:
         """Read what is available now into the core; False if nothing is (park)."""
@@ -399,15 +444,19 @@ class ThreadWorker:
             else:
                 return True
 
-    def _park(self, client: _Client, idle: bool = False) -> None:
+    def _park(self, client: _Client, idle: bool = False, writing: bool = False) -> None:
         """Wait in epoll for more bytes, with the deadline that applies now.
 
         ``idle``: between requests right after a response (a keep-alive connection that
-        may give way at ``--worker-connections``).
+        may give way at ``--worker-connections``). ``writing``: wait until the socket
+        takes more of ``client.out`` instead, closed after the I/O timeout without progress.
         """
         now = time.monotonic()
         # A partial request: the I/O timeout from its first byte; else the keep-alive.
         deadline = client.started + self.timeout if client.started else now + self.keep_alive
+        if writing:
+            deadline = now + self.timeout
+            idle = False
         with self.lock:
             if client.fd not in self.clients:
                 return
@@ -416,10 +465,11 @@ class ThreadWorker:
             client.idle_since = now if idle and not client.started else 0.0
             if client.idle_since:
                 self._arm_full_listeners_locked()
+            flags = _WRITE_FLAGS if writing else _PARK_FLAGS
             if client.registered:
-                self.epoll.modify(client.fd, _PARK_FLAGS)
+                self.epoll.modify(client.fd, flags)
             else:
-                self.epoll.register(client.fd, _PARK_FLAGS)
+                self.epoll.register(client.fd, flags)
                 client.registered = True
 
     def _arm_full_listeners_locked(self) -> None:

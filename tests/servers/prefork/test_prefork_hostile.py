@@ -180,3 +180,48 @@ def test_idle_keep_alive_connections_give_way_at_worker_connections(serve) -> No
         finally:
             for s in idle:
                 s.close()
+
+
+def _slow_reader(url: ServedURL) -> socket.socket:
+    """A client with a tiny receive buffer, so a big response fills the socket at once."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(PATIENCE)
+    sock.connect((url.host, url.port))
+    return sock
+
+
+def test_slow_readers_do_not_hold_the_request_threads(serve) -> None:
+    mib = 8
+    args = ("-k", "thread", "--threads", "4", "--timeout", "120", "--keep-alive", "60")
+    with serve("prefork", PROBE, *args) as url:
+        readers = []
+        try:
+            for _ in range(16):  # ask for big responses, then read nothing
+                s = _slow_reader(url)
+                s.sendall(b"GET /big?mib=%d HTTP/1.1\r\nHost: x\r\n\r\n" % mib)
+                readers.append(s)
+            for _ in range(3):  # normal requests are still answered meanwhile
+                with _connect(url) as s:
+                    s.sendall(GET_CLOSE)
+                    assert _read_all(s).startswith(b"HTTP/1.1 200 OK")
+            # A slow reader that reads at last gets its whole response.
+            first = readers[0]
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += first.recv(65536)
+            head, _, rest = data.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200 OK")
+            assert b"content-length: %d" % (mib << 20) in head.lower()
+            body = bytearray(rest)
+            while len(body) < mib << 20:
+                chunk = first.recv(1 << 20)
+                assert chunk, "closed before the whole body"
+                body += chunk
+            assert body == b"x" * (mib << 20)
+            # And the connection is still usable after it.
+            first.sendall(GET)
+            assert _read_responses(first, 1).startswith(b"HTTP/1.1 200 OK")
+        finally:
+            for s in readers:
+                s.close()
