@@ -72,6 +72,8 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 RECV_SIZE = 65536
 #: Unread request body a server reads and discards to keep a connection (else closes).
 DRAIN_LIMIT = 65536
+#: Bodies up to this size go out joined with their head in one buffer (one send).
+_JOIN_LIMIT = 65536
 
 _PHRASES: dict[int, bytes] = {s.value: s.phrase.encode("ascii") for s in HTTPStatus}
 _CONTENT_LENGTH = b"content-length"
@@ -171,9 +173,9 @@ class WSGIHandler:
         ``taken``: body chunks the caller already took from ``conn`` (``taken_all``: the
         whole body, EndOfMessage included). The rest of a body already buffered in the
         core is taken here; what has not arrived yet is streamed to the app.
-        ``unsent``: given, the tail of a whole-body response the socket could not take
-        without blocking is appended to it (the caller writes it, then carries on with
-        the connection returned).
+        ``unsent``: given, the pieces of a whole-body response the socket could not take
+        without blocking are appended to it, in order (the caller writes them, then
+        carries on with the connection returned).
         Raises OSError when the socket fails (the client went away).
         """
         chunks = taken if taken is not None else []
@@ -316,21 +318,35 @@ class _Output:
         except OSError as exc:
             raise ClientDisconnected(str(exc)) from None
 
-    def _send_last(self, data: bytes) -> None:
-        """Send the rest of the response: at once, or leave what would block in ``unsent``."""
+    def _send_last(self, head: bytes, body: bytes, tail: bytes) -> None:
+        """Send the rest of the response: at once, or leave what would block in ``unsent``.
+
+        A big body is not copied into one buffer with its head: what is left unsent
+        refers to the app's own bytes.
+        """
         unsent = self.unsent
-        if unsent is None:
-            self._sendall(data)
-            return
-        view = memoryview(data)
-        sent = 0
-        try:
-            while sent < len(view):
-                sent += self.sock.send(view[sent:], socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            unsent.append(view[sent:])
-        except OSError as exc:
-            raise ClientDisconnected(str(exc)) from None
+        if unsent is None or len(body) <= _JOIN_LIMIT:
+            data = head + body + tail
+            if unsent is None:
+                self._sendall(data)
+                return
+            parts = [memoryview(data)]
+        else:
+            parts = [memoryview(p) for p in (head, body, tail) if p]
+        send = self.sock.send
+        while parts:
+            view = parts[0]
+            sent = 0
+            try:
+                while sent < len(view):
+                    sent += send(view[sent:], socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                parts[0] = view[sent:]
+                unsent.extend(parts)
+                return
+            except OSError as exc:
+                raise ClientDisconnected(str(exc)) from None
+            del parts[0]
 
     @staticmethod
     def _log_error(environ: dict[str, Any], errors: TextIO) -> None:
@@ -387,11 +403,8 @@ class _Output:
             body = result[0] if len(result) == 1 else b"".join(result)
             if type(body) is not bytes:
                 body = _as_bytes(body)
-            if self.head_sent:
-                self._send_last(conn.send(Data(body)) + conn.send(END_OF_MESSAGE))
-            else:
-                head = self._head(len(body))
-                self._send_last(head + conn.send(Data(body)) + conn.send(END_OF_MESSAGE))
+            head = b"" if self.head_sent else self._head(len(body))
+            self._send_last(head, conn.send(Data(body)), conn.send(END_OF_MESSAGE))
             return
         if kind is FileWrapper and not self.head_sent and self._sendfile(result):
             return

@@ -129,8 +129,8 @@ class _Client:
         self.started = 0.0
         #: While parked between requests after a response: since when (0: otherwise).
         self.idle_since = 0.0
-        #: The unsent tail of a response, written as the client reads (epoll, no thread).
-        self.out: memoryview | None = None
+        #: The unsent pieces of a response, written as the client reads (epoll, no thread).
+        self.out: list[memoryview] | None = None
         #: Close once ``out`` is written (the response ended the connection).
         self.close_after = False
         #: A request whose body is being gathered: (request, body chunks so far).
@@ -364,7 +364,7 @@ class ThreadWorker:
                 )
                 runtime.count_request()
                 if unsent:  # the client reads slowly: finish writing without this thread
-                    client.out = unsent[0]
+                    client.out = unsent
                     client.close_after = next_conn is None
                     if next_conn is not None:
                         client.conn = next_conn
@@ -390,13 +390,17 @@ class ThreadWorker:
         """
         out = client.out
         assert out is not None
-        sent = 0
-        try:
-            while sent < len(out):
-                sent += client.sock.send(out[sent:], socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            client.out = out[sent:]
-            return False
+        send = client.sock.send
+        while out:
+            view = out[0]
+            sent = 0
+            try:
+                while sent < len(view):
+                    sent += send(view[sent:], socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                out[0] = view[sent:]
+                return False
+            del out[0]
         client.out = None
         return True
 
