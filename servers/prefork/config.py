@@ -84,7 +84,8 @@ class PreforkConfig:
         metadata=option(
             "--worker-connections",
             metavar="N",
-            help="-k thread: most open connections per worker (busy and keep-alive)",
+            help="-k thread: most open connections per worker (busy and keep-alive); at the "
+            "cap the keep-alive connection idle the longest is closed for a new one",
         ),
     )
     timeout: float = field(
