@@ -225,3 +225,13 @@ def test_slow_readers_do_not_hold_the_request_threads(serve) -> None:
         finally:
             for s in readers:
                 s.close()
+
+
+@pytest.mark.parametrize("kind", ["sync", "thread"])
+def test_a_half_closed_client_gets_its_responses(serve, kind) -> None:
+    with serve("prefork", PROBE, "-k", kind) as url:
+        with _connect(url) as s:
+            s.sendall(GET + GET)
+            s.shutdown(socket.SHUT_WR)  # done sending, still reading (RFC 9112 §9.6)
+            data = _read_all(s)
+        assert data.count(b"HTTP/1.1 200 OK") == (2 if kind == "thread" else 1)
