@@ -10,6 +10,9 @@ How this works:
 - the process tree is sampled while it serves by ``runner.launch.sampler``.
 - ``stop`` sends SIGTERM to the group, SIGKILL after the timeout, then looks for any
   process of the group or of the sampled tree still alive, kills it and reports it.
+- The server gets SIGTERM if the runner dies without stopping it (even by SIGKILL):
+  on Linux the child asks for it with ``prctl(PR_SET_PDEATHSIG)`` before it runs the
+  command; a server with workers (a prefork master) then takes them down itself.
 
 Resource handling: every process started here is stopped by ``stop`` (use it in a
 ``finally``). Error handling: start/readiness problems raise ``LaunchError``.
@@ -18,6 +21,7 @@ Resource handling: every process started here is stopped by ``stop`` (use it in 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -36,6 +40,37 @@ from runner.launch.pinning import pin_command
 PROBE_INTERVAL_S = 0.05
 #: Lines of the server log quoted in a failure reason.
 LOG_TAIL_LINES = 3
+
+
+#: prctl option: the signal this process gets when its parent exits (Linux).
+_PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    """libc's ``prctl``, resolved in the parent (the child then only calls it)."""
+    if os.uname().sysname != "Linux":
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
+def _parent_death_signal(parent: int) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child get SIGTERM when the runner dies (Linux)."""
+    prctl = _PRCTL
+    if prctl is None:
+        return None
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the runner died before prctl: act as if after
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -125,6 +160,7 @@ class ServerProcess:
                     env=env,
                     cwd=self.cwd,
                     process_group=0,
+                    preexec_fn=_parent_death_signal(os.getpid()),
                 )
             except OSError as exc:
                 raise LaunchError(f"cannot run {self.argv[0]}: {exc.strerror}") from None

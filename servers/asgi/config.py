@@ -117,7 +117,7 @@ class ServerConfig:
         _CORE_LIMITS.max_header_field_size,
         "--limit-request-field-size",
         metavar="B",
-        help="longest header field, else 431",
+        help="longest header field line, CRLF included (as gunicorn counts), else 431",
     )
     limit_request_body: int | None = setting(
         _CORE_LIMITS.max_body_size,

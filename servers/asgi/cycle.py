@@ -123,6 +123,9 @@ class BaseCycle:
                 self.protocol.state.in_flight -= 1
             self._body_arrived()
 
+    def peer_finished(self) -> None:
+        """Hook: the client half-closed after its whole body (it may still read)."""
+
     def _body_arrived(self) -> None:
         """Hook: body bytes, the body's end or a disconnect arrived."""
 
@@ -206,7 +209,7 @@ class BaseCycle:
 class HttpCycle(BaseCycle):
     """The ASGI side of one request on an HttpProtocol."""
 
-    __slots__ = ("_end_delivered", "_expect_100", "_head", "_waiter", "scope")
+    __slots__ = ("_end_delivered", "_expect_100", "_head", "_peer_done", "_waiter", "scope")
 
     def __init__(self, protocol: HttpProtocol, request: Request) -> None:
         # BaseCycle.__init__, inlined: this runs once per request.
@@ -226,12 +229,23 @@ class HttpCycle(BaseCycle):
         self._expect_100 = True  # check for Expect: 100-continue at the first receive()
         self._waiter: Any = None
         self._head: tuple[int, Any] | None = None
+        self._peer_done = False  # the client half-closed after the whole body
 
     def feed(self, data: bytes) -> None:
         """A piece of request body arrived; pause reading if too much is unread."""
         BaseCycle.feed(self, data)
         if self._buffered > HIGH_WATER:
             self.protocol.pause_reading()
+
+    def peer_finished(self) -> None:
+        """The client half-closed (EOF) after its whole body: it will send nothing more.
+
+        An app waiting in ``receive()`` for something after the body gets
+        ``http.disconnect`` (what it waits for can no longer come), but the response it
+        sends is still delivered: the client may be reading (RFC 9112 §9.6).
+        """
+        self._peer_done = True
+        self._body_arrived()
 
     def _body_arrived(self) -> None:
         waiter = self._waiter
@@ -267,6 +281,8 @@ class HttpCycle(BaseCycle):
                 self.protocol.transport.write(conn.send(InformationalResponse(100)))
         while True:
             if self.disconnected or self.response_complete:
+                return _DISCONNECT.copy()
+            if self._end_delivered and self._peer_done:
                 return _DISCONNECT.copy()
             if self._chunks or (not self._more_body and not self._end_delivered):
                 body = self._take_body()

@@ -23,7 +23,16 @@ byte-a-second client is closed). While the app handles a request: no deadline.
 Back-pressure: reading pauses when a request body piles up unread beyond
 ``cycle.HIGH_WATER`` or when pipelined bytes arrive while a response is in progress; it
 resumes when the app reads or the response completes. Writing: the transport calls
-``pause_writing``/``resume_writing`` and ``send()`` waits in ``drain()``.
+``pause_writing``/``resume_writing`` and ``send()`` waits in ``drain()``. What is owed
+to the client is bounded too: a response that completes while the transport's write
+buffer is above its high-water mark (a client that pipelines and never reads) leaves
+reading paused and the next request unparsed until the buffer drains.
+
+Half-close: an EOF from the client ends its sending, not its reading (RFC 9112 §9.6).
+The response in progress (and complete pipelined requests already received) is
+finished, then the connection closes. An ASGI app waiting in ``receive()`` after the
+whole body gets ``http.disconnect`` at the FIN (nothing more can come), but what it
+sends is still delivered; a head cut short by the FIN is answered 400.
 
 Rejections: a RemoteProtocolError from the core is answered with its status
 (400/413/414/431/501/505) and ``Connection: close``, then the connection is closed;
@@ -127,7 +136,9 @@ class HttpProtocol(asyncio.Protocol):
         "ctx",
         "cycle",
         "deadline",
+        "drain_pending",
         "fresh",
+        "half_closed",
         "idle",
         "loop",
         "parse_paused",
@@ -154,7 +165,12 @@ class HttpProtocol(asyncio.Protocol):
         self.context: contextvars.Context = contextvars.Context()
         self.cycle: Any = None
         self.deadline: float | None = None
+        #: A response completed while the client was not reading: no next request is
+        #: taken until the transport drains (resume_writing).
+        self.drain_pending = False
         self.fresh = True  # no request parsed yet on this connection
+        #: The client half-closed (EOF): serve what it sent, then close.
+        self.half_closed = False
         self.idle = True
         self.parse_paused = False
         self.pipelined = 0
@@ -200,9 +216,25 @@ class HttpProtocol(asyncio.Protocol):
         self._process()
 
     def eof_received(self) -> bool | None:
-        # Close: the client is gone (an app still running gets http.disconnect). Like
-        # uvicorn, a half-closed client is treated as gone.
-        return None
+        """The client half-closed: it will send nothing more, but may still read.
+
+        RFC 9112 §9.6: finish the response owed (and any complete pipelined request
+        already buffered), then close. The core is told of the EOF, so a request cut
+        short is refused (400) and a connection between requests closes at once.
+        """
+        if self.websocket is not None:
+            return None
+        self.half_closed = True
+        self.conn.receive_data(b"")
+        if self.cycle is None and not self.drain_pending:
+            self._process()  # ConnectionClosed (close), or 400 for a cut-off head
+            return None
+        if not self.parse_paused:
+            self._process()  # a body cut short: 400; a complete one: PAUSED
+        cycle = self.cycle
+        if cycle is not None and self.conn.their_state is not State.SEND_BODY:
+            cycle.peer_finished()
+        return True  # keep the transport: _next_cycle closes after the responses
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.state.remove_connection(self)
@@ -227,6 +259,10 @@ class HttpProtocol(asyncio.Protocol):
             return
         self.write_paused = False
         self._wake_drain_waiters()
+        if self.drain_pending:
+            self.drain_pending = False
+            if not self.transport.is_closing():
+                self._next_cycle()
 
     # -- parsing --------------------------------------------------------------------
 
@@ -364,17 +400,31 @@ class HttpProtocol(asyncio.Protocol):
         if state.shutting_down:
             self.transport.close()
             return
+        if self.write_paused:
+            # What we owe the client is past the transport's high-water mark (it does
+            # not read, e.g. pipelining without reading): take no more requests and
+            # read no more bytes until it drains, so memory stays bounded.
+            self.drain_pending = True
+            self.pause_reading()
+            return
+        self._next_cycle()
+
+    def _next_cycle(self) -> None:
+        """Keep-alive: wait for the next request, or parse the pipelined ones buffered."""
         self.idle = True
         self.deadline = _now() + self.ctx.timeout_keep_alive
-        if self.read_paused:
-            self.resume_reading()
-        if self.parse_paused:
+        if self.parse_paused or self.half_closed:
             # Bytes may be waiting (pipelined requests): parse them now. Safe from inside
             # an app's send(): parsing only schedules the next app, it never runs it.
+            # After a half-close the core reports the end (ConnectionClosed: close).
             self.parse_paused = False
-            self.pipelined = 0
             if self.websocket is None and not self.transport.is_closing():
                 self._process()
+        # Read on only while the pipelined bytes not parsed yet stay below the bound
+        # (else each response would let another read's worth of requests pile up).
+        self.pipelined = self.conn.buffered
+        if self.read_paused and (self.pipelined <= HIGH_WATER or self.websocket is not None):
+            self.resume_reading()
 
     def pause_reading(self) -> None:
         """Stop reading from the socket (back-pressure)."""
@@ -432,6 +482,9 @@ class HttpProtocol(asyncio.Protocol):
         """
         if self.websocket is not None:
             self.websocket.shutdown()
+            return
+        if self.drain_pending:
+            self.transport.close()  # the responses owed are flushed first
             return
         if self.cycle is not None or self.fresh or not self.idle:
             return

@@ -18,7 +18,9 @@ answer (or a timeout) ends it. CLOSED: the transport is closing; ``send`` raises
 
 Back-pressure: received messages wait in a deque for ``receive()``; at
 ``ws_max_queue`` of them reading pauses, and resumes when the app has taken half.
-``send()`` waits while the transport's write buffer is above its high-water mark.
+``send()`` waits while the transport's write buffer is above its high-water mark, and
+reading pauses meanwhile (a peer flooding Pings it never reads the Pongs of stops
+being read), resuming when the buffer drains.
 Bytes that arrive before the app accepts are kept (reading pauses past a limit).
 
 Keepalive: every ``ws_ping_interval`` seconds a Ping with a random payload; no
@@ -205,12 +207,20 @@ class WebSocketSession:
         self._drain_waiters.clear()
 
     def pause_writing(self) -> None:
-        """The transport's write buffer is above its high-water mark."""
+        """The transport's write buffer is above its high-water mark.
+
+        Reading pauses too: what the peer sends may make us owe it more (a Pong per
+        Ping, a Close answer), and a peer that floods without reading must not grow
+        our memory. Reading resumes when the buffer drains.
+        """
         self._write_paused = True
+        self._pause_reading()
 
     def resume_writing(self) -> None:
         """The transport's write buffer drained below its low-water mark."""
         self._write_paused = False
+        if self._read_paused and self._may_read():
+            self._resume_reading()
         waiters, self._drain_waiters = self._drain_waiters, []
         for waiter in waiters:
             if not waiter.done():
@@ -449,8 +459,14 @@ class WebSocketSession:
             self._read_paused = True
             self.transport.pause_reading()
 
+    def _may_read(self) -> bool:
+        """Whether no other reason to pause holds (a full inbox, early data)."""
+        if self.ws is None:
+            return len(self._early) <= EARLY_DATA_LIMIT
+        return len(self._inbox) <= self.config.ws_max_queue // 2
+
     def _resume_reading(self) -> None:
-        if self._read_paused:
+        if self._read_paused and not self._write_paused:
             self._read_paused = False
             if not self.transport.is_closing():
                 self.transport.resume_reading()

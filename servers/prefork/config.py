@@ -84,7 +84,8 @@ class PreforkConfig:
         metadata=option(
             "--worker-connections",
             metavar="N",
-            help="-k thread: most open connections per worker (busy and keep-alive)",
+            help="-k thread: most open connections per worker (busy and keep-alive); at the "
+            "cap the keep-alive connection idle the longest is closed for a new one",
         ),
     )
     timeout: float = field(
@@ -197,8 +198,19 @@ class PreforkConfig:
             "--limit-request-field_size",
             "--limit-request-field-size",
             metavar="B",
-            help="longest request header field (else 431)",
+            help="longest request header field line, CRLF included (else 431)",
             eventloop="limit_request_field_size",
+        ),
+    )
+    limit_request_body: int | None = field(
+        default=None,
+        metadata=option(
+            "--limit-request-body",
+            metavar="B",
+            help="largest request body in bytes, else 413 (refused from its "
+            "Content-Length, before any 100 Continue); unlimited if unset or 0",
+            parse=lambda value: value or None,
+            eventloop="limit_request_body",
         ),
     )
     chdir: str | None = field(
@@ -244,6 +256,9 @@ class PreforkConfig:
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must not be negative")
+
+        if self.limit_request_body is not None and self.limit_request_body < 0:
+            raise ConfigError("--limit-request-body must not be negative")
 
     @property
     def effective_worker_class(self) -> WorkerClass:

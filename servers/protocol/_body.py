@@ -161,17 +161,19 @@ class ChunkedReader:
 
 
 def _chunk_size(line: bytes) -> int:
-    """chunk-size [ chunk-ext ]: 1-16 hex digits, then nothing or ``;`` and visible text.
+    """chunk-size [ chunk-ext ]: 1-16 hex digits, then nothing or well-formed extensions.
 
     No whitespace around the size (RFC 9112 allows BWS before ``;``: refused here, as
     no client needs it and lenient size parsing is how chunked smuggling starts).
+    Extensions are ignored, but must follow RFC 9112 §7.1.1 (token names, token or
+    quoted-string values).
     """
-    size, semicolon, ext = line.partition(b";")
+    size, semicolon, _ext = line.partition(b";")
     if (
         not size
         or len(size) > _abnf.MAX_CHUNK_SIZE_DIGITS
         or size.translate(None, _abnf.HEXDIG)
-        or (semicolon and ext.translate(None, _abnf.TEXT))
+        or (semicolon and _abnf.CHUNK_EXT.fullmatch(line, len(size)) is None)
     ):
         raise RemoteProtocolError(f"invalid chunk size line {line[:40]!r}")
     return int(size, 16)

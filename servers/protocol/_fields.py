@@ -48,13 +48,14 @@ def parse_fields(lines: list[bytes], limits: Limits) -> tuple[Headers, dict[byte
     """Parse field lines (from ``split_lines``) into lower-cased pairs, wire order kept.
 
     Returns the headers and, for the names in ``SPECIAL``, their values in order.
-    Raises RemoteProtocolError: 431 for too many or too long fields, 400 for a line
+    Raises RemoteProtocolError: 431 for too many fields or a line that, with its CRLF,
+    is longer than ``max_header_field_size`` (gunicorn's count), 400 for a line
     that is not ``token ":" OWS value OWS`` (whitespace before the colon, obs-fold,
     an empty or invalid name, no colon).
     """
     if len(lines) > limits.max_header_count:
         raise RemoteProtocolError(f"more than {limits.max_header_count} header fields", 431)
-    max_size = limits.max_header_field_size
+    max_size = limits.max_header_field_size - 2  # the limit counts the line's CRLF
     headers: Headers = []
     special: dict[bytes, list[bytes]] = {}
     append = headers.append

@@ -9,6 +9,8 @@ be the final transfer coding, once; Transfer-Encoding in HTTP/1.0 is refused.
 
 from __future__ import annotations
 
+import ipaddress
+
 from servers.protocol import _abnf
 from servers.protocol._body import ChunkedReader, ContentLengthReader, EmptyReader, Reader
 from servers.protocol._fields import comma_tokens
@@ -22,6 +24,12 @@ _EMPTY = EmptyReader()
 _COMMON_REQUEST_LINE = _abnf.COMMON_REQUEST_LINE.fullmatch
 #: Statuses whose responses never have a body (RFC 9110 §6.4.1; 1xx have none either).
 NO_BODY_STATUS = frozenset({204, 304})
+_HOST = _abnf.HOST.fullmatch
+
+#: Host values found valid before. Clients send the same Host on every request, so a
+#: set lookup replaces the pattern match; bounded, cleared when full.
+_VALID_HOSTS: set[bytes] = set()
+_VALID_HOSTS_MAX = 256
 
 
 def check_partial_head(buf: bytearray, limits: Limits, scanned: int) -> None:
@@ -46,7 +54,8 @@ def check_partial_head(buf: bytearray, limits: Limits, scanned: int) -> None:
     if size - line_end - 3 > limits.max_header_bytes:
         raise RemoteProtocolError("header section too large", 431)
     last = buf.rfind(b"\r\n") + 2
-    if size - last - (buf[-1] == 0x0D) > limits.max_header_field_size:
+    # The line will end with a CRLF, which the field-size limit counts.
+    if size - last - (buf[-1] == 0x0D) + 2 > limits.max_header_field_size:
         raise RemoteProtocolError("header field too large", 431)
 
 
@@ -71,8 +80,11 @@ def parse_request_line(line: bytes) -> tuple[bytes, bytes, bytes]:
     version = _VERSIONS.get(version_text)
     if version is None:
         version = _other_version(version_text)
-    if (target[0] != 0x2F or method == b"CONNECT") and not _other_target_form(method, target):
-        raise RemoteProtocolError(f"invalid request target for {method[:20].decode()}")
+    if target[0] != 0x2F or method == b"CONNECT":
+        if not _other_target_form(method, target):
+            raise RemoteProtocolError(f"invalid request target for {method[:20].decode()}")
+    elif _abnf.ORIGIN_FORM.fullmatch(target) is None:
+        raise RemoteProtocolError(f"invalid request target {target[:60]!r}")
     return method, target, version
 
 
@@ -86,12 +98,40 @@ def _other_version(text: bytes) -> bytes:
 
 
 def _other_target_form(method: bytes, target: bytes) -> bool:
-    """Asterisk-form (OPTIONS only), authority-form (CONNECT only) or absolute-form."""
+    """Asterisk-form (OPTIONS only), authority-form (CONNECT only) or absolute-form.
+
+    The authority of the last two must be a valid, non-empty uri-host (RFC 3986 §3.2.2,
+    RFC 9110 §4.2.1) with a port of digits; userinfo is refused (RFC 9110 §4.2.4).
+    """
     if method == b"CONNECT":
-        return _abnf.AUTHORITY_FORM.fullmatch(target) is not None
+        return _abnf.AUTHORITY_FORM.fullmatch(target) is not None and valid_host(target)
     if target == b"*":
         return method == b"OPTIONS"
-    return _abnf.ABSOLUTE_FORM.fullmatch(target) is not None
+    match = _abnf.ABSOLUTE_FORM.fullmatch(target)
+    if match is None:
+        return False
+    authority = match.group(1)
+    return bool(authority) and authority[0] != 0x3A and valid_host(authority)
+
+
+def valid_host(value: bytes) -> bool:
+    """Whether ``value`` is ``uri-host [ ":" port ]`` (RFC 3986 §3.2.2–3.2.3).
+
+    A reg-name may only hold unreserved and sub-delims bytes and well-formed
+    pct-encodings; an IP-literal must hold a valid IPv6 address (or IPvFuture); the
+    port is digits only. An empty value is valid (RFC 9112 §3.2 allows an empty Host).
+    """
+    match = _HOST(value)
+    if match is None:
+        return False
+    literal = match.group(1)
+    if literal is None or literal[1:2] in (b"v", b"V"):
+        return True
+    try:
+        ipaddress.IPv6Address(literal[1:-1].decode("ascii"))
+    except ValueError:
+        return False
+    return True
 
 
 def parse_status_line(line: bytes) -> tuple[bytes, int, bytes]:
@@ -119,8 +159,15 @@ def check_hosts(version: bytes, hosts: list[bytes] | None) -> None:
         return
     if len(hosts) != 1:
         raise RemoteProtocolError("more than one Host header")
-    if hosts[0].translate(None, _abnf.HOST_CHARS):
-        raise RemoteProtocolError(f"invalid Host header {hosts[0][:60]!r}")
+    host = hosts[0]
+    if host in _VALID_HOSTS:
+        return
+    if not valid_host(host):
+        raise RemoteProtocolError(f"invalid Host header {host[:60]!r}")
+    if len(host) <= 255:
+        if len(_VALID_HOSTS) >= _VALID_HOSTS_MAX:
+            _VALID_HOSTS.clear()
+        _VALID_HOSTS.add(host)
 
 
 def keeps_alive(version: bytes, connection: list[bytes] | None) -> bool:

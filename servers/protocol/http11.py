@@ -184,6 +184,11 @@ class Connection:
         return self._upgrade_pending
 
     @property
+    def buffered(self) -> int:
+        """How many received bytes are not parsed yet (e.g. pipelined requests)."""
+        return len(self._buf)
+
+    @property
     def trailing_data(self) -> tuple[bytes, bool]:
         """Bytes received but not parsed (after a protocol switch), and whether EOF was seen."""
         return bytes(self._buf), self._eof

@@ -12,7 +12,8 @@ class Limits:
     Attributes:
         max_request_line: bytes in the request line (or status line), else 414.
         max_header_count: header fields in one message (or trailer section), else 431.
-        max_header_field_size: bytes in one header line, else 431.
+        max_header_field_size: bytes in one header line including its CRLF (as
+            gunicorn's ``--limit-request-field_size`` counts), else 431.
         max_header_bytes: bytes in the whole header section, else 431.
         max_body_size: bytes of request body (``None``: unlimited), else 413.
         max_chunk_line: bytes in one chunk-size line including extensions, else 400.

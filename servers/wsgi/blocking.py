@@ -21,6 +21,11 @@ HTTP/1.1 ``Connection`` and, when a ``Request`` comes out, calls
 4. finishes the request body the app did not read (up to ``drain_limit`` bytes), so
    the connection can be reused; otherwise the connection is closed.
 
+A worker that can finish writes without a thread (the thread worker's epoll) passes
+``unsent``: a body given whole (a list) is then sent without blocking, and what the
+client's socket cannot take now is left in ``unsent`` for the worker to write as the
+client reads, so a client that reads slowly (or never) does not hold the thread.
+
 It returns the connection to continue with, or None when the connection must close.
 Errors: an app exception before the head was sent becomes a 500 (a body error its own
 status); after the head, the connection is just closed. Socket errors mean the client
@@ -67,6 +72,8 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 RECV_SIZE = 65536
 #: Unread request body a server reads and discards to keep a connection (else closes).
 DRAIN_LIMIT = 65536
+#: Bodies up to this size go out joined with their head in one buffer (one send).
+_JOIN_LIMIT = 65536
 
 _PHRASES: dict[int, bytes] = {s.value: s.phrase.encode("ascii") for s in HTTPStatus}
 _CONTENT_LENGTH = b"content-length"
@@ -158,6 +165,7 @@ class WSGIHandler:
         close: bool = False,
         taken: list[bytes] | None = None,
         taken_all: bool = False,
+        unsent: list[memoryview] | None = None,
     ) -> Connection | None:
         """Serve ``request``; return the connection to read the next request from, or None.
 
@@ -165,6 +173,9 @@ class WSGIHandler:
         ``taken``: body chunks the caller already took from ``conn`` (``taken_all``: the
         whole body, EndOfMessage included). The rest of a body already buffered in the
         core is taken here; what has not arrived yet is streamed to the app.
+        ``unsent``: given, the pieces of a whole-body response the socket could not take
+        without blocking are appended to it, in order (the caller writes them, then
+        carries on with the connection returned).
         Raises OSError when the socket fails (the client went away).
         """
         chunks = taken if taken is not None else []
@@ -203,7 +214,7 @@ class WSGIHandler:
             return None
         environ["wsgi.file_wrapper"] = FileWrapper
         environ["SERVER_SOFTWARE"] = "bench"
-        out = _Output(conn, sock, close or not self.keep_alive, self.tick, self.heads)
+        out = _Output(conn, sock, close or not self.keep_alive, self.tick, self.heads, unsent)
         if not out.run(self.app, environ, self.errors):
             return None
         if conn.their_state is State.SEND_BODY and not (
@@ -253,7 +264,7 @@ class _Puller:
 class _Output:
     """The response side of one cycle: start_response, head timing, body framing."""
 
-    __slots__ = ("close", "conn", "head_sent", "sock", "sr", "tick")
+    __slots__ = ("close", "conn", "head_sent", "sock", "sr", "tick", "unsent")
 
     def __init__(
         self,
@@ -262,11 +273,13 @@ class _Output:
         close: bool,
         tick: Callable[[], None] | None,
         heads: dict[Any, CheckedHead],
+        unsent: list[memoryview] | None = None,
     ) -> None:
         self.conn = conn
         self.sock = sock
         self.close = close
         self.tick = tick
+        self.unsent = unsent
         self.sr = CachedStartResponse(self.write, heads)
         self.head_sent = False
 
@@ -304,6 +317,36 @@ class _Output:
             self.sock.sendall(data)
         except OSError as exc:
             raise ClientDisconnected(str(exc)) from None
+
+    def _send_last(self, head: bytes, body: bytes, tail: bytes) -> None:
+        """Send the rest of the response: at once, or leave what would block in ``unsent``.
+
+        A big body is not copied into one buffer with its head: what is left unsent
+        refers to the app's own bytes.
+        """
+        unsent = self.unsent
+        if unsent is None or len(body) <= _JOIN_LIMIT:
+            data = head + body + tail
+            if unsent is None:
+                self._sendall(data)
+                return
+            parts = [memoryview(data)]
+        else:
+            parts = [memoryview(p) for p in (head, body, tail) if p]
+        send = self.sock.send
+        while parts:
+            view = parts[0]
+            sent = 0
+            try:
+                while sent < len(view):
+                    sent += send(view[sent:], socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                parts[0] = view[sent:]
+                unsent.extend(parts)
+                return
+            except OSError as exc:
+                raise ClientDisconnected(str(exc)) from None
+            del parts[0]
 
     @staticmethod
     def _log_error(environ: dict[str, Any], errors: TextIO) -> None:
@@ -360,11 +403,8 @@ class _Output:
             body = result[0] if len(result) == 1 else b"".join(result)
             if type(body) is not bytes:
                 body = _as_bytes(body)
-            if self.head_sent:
-                self._sendall(conn.send(Data(body)) + conn.send(END_OF_MESSAGE))
-            else:
-                head = self._head(len(body))
-                self._sendall(head + conn.send(Data(body)) + conn.send(END_OF_MESSAGE))
+            head = b"" if self.head_sent else self._head(len(body))
+            self._send_last(head, conn.send(Data(body)), conn.send(END_OF_MESSAGE))
             return
         if kind is FileWrapper and not self.head_sent and self._sendfile(result):
             return

@@ -20,7 +20,12 @@ A thread woken by a connection reads what is available without blocking
 * a complete request runs the app (``servers.wsgi.blocking``); afterwards an unread
   body is drained up to a cap (else the connection closes), and a keep-alive
   connection is parked until its next request or until ``--keep-alive`` seconds of
-  idleness close it.
+  idleness close it;
+* a response body given whole (a list) is sent without blocking: what the client's
+  socket cannot take now is parked with the connection (``EPOLLOUT``) and written by
+  whichever thread is woken as the client reads, so a slow reader never holds a
+  thread for the whole send timeout; it is closed after half ``--timeout`` without
+  progress. (Streamed bodies are still written by their thread, blocking.)
 
 Accepted sockets stay blocking with kernel timeouts (``SO_RCVTIMEO``/``SO_SNDTIMEO``
 of half ``--timeout``, like the sync worker) for what the app reads and writes; parked
@@ -28,8 +33,11 @@ connections with a partial request are closed after that same time.
 
 A lock guards the parked/busy state of connections and the listeners' state. The main
 thread only beats the heartbeat, closes expired parked connections (every
-``SCAN_INTERVAL``) and handles the stop. With ``--worker-connections`` open, the
-listeners are held back until one closes. Graceful stop: the listeners leave the epoll
+``SCAN_INTERVAL``) and handles the stop. With ``--worker-connections`` open, a new
+connection is still accepted while a keep-alive connection is parked idle: the one
+idle the longest is closed to make room (as gunicorn's gthread does), so idle
+connections cannot lock new clients out; with none idle, the listeners are held back
+until one closes or idles. Graceful stop: the listeners leave the epoll
 set, in-flight requests finish with ``Connection: close``, parked connections are
 closed as they expire or after their next response (closing an idle one at once would
 race with a request the client may be sending on it), and the worker exits when none
@@ -75,6 +83,7 @@ SCAN_INTERVAL = 0.5
 #: Longest epoll wait of a request thread (how soon it notices the worker stopping).
 POLL_TIMEOUT = 0.5
 _PARK_FLAGS = select.EPOLLIN | select.EPOLLONESHOT | select.EPOLLRDHUP
+_WRITE_FLAGS = select.EPOLLOUT | select.EPOLLONESHOT
 _LISTEN_FLAGS = select.EPOLLIN | select.EPOLLONESHOT
 # Listener states: armed in epoll (or being accepted from by the thread it woke), held
 # back because the worker has --worker-connections open, or off (stopping).
@@ -86,9 +95,12 @@ class _Client:
 
     __slots__ = (
         "client",
+        "close_after",
         "conn",
         "deadline",
         "fd",
+        "idle_since",
+        "out",
         "parked",
         "pending",
         "registered",
@@ -115,6 +127,12 @@ class _Client:
         self.deadline = 0.0
         #: When the first byte of the current request arrived (0: none yet).
         self.started = 0.0
+        #: While parked between requests after a response: since when (0: otherwise).
+        self.idle_since = 0.0
+        #: The unsent pieces of a response, written as the client reads (epoll, no thread).
+        self.out: list[memoryview] | None = None
+        #: Close once ``out`` is written (the response ended the connection).
+        self.close_after = False
         #: A request whose body is being gathered: (request, body chunks so far).
         self.pending: tuple[Request, list[bytes]] | None = None
 
@@ -237,11 +255,17 @@ class ThreadWorker:
         """Accept what is waiting (one thread at a time per listener: EPOLLONESHOT)."""
         is_unix = listener.family == socket.AF_UNIX
         accepted: list[_Client] = []
-        while len(self.clients) < self.max_connections and self.runtime.alive:
+        while self.runtime.alive:
+            full = len(self.clients) >= self.max_connections
+            if full and not self._has_idle():
+                break
             try:
                 sock, address = listener.accept()
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
                 break
+            if full:  # at --worker-connections: the oldest idle keep-alive one gives way
+                with self.lock:
+                    self._evict_idle_locked()
             if is_unix:
                 set_io_timeouts(sock, self.timeout)
             client = _Client(
@@ -258,7 +282,7 @@ class ThreadWorker:
                 with contextlib.suppress(OSError):
                     self.epoll.unregister(fd)
                 self._listener_state[fd] = _OFF
-            elif len(self.clients) >= self.max_connections:
+            elif len(self.clients) >= self.max_connections and not self._has_idle_locked():
                 self._listener_state[fd] = _FULL
             else:
                 self.epoll.modify(fd, _LISTEN_FLAGS)
@@ -273,6 +297,23 @@ class ThreadWorker:
                 traceback.print_exc()
                 self._drop(accepted[0])
 
+    def _has_idle(self) -> bool:
+        with self.lock:
+            return self._has_idle_locked()
+
+    def _has_idle_locked(self) -> bool:
+        """Whether a keep-alive connection is parked idle (it may give way)."""
+        return any(c.parked and c.idle_since for c in self.clients.values())
+
+    def _evict_idle_locked(self) -> None:
+        """Close the parked keep-alive connection idle the longest (gunicorn gthread's rule)."""
+        oldest: _Client | None = None
+        for c in self.clients.values():
+            if c.parked and c.idle_since and (oldest is None or c.idle_since < oldest.idle_since):
+                oldest = c
+        if oldest is not None:
+            self._drop_locked(oldest)
+
     def _serve(self, client: _Client) -> None:
         """Advance ``client`` as far as possible without waiting for the network."""
         handler = self.handler
@@ -281,6 +322,12 @@ class ThreadWorker:
         conn = client.conn
         responded = False
         try:
+            if client.out is not None:
+                if not self._write_out(client):
+                    return self._park(client, writing=True)
+                if client.close_after:
+                    return self._drop(client)
+                responded = True
             while True:
                 if client.pending is not None:
                     request, taken = client.pending
@@ -294,7 +341,7 @@ class ThreadWorker:
                         # Right after a response the next request is rarely there yet:
                         # wait in epoll rather than try a read that would fail.
                         if responded or not self._receive(client):
-                            return self._park(client)
+                            return self._park(client, idle=responded)
                         continue
                     if type(event) is not Request:
                         return self._drop(client)
@@ -303,6 +350,7 @@ class ThreadWorker:
                     if not complete and self._may_wait_for_body(conn, request):
                         client.pending = (request, taken)
                         return self._park(client)
+                unsent: list[memoryview] = []
                 next_conn = handler.respond(
                     conn,
                     sock,
@@ -312,8 +360,16 @@ class ThreadWorker:
                     not runtime.alive,
                     taken,
                     complete,
+                    unsent,
                 )
                 runtime.count_request()
+                if unsent:  # the client reads slowly: finish writing without this thread
+                    client.out = unsent
+                    client.close_after = next_conn is None
+                    if next_conn is not None:
+                        client.conn = next_conn
+                    client.started = 0.0
+                    return self._park(client, writing=True)
                 if next_conn is None:
                     return self._drop(client)
                 client.conn = conn = next_conn
@@ -325,6 +381,28 @@ class ThreadWorker:
             self._drop(client)
         except OSError:
             self._drop(client)
+
+    @staticmethod
+    def _write_out(client: _Client) -> bool:
+        """Write what the socket takes now of ``client.out``; True once all is written.
+
+        Raises OSError when the client went away.
+        """
+        out = client.out
+        assert out is not None
+        send = client.sock.send
+        while out:
+            view = out[0]
+            sent = 0
+            try:
+                while sent < len(view):
+                    sent += send(view[sent:], socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                out[0] = view[sent:]
+                return False
+            del out[0]
+        client.out = None
+        return True
 
     def _receive(self, client: _Client) -> bool:
         """Read what is available now into the core; False if nothing is (park)."""
@@ -370,22 +448,42 @@ class ThreadWorker:
             else:
                 return True
 
-    def _park(self, client: _Client) -> None:
-        """Wait in epoll for more bytes, with the deadline that applies now."""
-        if client.started:  # a partial request: the I/O timeout from its first byte
-            deadline = client.started + self.timeout
-        else:  # idle between requests
-            deadline = time.monotonic() + self.keep_alive
+    def _park(self, client: _Client, idle: bool = False, writing: bool = False) -> None:
+        """Wait in epoll for more bytes, with the deadline that applies now.
+
+        ``idle``: between requests right after a response (a keep-alive connection that
+        may give way at ``--worker-connections``). ``writing``: wait until the socket
+        takes more of ``client.out`` instead, closed after the I/O timeout without progress.
+        """
+        now = time.monotonic()
+        # A partial request: the I/O timeout from its first byte; else the keep-alive.
+        deadline = client.started + self.timeout if client.started else now + self.keep_alive
+        if writing:
+            deadline = now + self.timeout
+            idle = False
         with self.lock:
             if client.fd not in self.clients:
                 return
             client.deadline = deadline
             client.parked = True
+            client.idle_since = now if idle and not client.started else 0.0
+            if client.idle_since:
+                self._arm_full_listeners_locked()
+            flags = _WRITE_FLAGS if writing else _PARK_FLAGS
             if client.registered:
-                self.epoll.modify(client.fd, _PARK_FLAGS)
+                self.epoll.modify(client.fd, flags)
             else:
-                self.epoll.register(client.fd, _PARK_FLAGS)
+                self.epoll.register(client.fd, flags)
                 client.registered = True
+
+    def _arm_full_listeners_locked(self) -> None:
+        """Listeners held back at the cap may accept again (a connection closed or idles)."""
+        if not self.runtime.alive:
+            return
+        for fd, state in self._listener_state.items():
+            if state == _FULL:
+                self.epoll.modify(fd, _LISTEN_FLAGS)
+                self._listener_state[fd] = _ARMED
 
     def _drop(self, client: _Client) -> None:
         with self.lock:
@@ -395,10 +493,7 @@ class ThreadWorker:
         if self.clients.get(client.fd) is not client:
             return
         del self.clients[client.fd]
-        for fd, state in self._listener_state.items():
-            if state == _FULL and self.runtime.alive:
-                self.epoll.modify(fd, _LISTEN_FLAGS)
-                self._listener_state[fd] = _ARMED
+        self._arm_full_listeners_locked()
         client.parked = False
         if client.registered:
             with contextlib.suppress(OSError, ValueError):

@@ -60,11 +60,20 @@ field_lists = st.lists(st.tuples(field_names, field_values), max_size=6)
 methods = st.one_of(
     st.sampled_from([b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"PATCH"]), tokens
 ).filter(lambda m: m != b"CONNECT")
-_pchar = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@%/"
+_pchar = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/"
+# "%" only as pct-encoded (RFC 3986 §2.1): a bare "%" is refused.
+_pct = st.integers(0, 255).map(lambda n: f"%{n:02X}")
+
+
+def _uri_text(chars: str, max_size: int) -> st.SearchStrategy[bytes]:
+    pieces = st.lists(st.one_of(st.sampled_from(chars), _pct), max_size=max_size)
+    return pieces.map(lambda parts: "".join(parts).encode())
+
+
 targets = st.builds(
     lambda path, query: b"/" + path + (b"?" + query if query is not None else b""),
-    st.text(_pchar, max_size=30).map(str.encode),
-    st.one_of(st.none(), st.text(_pchar + "?", max_size=20).map(str.encode)),
+    _uri_text(_pchar, 30),
+    st.one_of(st.none(), _uri_text(_pchar + "?", 20)),
 )
 bodies = st.lists(st.binary(min_size=1, max_size=40), max_size=4)
 framings = st.sampled_from(["none", "length", "chunked"])

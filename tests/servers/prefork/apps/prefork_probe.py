@@ -6,6 +6,7 @@
   are in flight instead of sleeping.
 - ``/spin``: never returns (a stuck worker for the --timeout test).
 - ``/grow?mib=N``: keep N more MiB alive in the worker (for --max-worker-rss).
+- ``/big?mib=N``: a body of N MiB, given whole (a list of one bytes object).
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
     elif path == "/grow":
         for _ in range(_param(environ, "mib", 1)):
             _HOARD.append(bytearray(b"x" * (1024 * 1024)))
+    elif path == "/big":
+        big = b"x" * (_param(environ, "mib", 1) * 1024 * 1024)
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return [big]
     body = str(os.getpid()).encode()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]

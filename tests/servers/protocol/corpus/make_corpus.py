@@ -437,10 +437,10 @@ VALID: list[Valid] = [
         limits={"max_header_count": 5},
     ),
     Valid(
-        "a header line exactly at max_header_field_size (CRLF not counted)",
+        "a header line exactly at max_header_field_size (its CRLF counted, as gunicorn)",
         get(b"/", b"X-Long: " + b"v" * 56),
         [Req(b"GET", b"/", [H, (b"x-long", b"v" * 56)])],
-        limits={"max_header_field_size": 64},
+        limits={"max_header_field_size": 66},
     ),
     Valid(
         "bodies exactly at max_body_size, by Content-Length and chunked",
@@ -521,6 +521,31 @@ VALID: list[Valid] = [
                 b"x",
                 trailers=[(b"x-t", b"a \xe9\tb")],
             )
+        ],
+    ),
+    Valid(
+        "chunk extensions with BWS around ';' and '=' (RFC 9112 7.1.1 allows it)",
+        head(b"POST / HTTP/1.1", HOST, b"Transfer-Encoding: chunked")
+        + b'3;  a = b\t;\tc="q"\r\nabc\r\n0\r\n\r\n',
+        [Req(b"POST", b"/", [H, (b"transfer-encoding", b"chunked")], b"abc")],
+    ),
+    Valid(
+        "Host with pct-encoded bytes, an empty port, and an IPvFuture literal (RFC 3986 3.2.2)",
+        head(b"GET /1 HTTP/1.1", b"Host: ex%41mple.com")
+        + head(b"GET /2 HTTP/1.1", b"Host: example.com:")
+        + head(b"GET /3 HTTP/1.1", b"Host: [v1.fe80::a+en1]:80"),
+        [
+            Req(b"GET", b"/1", [(b"host", b"ex%41mple.com")]),
+            Req(b"GET", b"/2", [(b"host", b"example.com:")]),
+            Req(b"GET", b"/3", [(b"host", b"[v1.fe80::a+en1]:80")]),
+        ],
+    ),
+    Valid(
+        "absolute-form with a query and no path, and with an IPv6 literal (RFC 9112 3.2.2)",
+        get(b"http://example.com?x=1") + get(b"http://[::1]:8080/p%2Fq"),
+        [
+            Req(b"GET", b"http://example.com?x=1", [H]),
+            Req(b"GET", b"http://[::1]:8080/p%2Fq", [H]),
         ],
     ),
 ]
@@ -642,7 +667,7 @@ INVALID: list[Invalid] = [
         431,
         "a header line one byte over max_header_field_size",
         get(b"/", b"X-Long: " + b"v" * 57),
-        limits={"max_header_field_size": 64},
+        limits={"max_header_field_size": 66},
     ),
     Invalid(
         431, "a header line over the default limit (8190)", get(b"/", b"X-Long: " + b"v" * 9000)
@@ -796,6 +821,75 @@ INVALID: list[Invalid] = [
     Invalid(400, "NUL in a trailer value", POST_TE + b"0\r\nX-T: a\x00b\r\n\r\n"),
     Invalid(400, "bare CR in a trailer value", POST_TE + b"0\r\nX-T: a\rb\r\n\r\n"),
     Invalid(400, "space before the colon in a trailer", POST_TE + b"0\r\nX-T : 1\r\n\r\n"),
+    # request-target: fragments, pct-encoding, absolute-form authority
+    Invalid(400, "a fragment in the target (RFC 9112 3.2: not sent)", get(b"/p#frag")),
+    Invalid(400, "a fragment after the query", get(b"/p?q=1#frag")),
+    Invalid(400, "an empty fragment", get(b"/#")),
+    Invalid(400, "a fragment in an absolute-form target", get(b"http://example.com/p#f")),
+    Invalid(400, "a fragment on the general path (HTTP/1.2)", head(b"GET /p#f HTTP/1.2", HOST)),
+    Invalid(400, "'%' not followed by two hex digits (RFC 3986 2.1)", get(b"/a%zz")),
+    Invalid(400, "'%' followed by one hex digit", get(b"/a%2")),
+    Invalid(400, "'%' at the end of the target", get(b"/a%")),
+    Invalid(400, "bad pct-encoding in the query", get(b"/?q=%g1")),
+    Invalid(400, "bad pct-encoding on the general path", head(b"GET /a%zz HTTP/1.2", HOST)),
+    Invalid(400, "bad pct-encoding in an absolute-form path", get(b"http://example.com/%zz")),
+    Invalid(400, "absolute-form with an invalid authority (RFC 3986 3.2.2)", get(b"http://]bad/x")),
+    Invalid(
+        400,
+        "absolute-form, unknown scheme, invalid authority",
+        head(b"PUT s://]ufd/: HTTP/1.1", HOST),
+    ),
+    Invalid(400, "absolute-form with an empty host (RFC 9110 4.2.1)", get(b"http:///x")),
+    Invalid(400, "absolute-form with only a port", get(b"http://:80/x")),
+    Invalid(400, "absolute-form with userinfo (RFC 9110 4.2.4)", get(b"http://user@example.com/")),
+    Invalid(400, "absolute-form with a non-digit port", get(b"http://example.com:8x/")),
+    Invalid(400, "absolute-form with an invalid IPv6 literal", get(b"http://[::g]/")),
+    Invalid(
+        400,
+        "authority-form (CONNECT) with an invalid host",
+        head(b"CONNECT ]bad:443 HTTP/1.1", HOST),
+    ),
+    # Host
+    Invalid(
+        400,
+        "Host with a non-digit port (RFC 9110 7.2)",
+        head(b"GET / HTTP/1.1", b"Host: fu:zz.test"),
+    ),
+    Invalid(400, "Host with two ports", head(b"GET / HTTP/1.1", b"Host: example.com:80:81")),
+    Invalid(
+        400,
+        "Host with bad pct-encoding (RFC 3986 2.1)",
+        head(b"GET / HTTP/1.1", b"Host: ex%zz.com"),
+    ),
+    Invalid(400, "Host with a truncated pct-encoding", head(b"GET / HTTP/1.1", b"Host: ex%2")),
+    Invalid(400, "Host with an invalid IPv6 literal", head(b"GET / HTTP/1.1", b"Host: [::1::2]")),
+    Invalid(400, "Host with a name in brackets", head(b"GET / HTTP/1.1", b"Host: [example.com]")),
+    Invalid(400, "Host with a stray bracket", head(b"GET / HTTP/1.1", b"Host: ex]ample.com")),
+    # chunk extensions (RFC 9112 7.1.1: token names, token or quoted-string values)
+    Invalid(
+        400,
+        "a chunk extension name that is not a token",
+        POST_TE + b"5;na\x80e=value\r\nhello\r\n0\r\n\r\n",
+    ),
+    Invalid(400, "an empty chunk extension name", POST_TE + b"5;=value\r\nhello\r\n0\r\n\r\n"),
+    Invalid(400, "a chunk extension name with a space", POST_TE + b"5;na me\r\nhello\r\n0\r\n\r\n"),
+    Invalid(
+        400,
+        "a chunk extension value that is neither token nor quoted-string",
+        POST_TE + b"5;a=b@c\r\nhello\r\n0\r\n\r\n",
+    ),
+    Invalid(
+        400,
+        "an unterminated quoted chunk extension value",
+        POST_TE + b'5;a="x\r\nhello\r\n0\r\n\r\n',
+    ),
+    # limits
+    Invalid(
+        431,
+        "a header line as long as max_header_field_size before its CRLF (gunicorn counts the CRLF)",
+        get(b"/", b"X-Long: " + b"v" * 58),
+        limits={"max_header_field_size": 66},
+    ),
 ]
 
 
