@@ -30,7 +30,7 @@ LAUNCHER = textwrap.dedent(
     import sys
     import time
     from pathlib import Path
-    from runner.launch import ServerProcess, free_port
+    from runner.launch.process import ServerProcess, free_port
 
     port = free_port()
     argv = [sys.executable, "-m", "runner.cli", "serve", "prefork", "hello", "-w", "2",
