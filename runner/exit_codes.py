@@ -50,8 +50,7 @@ MEANINGS: dict[ExitCode, dict[str, str]] = {
         "serve": "the server failed while running (e.g. the address is in use)",
     },
     ExitCode.USAGE: {
-        "*": "bad input: an option, a scenario, an app, a missing file or run; "
-        "one line on stderr",
+        "*": "bad input: an option, a scenario, an app, a missing file or run; one line on stderr",
     },
     ExitCode.BOOT_FAILED: {
         "serve": "the server could not boot (lifespan startup failed, workers died booting)",

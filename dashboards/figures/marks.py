@@ -76,9 +76,7 @@ def cell_hover(row: pd.Series | object, extra: Sequence[tuple[str, str]] = ()) -
         lines.append(f"status: {esc(get('status_text'))}")
     little = _num(get("little_ratio"))
     if get("mode") == "closed" and little_suspect(little):
-        lines.append(
-            f"⚠ Little's law off: rps × (mean + reconnect) / connections = {little:.2f}"
-        )
+        lines.append(f"⚠ Little's law off: rps × (mean + reconnect) / connections = {little:.2f}")
     reconnects = _num(_get(get, "connects_per_request"))
     if get("mode") == "closed" and not math.isnan(reconnects) and reconnects >= 0.5:
         lines.append(

@@ -207,9 +207,7 @@ def _from_points(
         if kind == "skipped":
             continue
         by_cell[str(row["cell_id"])] = row
-        points.append(
-            _judge_row(row, slo) if kind in USABLE else _failed_point(row)
-        )
+        points.append(_judge_row(row, slo) if kind in USABLE else _failed_point(row))
         if kind == "failed":
             notes.append(f"{row.get('load_label')}: {row.get('status_text')}")
     passed = [p for p in points if p.ok]

@@ -53,8 +53,7 @@ PARAMS = Params(
         "mode",
         str,
         "sleep",
-        "`sleep`: wait without CPU; `http`: call the downstream service "
-        "(needs `downstream: true`)",
+        "`sleep`: wait without CPU; `http`: call the downstream service (needs `downstream: true`)",
         choices=("sleep", "http"),
     ),
     Param(

@@ -129,4 +129,3 @@ def socket_addresses(sockname: Any, peername: Any) -> tuple[ServerAddress, Addre
     if isinstance(peername, tuple) and len(peername) >= 2:
         client = (str(peername[0]), int(peername[1]))
     return server, client
-

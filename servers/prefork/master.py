@@ -191,10 +191,9 @@ class Master:
             self.sockets.append(sock)
 
     def _preload(self) -> None:
-        from servers.apps import load_app
+        from servers.prefork.workers import load_worker_app
 
-        interface = "auto" if self.config.effective_worker_class == "eventloop" else "wsgi"
-        self.preloaded = load_app(self.app_spec, interface=interface)  # type: ignore[arg-type]
+        self.preloaded = load_worker_app(self.config, self.app_spec)
 
     def _write_pidfile(self) -> None:
         if self.config.pidfile:

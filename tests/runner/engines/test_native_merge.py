@@ -115,7 +115,9 @@ def test_open_loop_throughput_is_what_was_served_in_the_window() -> None:
 
 def test_open_loop_below_capacity_is_ok() -> None:
     spec = LoadSpec(url="http://x/", mode="open", rate=100.0)
-    result = merge_shards(spec, [open_shard([100, 99, 101, 100], rate=100, backlog=[2] * 4)], cpus=1)
+    result = merge_shards(
+        spec, [open_shard([100, 99, 101, 100], rate=100, backlog=[2] * 4)], cpus=1
+    )
     assert not result.overloaded
     assert result.rps == pytest.approx(100.0)
     assert result.overload is not None and result.overload["served_share"] == pytest.approx(1.0)

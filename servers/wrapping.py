@@ -1,0 +1,52 @@
+"""The deployment middleware around an app: proxy headers, then the access log.
+
+``DeployOptions`` gathers the settings both servers share for it (each defined once in
+``ServerConfig`` and ``PreforkConfig``, which build it with ``deploy_options()``).
+``wrap_asgi`` / ``wrap_wsgi`` return the app itself when nothing is on, so the request
+path costs nothing extra; otherwise the proxy-headers middleware runs first (the access
+log then shows the real client) and the access log sees every response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from servers.access_log import DEFAULT_FORMAT, AsgiAccessLog, WsgiAccessLog
+from servers.proxy_headers import AsgiProxyHeaders, TrustedProxies, WsgiProxyHeaders
+
+App = Callable[..., Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DeployOptions:
+    """Middleware settings: the access log and proxy headers (both off by default)."""
+
+    access_log: bool = False
+    access_log_format: str = DEFAULT_FORMAT
+    proxy_headers: bool = False
+    forwarded_allow_ips: str = "127.0.0.1"
+
+
+def wrap_asgi(app: App, options: DeployOptions) -> App:
+    """``app`` wrapped in the ASGI middleware ``options`` turns on (else ``app``)."""
+    if options.access_log:
+        app = AsgiAccessLog(app, options.access_log_format)
+    if options.proxy_headers:
+        app = AsgiProxyHeaders(app, TrustedProxies(options.forwarded_allow_ips))
+    return app
+
+
+def wrap_wsgi(app: App, options: DeployOptions) -> App:
+    """``app`` wrapped in the WSGI middleware ``options`` turns on (else ``app``)."""
+    if options.access_log:
+        app = WsgiAccessLog(app, options.access_log_format)
+    if options.proxy_headers:
+        app = WsgiProxyHeaders(app, TrustedProxies(options.forwarded_allow_ips))
+    return app
+
+
+def wrap(app: App, interface: str, options: DeployOptions) -> App:
+    """``wrap_asgi`` or ``wrap_wsgi`` by ``interface``."""
+    return wrap_asgi(app, options) if interface == "asgi" else wrap_wsgi(app, options)
