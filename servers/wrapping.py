@@ -4,7 +4,8 @@
 ``ServerConfig`` and ``PreforkConfig``, which build it with ``deploy_options()``).
 ``wrap_asgi`` / ``wrap_wsgi`` return the app itself when nothing is on, so the request
 path costs nothing extra; otherwise the proxy-headers middleware runs first (the access
-log then shows the real client) and the access log sees every response.
+log then shows the real client) and the access log sees every response. The blocking
+prefork workers serving TLS mark requests https first (``DeployOptions.https``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class DeployOptions:
     access_log_format: str = DEFAULT_FORMAT
     proxy_headers: bool = False
     forwarded_allow_ips: str = "127.0.0.1"
+    #: The blocking workers serve TLS: ``wsgi.url_scheme`` is https (a proxy may override).
+    https: bool = False
 
 
 def wrap_asgi(app: App, options: DeployOptions) -> App:
@@ -44,7 +47,21 @@ def wrap_wsgi(app: App, options: DeployOptions) -> App:
         app = WsgiAccessLog(app, options.access_log_format)
     if options.proxy_headers:
         app = WsgiProxyHeaders(app, TrustedProxies(options.forwarded_allow_ips))
+    if options.https:
+        app = _WsgiHttps(app)
     return app
+
+
+class _WsgiHttps:
+    """Marks every request as arrived over TLS (``wsgi.url_scheme`` https, ``HTTPS`` on)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        environ["wsgi.url_scheme"] = "https"
+        environ["HTTPS"] = "on"
+        return self.app(environ, start_response)
 
 
 def wrap(app: App, interface: str, options: DeployOptions) -> App:

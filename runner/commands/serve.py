@@ -234,8 +234,8 @@ def _serve_eventloop(args: argparse.Namespace) -> int:
         app, interface = load_app(args.app, interface=config.interface, factory=config.factory)
     except AppInterfaceError as exc:
         raise ServeFailed(interface_hint(exc), exc.exit_code) from None
-    except AppLoadError as exc:
-        raise UsageError(str(exc)) from None
+    except AppLoadError as exc:  # not a usage problem: one line, exit 2
+        raise server_failed(exc) from None
     try:
         sockets = [
             create_listener(parse_bind(b), backlog=config.backlog) for b in _bind_strings(args)

@@ -233,7 +233,9 @@ def load_app(
         return app, found or "wsgi"
     if found is not None and found != interface:
         raise AppInterfaceError(
-            f"app {spec!r} is an {found.upper()} app, not {interface.upper()}", found
+            f"app {spec!r} is {'an' if found == 'asgi' else 'a'} {found.upper()} app, "
+            f"not {interface.upper()}",
+            found,
         )
     return app, interface
 

@@ -350,6 +350,7 @@ class PreforkConfig:
             access_log_format=self.access_logformat,
             proxy_headers=self.forwarded_allow_ips is not None,
             forwarded_allow_ips=self.forwarded_allow_ips or "127.0.0.1",
+            https=self.certfile is not None,
         )
 
     def tls_settings(self) -> Any:

@@ -376,6 +376,8 @@ class Master:
 
         self._announced = True
         names = [describe(s) for s in self.sockets]
+        if self.config.certfile is not None:
+            names = [n.replace("http://", "https://", 1) for n in names]
         extra = f"also {', '.join(names[1:])}; " if len(names) > 1 else ""
         print(
             f"bench: listening on {names[0]} ({extra}prefork master pid {os.getpid()}, "
