@@ -106,7 +106,7 @@ def shown_default(f: dataclasses.Field[Any]) -> str | None:
     if meta.get("shown") is not None:
         return str(meta["shown"])
     value = f.default
-    if _is_switch(f) or value is None or value == "":
+    if _is_switch(f) or value is None or value in ("", ()):
         return None
     if isinstance(value, tuple):
         return ", ".join(str(v) for v in value)
