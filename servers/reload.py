@@ -4,8 +4,8 @@ The supervising process only watches (``watchfiles``, which uses the OS's file e
 and relaunches: the server runs in a child process started from the command it is
 given (the same command line without ``--reload``), in the supervisor's process group
 (whoever stops the group stops the child too); a restart sends the child SIGTERM, and
-a prefork master stops its own workers. A change to a ``.py`` file (or, with
-``--reload-dir``, under the listed directories) sends the child SIGTERM, waits for it
+a prefork master stops its own workers. A change to a ``.py`` (or ``.env``, ``.json``, ``.yaml``) file under the watched
+directories (``--reload-dir``, else the current one) sends the child SIGTERM, waits for it
 (SIGKILL after ``STOP_TIMEOUT``) and starts a new one. SIGTERM/SIGINT to the
 supervisor stops the child and exits with its exit code.
 
@@ -78,7 +78,7 @@ def run_with_reload(command: Sequence[str], dirs: Sequence[str] = ()) -> int:
     try:
         for changes in watchfiles.watch(
             *paths,
-            watch_filter=None if dirs else _watch_filter,
+            watch_filter=_watch_filter,
             stop_event=stop,
             rust_timeout=1000,
             yield_on_timeout=False,

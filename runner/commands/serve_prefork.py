@@ -125,7 +125,8 @@ def _serve_prefork(args: argparse.Namespace) -> int:
 
     config, app = prefork_config(args)
     if config.reload and not args.check_config and not os.environ.get(RELOAD_CHILD):
-        return reload_child(sys.argv[1:], ())
+        watched = [config.chdir, *(config.pythonpath or "").split(",")]
+        return reload_child(sys.argv[1:], tuple(d for d in watched if d))
     _prepare(config)
     apply_app_params(app, args.param)
     if args.check_config:

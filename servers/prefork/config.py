@@ -298,7 +298,11 @@ class PreforkConfig:
     )
     reload: bool = field(
         default=False,
-        metadata=option("--reload", help="development: restart when a watched file changes"),
+        metadata=option(
+            "--reload",
+            help="development: restart when a .py file changes under --chdir and "
+            "--pythonpath (else the current directory)",
+        ),
     )
     #: ``-k eventloop``: a ready ``servers.asgi.server.ServerConfig`` to use as is (set by
     #: ``bench serve eventloop -w N``); ``None`` derives one from the settings above.
