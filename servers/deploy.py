@@ -8,8 +8,15 @@
 - ``configure_logs(...)``: the default stderr log, the access log's own handler (stdout,
   a file, or off) and ``--log-config``, a ``logging.config.dictConfig`` file in JSON or
   YAML (or an INI ``fileConfig``) applied last, so it can route ``bench.access``.
+- ``DeployOptions`` and ``wrap_asgi`` / ``wrap_wsgi`` / ``wrap``: the middleware around
+  the app. ``ServerConfig`` and ``PreforkConfig`` build the options
+  (``deploy_options()``) from their settings. The app itself is returned when nothing
+  is on, so the request path costs nothing extra; otherwise the proxy-headers
+  middleware runs first (the access log then shows the real client) and the access log
+  sees every response. The blocking prefork workers serving TLS mark requests https
+  first (``DeployOptions.https``).
 
-Every problem is a ``ConfigError`` of one line naming the file.
+Every problem is a ``ConfigError`` of one line naming the file or setting.
 """
 
 from __future__ import annotations
@@ -19,11 +26,14 @@ import logging
 import logging.config
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from servers.access_log import ACCESS_LOGGER
+from servers.access_log import ACCESS_LOGGER, DEFAULT_FORMAT, AsgiAccessLog, WsgiAccessLog
 from servers.errors import ConfigError
+from servers.proxy_headers import AsgiProxyHeaders, TrustedProxies, WsgiProxyHeaders
 
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "r": "\r"}
 
@@ -168,3 +178,57 @@ def configure_logs(
         access_logger.setLevel(logging.INFO)
     if log_config:
         load_log_config(log_config)
+
+
+# -- the middleware around the app ----------------------------------------------------
+
+App = Callable[..., Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DeployOptions:
+    """Middleware settings: the access log and proxy headers (both off by default)."""
+
+    access_log: bool = False
+    access_log_format: str = DEFAULT_FORMAT
+    proxy_headers: bool = False
+    forwarded_allow_ips: str = "127.0.0.1"
+    #: The blocking workers serve TLS: ``wsgi.url_scheme`` is https (a proxy may override).
+    https: bool = False
+
+
+def wrap_asgi(app: App, options: DeployOptions) -> App:
+    """``app`` wrapped in the ASGI middleware ``options`` turns on (else ``app``)."""
+    if options.access_log:
+        app = AsgiAccessLog(app, options.access_log_format)
+    if options.proxy_headers:
+        app = AsgiProxyHeaders(app, TrustedProxies(options.forwarded_allow_ips))
+    return app
+
+
+def wrap_wsgi(app: App, options: DeployOptions) -> App:
+    """``app`` wrapped in the WSGI middleware ``options`` turns on (else ``app``)."""
+    if options.access_log:
+        app = WsgiAccessLog(app, options.access_log_format)
+    if options.proxy_headers:
+        app = WsgiProxyHeaders(app, TrustedProxies(options.forwarded_allow_ips))
+    if options.https:
+        app = _WsgiHttps(app)
+    return app
+
+
+class _WsgiHttps:
+    """Marks every request as arrived over TLS (``wsgi.url_scheme`` https, ``HTTPS`` on)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        environ["wsgi.url_scheme"] = "https"
+        environ["HTTPS"] = "on"
+        return self.app(environ, start_response)
+
+
+def wrap(app: App, interface: str, options: DeployOptions) -> App:
+    """``wrap_asgi`` or ``wrap_wsgi`` by ``interface``."""
+    return wrap_asgi(app, options) if interface == "asgi" else wrap_wsgi(app, options)

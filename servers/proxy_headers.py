@@ -17,7 +17,7 @@ peer keeps its peer address and scheme: its headers are ignored. A Unix-socket p
 
 ASGI: ``scope["client"]`` and ``scope["scheme"]`` (``ws``/``wss`` for WebSocket);
 WSGI: ``REMOTE_ADDR``, ``wsgi.url_scheme`` and ``HTTPS``. Nothing of this runs unless
-proxy headers are on (``servers.wrapping`` installs the middleware).
+proxy headers are on (``servers.deploy`` installs the middleware).
 """
 
 from __future__ import annotations

@@ -156,7 +156,7 @@ class ServerConfig:
         parse=lambda value: value == "true",
         help="offer WebSocket permessage-deflate (RFC 7692)",
     )
-    # -- deployment (servers.wrapping, servers.tls, servers.deploy) ------------------
+    # -- deployment (servers.deploy, servers.tls, servers.deploy) ------------------
     app_dir: str = setting(
         "",
         "--app-dir",
@@ -289,8 +289,8 @@ class ServerConfig:
             )
 
     def deploy_options(self) -> Any:
-        """The access-log and proxy-header settings (``servers.wrapping.DeployOptions``)."""
-        from servers.wrapping import DeployOptions
+        """The access-log and proxy-header settings (``servers.deploy.DeployOptions``)."""
+        from servers.deploy import DeployOptions
 
         return DeployOptions(
             access_log=self.access_log,

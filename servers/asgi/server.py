@@ -254,7 +254,7 @@ def run_worker(
     then arrives as a SIGTERM). Without signal handlers, stop it through
     ``Server.request_shutdown``.
     """
-    from servers.wrapping import wrap
+    from servers.deploy import wrap
 
     loop = new_event_loop(config.loop)
     asyncio.set_event_loop(loop)

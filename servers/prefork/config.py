@@ -223,7 +223,7 @@ class PreforkConfig:
             eventloop="root_path",
         ),
     )
-    # -- deployment: logs, proxies, TLS, environment (servers.deploy, servers.wrapping)
+    # -- deployment: logs, proxies, TLS, environment (servers.deploy, servers.deploy)
     access_logfile: str | None = field(
         default=None,
         metadata=option(
@@ -346,8 +346,8 @@ class PreforkConfig:
             )
 
     def deploy_options(self) -> Any:
-        """The access-log and proxy-header settings (``servers.wrapping.DeployOptions``)."""
-        from servers.wrapping import DeployOptions
+        """The access-log and proxy-header settings (``servers.deploy.DeployOptions``)."""
+        from servers.deploy import DeployOptions
 
         return DeployOptions(
             access_log=self.access_logfile is not None,

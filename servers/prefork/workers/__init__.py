@@ -91,7 +91,7 @@ def load_worker_app(config: PreforkConfig, app_spec: str) -> tuple[Callable[...,
     except AppInterfaceError as exc:
         raise AppInterfaceError(f"{exc}: {hint.format(found=exc.found)}", exc.found) from None
     if kind != "eventloop":
-        from servers.wrapping import wrap_wsgi
+        from servers.deploy import wrap_wsgi
 
         app = wrap_wsgi(app, config.deploy_options())
     return app, interface

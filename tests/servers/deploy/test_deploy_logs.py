@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from deploykit import run_serve, write_app
 from serverkit import wait_until
 
@@ -21,8 +22,8 @@ LINE_RE = re.compile(
 HEADERS = {"User-Agent": "bench-test/1", "Referer": "http://ref/"}
 
 
-def _log_config(tmp_path: Path, access_file: Path) -> Path:
-    """A dictConfig (JSON) that routes bench.access to ``access_file``."""
+def _log_config(tmp_path: Path, access_file: Path, kind: str = "json") -> Path:
+    """A dictConfig (JSON or YAML) that routes bench.access to ``access_file``."""
     config = {
         "version": 1,
         "formatters": {"plain": {"format": "%(message)s"}},
@@ -35,8 +36,8 @@ def _log_config(tmp_path: Path, access_file: Path) -> Path:
         },
         "loggers": {"bench.access": {"handlers": ["access"], "level": "INFO", "propagate": False}},
     }
-    path = tmp_path / "logging.json"
-    path.write_text(json.dumps(config))
+    path = tmp_path / f"logging.{kind}"
+    path.write_text(json.dumps(config) if kind == "json" else yaml.safe_dump(config))
     return path
 
 
@@ -44,11 +45,13 @@ def _lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-@pytest.mark.parametrize("app", ["hello", "deployapp:application"])
-def test_eventloop_access_log_routed_by_log_config(serve: Any, tmp_path: Path, app: str) -> None:
+@pytest.mark.parametrize(("app", "kind"), [("hello", "json"), ("deployapp:application", "yaml")])
+def test_eventloop_access_log_routed_by_log_config(
+    serve: Any, tmp_path: Path, app: str, kind: str
+) -> None:
     write_app(tmp_path)
     access = tmp_path / "access.log"
-    config = _log_config(tmp_path, access)
+    config = _log_config(tmp_path, access, kind)
     args = ("--app-dir", str(tmp_path), "--access-log", "--log-config", str(config))
     with serve("eventloop", app, *args) as url:
         for _ in range(3):

@@ -8,10 +8,9 @@ import logging
 import pytest
 
 from servers.access_log import WsgiAccessLog, check_format, format_line
-from servers.deploy import parse_env_pairs, parse_env_text
+from servers.deploy import DeployOptions, parse_env_pairs, parse_env_text, wrap_asgi, wrap_wsgi
 from servers.errors import ConfigError
 from servers.proxy_headers import AsgiProxyHeaders, TrustedProxies, parse_forwarded, resolve
-from servers.wrapping import DeployOptions, wrap_asgi, wrap_wsgi
 
 
 def _headers(**values: str):
