@@ -139,3 +139,31 @@ def test_env_text() -> None:
     assert parse_env_pairs(["K=v=w"]) == {"K": "v=w"}
     with pytest.raises(ConfigError):
         parse_env_pairs(["K"])
+
+
+def test_tls_context_password_ca_and_alpn(tmp_path) -> None:
+    import ssl
+
+    import trustme
+    from cryptography.hazmat.primitives import serialization
+
+    from servers.tls import TLSSettings, server_context
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    certfile, keyfile, cafile = tmp_path / "c.pem", tmp_path / "k.pem", tmp_path / "ca.pem"
+    cert.cert_chain_pems[0].write_to_path(str(certfile))
+    ca.cert_pem.write_to_path(str(cafile))
+    key = serialization.load_pem_private_key(cert.private_key_pem.bytes(), password=None)
+    keyfile.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"secret"),
+        )
+    )
+    context = server_context(TLSSettings(str(certfile), str(keyfile), "secret", str(cafile)))
+    assert context.verify_mode == ssl.CERT_OPTIONAL
+    assert context.minimum_version == ssl.TLSVersion.TLSv1_2
+    with pytest.raises(ConfigError, match="cannot load"):
+        server_context(TLSSettings(str(certfile), str(keyfile), "wrong"))
