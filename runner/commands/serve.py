@@ -180,6 +180,7 @@ def _prepare(config: Any, log_level: str) -> None:
     """Environment, module path and logging before the app loads (servers.deploy)."""
     from servers.deploy import add_app_dir, configure_logs, export, read_env_file
     from servers.errors import ConfigError
+    from servers.tls import check
 
     try:
         configure_logs(
@@ -190,10 +191,7 @@ def _prepare(config: Any, log_level: str) -> None:
         if config.env_file:
             export(read_env_file(config.env_file))
         add_app_dir(config.app_dir)
-        if config.tls_settings() is not None:
-            from servers.tls import check
-
-            check(config.tls_settings())
+        check(config.tls_settings())
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
 

@@ -93,6 +93,7 @@ def _prepare(config: Any) -> None:
             config.log_level,
             access_target=config.access_logfile,
             error_target=config.error_logfile,
+            log_config=config.log_config,
         )
         export(parse_env_pairs(config.env))
         check(config.tls_settings())

@@ -254,6 +254,14 @@ class PreforkConfig:
             "--log-level", choices=("debug", "info", "warning", "error"), help="log level"
         ),
     )
+    log_config: str | None = field(
+        default=None,
+        metadata=option(
+            "--log-config",
+            metavar="FILE",
+            help="logging configuration: a dictConfig in JSON or YAML, or an INI fileConfig",
+        ),
+    )
     forwarded_allow_ips: str | None = field(
         default=None,
         metadata=option(

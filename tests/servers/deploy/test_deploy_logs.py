@@ -112,3 +112,13 @@ def test_a_bad_log_config_is_refused_with_one_line(tmp_path: Path) -> None:
     done = run_serve("eventloop", "hello", "-b", "127.0.0.1:0", "--log-config", str(bad))
     assert done.returncode == 2
     assert str(bad) in done.stderr.splitlines()[-1]
+
+
+def test_prefork_log_config_routes_the_access_log(serve: Any, tmp_path: Path) -> None:
+    access = tmp_path / "access.log"
+    config = _log_config(tmp_path, access, "yaml")
+    args = ("--access-logfile", "-", "--log-config", str(config), "-w", "2")
+    with serve("prefork", "hello", *args) as url:
+        assert httpx.get(url + "/path?q=1", headers=HEADERS).status_code == 200
+        assert wait_until(lambda: len(_lines(access)) == 1, 10)
+    assert LINE_RE.match(_lines(access)[0])
