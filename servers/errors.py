@@ -51,6 +51,18 @@ class AppLoadError(ServerError):
     exit_code = 2
 
 
+class AppInterfaceError(AppLoadError):
+    """The app's interface (ASGI or WSGI) is not the one the chosen server path serves.
+
+    ``found`` is the interface the app has ("asgi" or "wsgi"); the message names the
+    worker class or ``--interface`` to use instead.
+    """
+
+    def __init__(self, message: str, found: str) -> None:
+        super().__init__(message)
+        self.found = found
+
+
 class AppParamError(AppLoadError):
     """A bundled app's parameter that is unknown, or whose value it refuses: bad input."""
 

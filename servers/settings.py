@@ -13,7 +13,8 @@ cannot drift apart. Validation stays in each dataclass's ``__post_init__``.
 Options default to ``None`` in the parser ("not given"), so the dataclass default is the
 only default; the help shows it. Booleans are switches: a default of False gives a
 ``store_true`` flag, a default of True a flag that turns the setting off — unless the
-setting lists ``choices`` (then the value is parsed by ``parse``).
+setting lists ``choices`` (then the value is parsed by ``parse``). A switch may also
+name ``off_flags`` (``--no-access-log``) that set it back to False.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ def shown_default(f: dataclasses.Field[Any]) -> str | None:
     if meta.get("shown") is not None:
         return str(meta["shown"])
     value = f.default
-    if _is_switch(f) or value is None or value == "":
+    if _is_switch(f) or value is None or value in ("", ()):
         return None
     if isinstance(value, tuple):
         return ", ".join(str(v) for v in value)
@@ -143,6 +144,15 @@ def add_arguments(cls: type, parser: argparse.ArgumentParser) -> None:
             if meta.get("choices"):
                 kwargs["choices"] = meta["choices"]
         parser.add_argument(*meta["flags"], **kwargs)
+        if meta.get("off_flags"):
+            parser.add_argument(
+                *meta["off_flags"],
+                dest=f.name,
+                default=None,
+                action="store_const",
+                const=False,
+                help=f"turn {meta['flags'][-1]} off",
+            )
 
 
 def namespace_values(cls: type, args: argparse.Namespace) -> dict[str, Any]:
@@ -163,7 +173,8 @@ def markdown_table(cls: type) -> str:
     """A markdown table of the settings of ``cls``: setting, flags, default, meaning."""
     lines = ["| setting | flags | default | meaning |", "|---|---|---|---|"]
     for f in cli_fields(cls):
-        flags = ", ".join(f"`{flag}`" for flag in f.metadata["flags"])
+        all_flags = (*f.metadata["flags"], *(f.metadata.get("off_flags") or ()))
+        flags = ", ".join(f"`{flag}`" for flag in all_flags)
         shown = shown_default(f)
         if _is_switch(f):
             shown = "on" if f.default else "off"

@@ -110,8 +110,16 @@ def register(subparsers: Any) -> None:
     mode.add_argument(
         "-c", "--connections", type=int, default=None, help="closed loop (default 16)"
     )
-    mode.add_argument("--rate", type=float, default=None, help="open loop: requests per second")
-    p.add_argument("-d", "--duration", default="10s", help="measured window (default 10s)")
+    mode.add_argument(
+        "--rate", "-q", type=float, default=None, help="open loop: requests per second (oha -q)"
+    )
+    p.add_argument(
+        "-d", "--duration", "-z", default="10s", help="measured window (default 10s; oha -z)"
+    )
+    # wrk/oha habits: -t means engine processes here; --latency is what we always print;
+    # a request count (-n) has no equivalent (the window is a duration): refused.
+    p.add_argument("--latency", action="store_true", help="accepted (wrk): always printed")
+    p.add_argument("-n", dest="total_requests", default=None, help=argparse.SUPPRESS)
     p.add_argument("--warmup", default="0s", help="load before the window, discarded")
     p.add_argument("--arrival", choices=("constant", "poisson"), default="constant")
     p.add_argument("--max-connections", type=int, default=4096, help="open loop connection cap")
@@ -133,7 +141,7 @@ def register(subparsers: Any) -> None:
         help="exit 1 when errors exceed this share of requests, e.g. 1%% or 0.01 "
         "(default: errors are reported; only no successful response fails)",
     )
-    p.add_argument("-p", "--processes", type=int, default=1, help="engine processes")
+    p.add_argument("-p", "--processes", "-t", type=int, default=1, help="engine processes (wrk -t)")
     p.add_argument("--cpus", default=None, help="pin engine processes to CPUs, e.g. 1 or 2-3")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
@@ -148,6 +156,8 @@ def build_spec(args: argparse.Namespace) -> Any:
     """The LoadSpec the command line describes."""
     from runner.loadspec import LoadSpec
 
+    if args.total_requests is not None:
+        raise UsageError("-n (a request count) is not supported: use -d DURATION (e.g. -d 10s)")
     websocket = args.ws or args.url.startswith("ws://")
     open_loop = args.rate is not None
     connections = args.connections if args.connections is not None else 16

@@ -13,16 +13,17 @@ prints exactly one readiness line to stderr once it accepts connections::
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from runner.commands.serve_prefork import register_prefork
+from runner import __version__
 from runner.errors import BenchError, LaunchError, UsageError
 from runner.exit_codes import document
 
+#: Set in the environment of the server child of ``--reload``, which then serves.
+RELOAD_CHILD = "BENCH_RELOAD_CHILD"
 #: Readiness line prefix; the full line is ``bench: listening on URL (DETAILS)``.
 READY_PREFIX = "bench: listening on"
 
@@ -42,11 +43,36 @@ def announce(url: str, details: str) -> None:
 
 def configure_logging(level: str) -> None:
     """Log to stderr, one line per record, prefixed with ``bench[pid]``."""
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=getattr(logging, level.upper()),
-        format="bench[%(process)d] %(levelname)s: %(message)s",
-    )
+    from servers.deploy import configure_logs
+
+    configure_logs(level, access_target=None)
+
+
+class StrictParser(argparse.ArgumentParser):
+    """A subcommand parser that reports unknown arguments with its own usage line."""
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras and getattr(parsed, "handler", None) is not None:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+
+def guarded(parser: argparse.ArgumentParser, handler: Callable[..., int]) -> Callable[..., int]:
+    """``handler`` whose UsageError is reported by ``parser`` (its usage line, exit 2)."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except UsageError as exc:
+            parser.error(str(exc))
+
+    return run
+
+
+def server_failed(exc: Any) -> ServeFailed:
+    """A ``servers.errors.ServerError`` as the one-line failure of ``bench serve``."""
+    return ServeFailed(str(exc), exc.exit_code)
 
 
 def apply_app_params(app: str, params: list[str] | None) -> None:
@@ -91,6 +117,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         choices=("debug", "info", "warning", "error"),
         help="log level (default info)",
     )
+    parser.add_argument("--version", action="version", version=f"bench {__version__}")
 
 
 # -- eventloop --------------------------------------------------------------------------
@@ -119,8 +146,10 @@ def _register_eventloop(servers: Any) -> None:
     )
     add("--uds", metavar="PATH", help="listen on a Unix socket (same as -b unix:PATH)")
     add("--fd", type=int, metavar="N", help="listen on inherited socket N (same as -b fd://N)")
+    add("--host", metavar="HOST", help="listen on HOST (with --port; default 127.0.0.1)")
+    add("--port", type=int, metavar="PORT", help="listen on PORT (with --host; default 8000)")
     add_arguments(parser)  # every ServerConfig setting, from its one definition
-    parser.set_defaults(handler=_serve_eventloop)
+    parser.set_defaults(handler=guarded(parser, _serve_eventloop))
 
 
 def eventloop_config(args: argparse.Namespace) -> Any:
@@ -136,6 +165,10 @@ def eventloop_config(args: argparse.Namespace) -> Any:
 
 def _bind_strings(args: argparse.Namespace) -> list[str]:
     binds = list(args.bind or [])
+    if args.host is not None or args.port is not None:
+        host = args.host or "127.0.0.1"
+        host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+        binds.append(f"{host}:{8000 if args.port is None else args.port}")
     if args.uds:
         binds.append(f"unix:{args.uds}")
     if args.fd is not None:
@@ -143,39 +176,85 @@ def _bind_strings(args: argparse.Namespace) -> list[str]:
     return binds or ["127.0.0.1:8000"]
 
 
+def _prepare(config: Any, log_level: str) -> None:
+    """Environment, module path and logging before the app loads (servers.deploy)."""
+    from servers.deploy import add_app_dir, configure_logs, export, read_env_file
+    from servers.errors import ConfigError
+    from servers.tls import check
+
+    try:
+        configure_logs(
+            log_level,
+            access_target="-" if config.access_log else None,
+            log_config=config.log_config,
+        )
+        if config.env_file:
+            export(read_env_file(config.env_file))
+        add_app_dir(config.app_dir)
+        check(config.tls_settings())
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def reload_child(argv: list[str], dirs: tuple[str, ...]) -> int:
+    """``--reload``: serve from a child process restarted on file changes."""
+    from servers.errors import ConfigError
+    from servers.reload import run_with_reload
+
+    command = [sys.executable, "-m", "runner.cli", *(a for a in argv if a != "--reload")]
+    os.environ[RELOAD_CHILD] = "1"  # the child serves (a config file may say reload too)
+    try:
+        return run_with_reload(command, dirs)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def interface_hint(exc: Any) -> str:
+    """The one line of an app whose interface is not the one asked for."""
+    return f"{exc}: use --interface {exc.found} (or auto)"
+
+
 def _serve_eventloop(args: argparse.Namespace) -> int:
-    configure_logging(args.log_level)
-    apply_app_params(args.app, args.param)
     config = eventloop_config(args)
+    if config.reload and not os.environ.get(RELOAD_CHILD):
+        return reload_child(sys.argv[1:], config.reload_dirs)
+    _prepare(config, args.log_level)
+    apply_app_params(args.app, args.param)
     if config.workers > 1:
         return _serve_eventloop_workers(args, config)
 
-    from servers.apps import load_app
+    from servers.apps import AppInterfaceError, load_app
     from servers.asgi.server import run_worker
     from servers.errors import AppLoadError, BindError
     from servers.sockets import create_listener, describe, parse_bind
 
     try:
-        app, interface = load_app(args.app, interface=config.interface)
-    except AppLoadError as exc:
-        raise UsageError(str(exc)) from None
+        app, interface = load_app(args.app, interface=config.interface, factory=config.factory)
+    except AppInterfaceError as exc:
+        raise ServeFailed(interface_hint(exc), exc.exit_code) from None
+    except AppLoadError as exc:  # not a usage problem: one line, exit 2
+        raise server_failed(exc) from None
     try:
         sockets = [
             create_listener(parse_bind(b), backlog=config.backlog) for b in _bind_strings(args)
         ]
     except BindError as exc:
         raise LaunchError(str(exc)) from None
+    tls = config.tls_settings() is not None
 
     def ready() -> None:
         import asyncio
 
         loop_module = type(asyncio.get_running_loop()).__module__
         loop_name = "uvloop" if loop_module.startswith("uvloop") else "asyncio"
-        others = " ".join(describe(s) for s in sockets[1:])
+        names = [describe(s) for s in sockets]
+        if tls:
+            names = [n.replace("http://", "https://", 1) for n in names]
+        others = " ".join(names[1:])
         details = (
             f"eventloop {interface} app={args.app} loop={loop_name} workers=1 pid={os.getpid()}"
         )
-        announce(describe(sockets[0]), details + (f" also={others}" if others else ""))
+        announce(names[0], details + (f" also={others}" if others else ""))
 
     return run_worker(app, interface, config, sockets, ready=ready)
 
@@ -198,8 +277,10 @@ def _serve_eventloop_workers(args: argparse.Namespace, config: Any) -> int:
         )
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    from servers.apps import factory_spec
+
     try:
-        return serve_forever(prefork, args.app)
+        return serve_forever(prefork, factory_spec(args.app) if config.factory else args.app)
     except BindError as exc:
         raise LaunchError(str(exc)) from None
     except ServerError as exc:  # a bad app exits 2, a worker that cannot boot 3, ...
@@ -208,8 +289,15 @@ def _serve_eventloop_workers(args: argparse.Namespace, config: Any) -> int:
 
 # -- the `serve` command ----------------------------------------------------------------
 
+
 #: One registrar per server: each adds ``bench serve <server>`` to the subparsers.
-SERVER_REGISTRARS: tuple[Callable[[Any], None], ...] = (_register_eventloop, register_prefork)
+def _register_prefork(servers: Any) -> None:
+    from runner.commands.serve_prefork import register_prefork
+
+    register_prefork(servers)
+
+
+SERVER_REGISTRARS: tuple[Callable[[Any], None], ...] = (_register_eventloop, _register_prefork)
 
 
 def register(subparsers: Any) -> None:
@@ -219,7 +307,7 @@ def register(subparsers: Any) -> None:
         help="run one of bench's servers (eventloop, prefork) in the foreground",
         description="Run one of bench's own servers in the foreground until SIGTERM/SIGINT.",
     )
-    servers = parser.add_subparsers(dest="server", metavar="SERVER")
+    servers = parser.add_subparsers(dest="server", metavar="SERVER", parser_class=StrictParser)
     for registrar in SERVER_REGISTRARS:
         registrar(servers)
 

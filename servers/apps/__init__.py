@@ -15,9 +15,15 @@ e.g. ``BENCH_APP_MS=50 bench serve eventloop io``; ``declared_params(name)`` giv
 declaration to the scenario loader and ``bench serve --param``, which refuse unknown
 names and mistyped values.
 
+An import string without ``:attr`` names ``module:application``, as in gunicorn
+(``myproject.wsgi`` is ``myproject.wsgi:application``) when it is not a bundled name.
+
 Interface detection (``interface="auto"``): a bundled app prefers its ASGI form; for an
 import string, a coroutine function (or an object whose ``__call__`` is one) is ASGI,
-anything else callable is WSGI.
+anything else callable is WSGI. A forced interface the app plainly does not have (an
+ASGI app forced to WSGI, a two-argument ``(environ, start_response)`` callable forced
+to ASGI, a bundled app without that form) raises ``AppInterfaceError``: every server
+path refuses it at start instead of answering each request with a 500.
 """
 
 from __future__ import annotations
@@ -31,9 +37,10 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from servers.apps._params import Param, Params
-from servers.errors import AppLoadError, AppParamError
+from servers.errors import AppInterfaceError, AppLoadError, AppParamError
 
 __all__ = [
+    "AppInterfaceError",
     "AppLoadError",
     "AppParamError",
     "Param",
@@ -41,6 +48,8 @@ __all__ = [
     "answer_non_http",
     "bundled_names",
     "declared_params",
+    "detect_interface",
+    "factory_spec",
     "is_asgi",
     "lifespan_noop",
     "load_app",
@@ -79,6 +88,26 @@ def is_asgi(app: object) -> bool:
     return inspect.iscoroutinefunction(call)
 
 
+def _looks_wsgi(app: object) -> bool:
+    """True if ``app`` is a plain callable of exactly two positional parameters (PEP 3333)."""
+    if is_asgi(app):
+        return False
+    try:
+        params = list(inspect.signature(app).parameters.values())  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    required = [p for p in params if p.kind in positional and p.default is p.empty]
+    return len(required) == 2 and all(p.kind in positional for p in params)
+
+
+def detect_interface(app: object) -> Interface | None:
+    """ "asgi" or "wsgi" when ``app`` plainly is one (``is_asgi``, or a 2-argument callable)."""
+    if is_asgi(app):
+        return "asgi"
+    return "wsgi" if _looks_wsgi(app) else None
+
+
 def bundled_names() -> list[str]:
     """Names of the bundled apps found in this package."""
     here = os.path.dirname(__file__)
@@ -113,7 +142,11 @@ def _load_bundled(module: Any, name: str, interface: InterfaceChoice) -> tuple[C
         app = getattr(module, kind, None)
         if app is not None:
             return app, kind
-    raise AppLoadError(f"bundled app {name!r} has no {interface.upper()} form")
+    found = "wsgi" if interface == "asgi" else "asgi"
+    raise AppInterfaceError(
+        f"bundled app {name!r} is {found.upper()} only (it has no {interface.upper()} form)",
+        found,
+    )
 
 
 def _import_string(spec: str) -> Callable:
@@ -151,25 +184,59 @@ def _import_string(spec: str) -> Callable:
     return obj
 
 
-def load_app(spec: str, *, interface: InterfaceChoice = "auto") -> tuple[Callable, Interface]:
+def _default_attr(spec: str, factory: bool) -> Callable:
+    """``module`` without ``:attr``: ``module:application`` (gunicorn's default)."""
+    known = ", ".join(bundled_names())
+    unknown = f"unknown app {spec!r}: use a bundled app ({known}), 'module:attr' or a module"
+    if not re.match(r"[A-Za-z_][\w.]*\Z", spec):
+        raise AppLoadError(unknown)
+    try:
+        return _import_string(spec + (":application()" if factory else ":application"))
+    except AppLoadError as exc:
+        if "no module named" in str(exc):
+            raise AppLoadError(unknown + " defining 'application'") from None
+        raise
+
+
+def factory_spec(spec: str) -> str:
+    """The import string that calls ``spec``'s factory (``--factory``): ``mod:make()``."""
+    if spec.endswith("()"):
+        return spec
+    if ":" not in spec:
+        return spec if _NAME_RE.match(spec) and _bundled_module(spec) else spec + ":application()"
+    return spec + "()"
+
+
+def load_app(
+    spec: str, *, interface: InterfaceChoice = "auto", factory: bool = False
+) -> tuple[Callable, Interface]:
     """Return ``(app, interface)`` for a bundled app name or an import string.
 
     ``interface`` forces the kind of app ("asgi" or "wsgi"); "auto" detects it.
-    Raises AppLoadError (one-line message) for a bad spec, a failed import or factory.
+    ``factory``: the import string names a callable that returns the app (as ``()``).
+
+    Raises:
+        AppInterfaceError: the app plainly has another interface than the forced one.
+        AppLoadError: (one-line message) a bad spec, a failed import or factory.
     """
     if interface not in ("asgi", "wsgi", "auto"):
         raise AppLoadError(f"unknown interface {interface!r} (asgi, wsgi or auto)")
     if ":" not in spec:
         module = _bundled_module(spec)
-        if module is None:
-            known = ", ".join(bundled_names())
-            raise AppLoadError(
-                f"unknown app {spec!r}: use a bundled app ({known}) or 'module:attr'"
-            )
-        return _load_bundled(module, spec, interface)
-    app = _import_string(spec)
+        if module is not None:
+            return _load_bundled(module, spec, interface)
+        app = _default_attr(spec, factory)
+    else:
+        app = _import_string(factory_spec(spec) if factory else spec)
+    found = detect_interface(app)
     if interface == "auto":
-        return app, "asgi" if is_asgi(app) else "wsgi"
+        return app, found or "wsgi"
+    if found is not None and found != interface:
+        raise AppInterfaceError(
+            f"app {spec!r} is {'an' if found == 'asgi' else 'a'} {found.upper()} app, "
+            f"not {interface.upper()}",
+            found,
+        )
     return app, interface
 
 

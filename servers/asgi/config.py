@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from servers import settings
+from servers.access_log import DEFAULT_FORMAT, check_format
 from servers.errors import ConfigError
 from servers.protocol import Limits
 from servers.protocol.websocket import DEFAULT_MAX_MESSAGE_SIZE
@@ -155,6 +156,87 @@ class ServerConfig:
         parse=lambda value: value == "true",
         help="offer WebSocket permessage-deflate (RFC 7692)",
     )
+    # -- deployment (servers.deploy, servers.tls, servers.deploy) ------------------
+    app_dir: str = setting(
+        "",
+        "--app-dir",
+        metavar="DIR",
+        help="look for the app's module in DIR (put first on the module path)",
+    )
+    factory: bool = setting(
+        False, "--factory", help="APP names a callable without arguments that returns the app"
+    )
+    access_log: bool = setting(
+        False,
+        "--access-log",
+        off_flags=("--no-access-log",),
+        help="log one line per response (logger bench.access: stdout unless --log-config "
+        "routes it); off costs nothing",
+    )
+    access_log_format: str = setting(
+        DEFAULT_FORMAT,
+        "--access-log-format",
+        metavar="FORMAT",
+        shown="gunicorn's",
+        help="access-log line in gunicorn's atoms: %(h)s client, %(r)s request line, "
+        "%(s)s status, %(b)s bytes, %(D)s µs, %({name}i)s a request header, ...",
+    )
+    proxy_headers: bool = setting(
+        False,
+        "--proxy-headers",
+        off_flags=("--no-proxy-headers",),
+        help="take the client address and scheme from Forwarded / X-Forwarded-For and "
+        "X-Forwarded-Proto, when the peer is in --forwarded-allow-ips",
+    )
+    forwarded_allow_ips: str = setting(
+        "127.0.0.1",
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="comma-separated addresses or CIDR networks of trusted proxies, or *",
+    )
+    ssl_certfile: str | None = setting(
+        None, "--ssl-certfile", metavar="FILE", help="serve HTTPS with this certificate (PEM)"
+    )
+    ssl_keyfile: str | None = setting(
+        None, "--ssl-keyfile", metavar="FILE", help="the certificate's private key (PEM)"
+    )
+    ssl_keyfile_password: str | None = setting(
+        None, "--ssl-keyfile-password", metavar="PASSWORD", help="password of the private key"
+    )
+    ssl_ca_certs: str | None = setting(
+        None,
+        "--ssl-ca-certs",
+        metavar="FILE",
+        help="CA certificates that client certificates must verify against",
+    )
+    env_file: str | None = setting(
+        None,
+        "--env-file",
+        metavar="FILE",
+        help="KEY=VALUE lines exported to the environment before the app loads",
+    )
+    log_config: str | None = setting(
+        None,
+        "--log-config",
+        metavar="FILE",
+        help="logging configuration: a dictConfig in JSON or YAML (or an INI fileConfig)",
+    )
+    limit_max_requests: int | None = setting(
+        None,
+        "--limit-max-requests",
+        metavar="N",
+        help="stop gracefully after N responses (each worker); unlimited if unset",
+    )
+    reload: bool = setting(
+        False, "--reload", help="development: restart the server when a watched file changes"
+    )
+    reload_dirs: tuple[str, ...] = setting(
+        (),
+        "--reload-dir",
+        metavar="DIR",
+        append=True,
+        help="with --reload: a directory to watch (repeatable; default the current one)",
+    )
     #: Derived: the HTTP/1.1 core's limits from the ``limit_request_*`` settings.
     limits: Limits = field(init=False, repr=False, compare=False)
 
@@ -182,6 +264,7 @@ class ServerConfig:
         if self.ws_max_size < 1 or self.ws_max_queue < 1:
             raise ConfigError("ws_max_size and ws_max_queue must be positive")
         object.__setattr__(self, "root_path", root_path)
+        self._check_deployment()
         limits = Limits(
             max_request_line=self.limit_request_line,
             max_header_count=self.limit_request_fields,
@@ -189,6 +272,42 @@ class ServerConfig:
             max_body_size=self.limit_request_body,
         )
         object.__setattr__(self, "limits", limits)
+
+    def _check_deployment(self) -> None:
+        from servers.proxy_headers import TrustedProxies
+
+        TrustedProxies(self.forwarded_allow_ips)  # ConfigError names a bad entry
+        problem = check_format(self.access_log_format)
+        if problem:
+            raise ConfigError(f"--access-log-format: {problem}")
+        if self.limit_max_requests is not None and self.limit_max_requests < 1:
+            raise ConfigError("limit_max_requests must be at least 1")
+        tls_only = (self.ssl_keyfile, self.ssl_keyfile_password, self.ssl_ca_certs)
+        if self.ssl_certfile is None and any(v is not None for v in tls_only):
+            raise ConfigError(
+                "--ssl-keyfile, --ssl-keyfile-password and --ssl-ca-certs need --ssl-certfile"
+            )
+
+    def deploy_options(self) -> Any:
+        """The access-log and proxy-header settings (``servers.deploy.DeployOptions``)."""
+        from servers.deploy import DeployOptions
+
+        return DeployOptions(
+            access_log=self.access_log,
+            access_log_format=self.access_log_format,
+            proxy_headers=self.proxy_headers,
+            forwarded_allow_ips=self.forwarded_allow_ips,
+        )
+
+    def tls_settings(self) -> Any:
+        """``servers.tls.TLSSettings`` when ``ssl_certfile`` is set, else None."""
+        if self.ssl_certfile is None:
+            return None
+        from servers.tls import TLSSettings
+
+        return TLSSettings(
+            self.ssl_certfile, self.ssl_keyfile, self.ssl_keyfile_password, self.ssl_ca_certs
+        )
 
     @property
     def server_header_value(self) -> bytes | None:

@@ -187,7 +187,8 @@ class HttpProtocol(asyncio.Protocol):
         self.server, self.client = socket_addresses(
             transport.get_extra_info("sockname"), transport.get_extra_info("peername")
         )
-        self.scope_template = scope_template(self.server, self.client, "http", self.ctx.root_path)
+        scheme = "https" if transport.get_extra_info("sslcontext") is not None else "http"
+        self.scope_template = scope_template(self.server, self.client, scheme, self.ctx.root_path)
         # Apps start in copies of this context, never in the context of the app whose
         # response completion let the next pipelined request be parsed.
         self.context = contextvars.copy_context()
@@ -372,7 +373,7 @@ class HttpProtocol(asyncio.Protocol):
             scope_base={
                 "server": self.server,
                 "client": self.client,
-                "scheme": "ws",
+                "scheme": "wss" if self.scope_template["scheme"] == "https" else "ws",
                 "root_path": ctx.config.root_path,
                 "state": self.state.app_state.copy(),
             },

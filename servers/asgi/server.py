@@ -86,12 +86,31 @@ class Server:
         self.sockets = sockets
         self.heartbeat = heartbeat
         self.ready = ready
-        self.state = ServerState(on_request)
+        self.state = ServerState(self._counter(on_request, config.limit_max_requests))
         self._stop: asyncio.Event | None = None
         self._force: asyncio.Event | None = None
         self._fast = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tick_handle: asyncio.TimerHandle | None = None
+
+    def _counter(
+        self, on_request: Callable[[], None] | None, limit: int | None
+    ) -> Callable[[], None] | None:
+        """``on_request``, plus a graceful stop after ``limit`` responses (if set)."""
+        if limit is None:
+            return on_request
+        served = 0
+
+        def count() -> None:
+            nonlocal served
+            served += 1
+            if on_request is not None:
+                on_request()
+            if served == limit:
+                logger.info("stopping after %d requests (--limit-max-requests)", served)
+                self.request_shutdown()
+
+        return count
 
     # -- signals --------------------------------------------------------------------
 
@@ -153,12 +172,21 @@ class Server:
         else:
             factory = HttpCycle
         ctx = ProtocolContext(self.app, self.interface, config, self.state, loop, factory, executor)
+        tls = config.tls_settings()
+        ssl_context = None
+        if tls is not None:
+            from servers.tls import server_context
+
+            ssl_context = server_context(tls)
         servers = []
         try:
             for sock in self.sockets:
                 servers.append(
                     await loop.create_server(
-                        lambda: HttpProtocol(ctx), sock=sock, backlog=config.backlog
+                        lambda: HttpProtocol(ctx),
+                        sock=sock,
+                        backlog=config.backlog,
+                        ssl=ssl_context,
                     )
                 )
             self._tick_handle = loop.call_later(TICK, self._tick)
@@ -226,8 +254,11 @@ def run_worker(
     then arrives as a SIGTERM). Without signal handlers, stop it through
     ``Server.request_shutdown``.
     """
+    from servers.deploy import wrap
+
     loop = new_event_loop(config.loop)
     asyncio.set_event_loop(loop)
+    app = wrap(app, interface, config.deploy_options())
     server = Server(
         app, interface, config, sockets, heartbeat=heartbeat, ready=ready, on_request=on_request
     )

@@ -81,7 +81,7 @@ class WSGICycle(BaseCycle):
             self.request,
             server=protocol.server if protocol.server and protocol.server[1] is not None else None,
             client=protocol.client,
-            scheme="http",
+            scheme=protocol.scope_template["scheme"],
             root_path=config.root_path,
             body=io.BytesIO(body),
             multithread=True,
@@ -142,9 +142,11 @@ class WSGICycle(BaseCycle):
         return self._head_bytes(start_response.status_code, headers, body, more)
 
     def _done(self, future: asyncio.Future[bytes | None]) -> None:
-        if self.disconnected or self.response_complete:
+        # Retrieve the outcome first, also when the client is gone: an exception never
+        # retrieved is logged with a traceback when the future is collected.
+        exc = None if future.cancelled() else future.exception()
+        if self.disconnected or self.response_complete or future.cancelled():
             return
-        exc = future.exception()
         if exc is None:
             try:
                 whole = future.result()

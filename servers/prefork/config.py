@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from servers import settings
+from servers.access_log import DEFAULT_FORMAT, check_format
 from servers.errors import ConfigError
 from servers.protocol import Limits
 from servers.settings import option
@@ -234,6 +235,95 @@ class PreforkConfig:
             eventloop="root_path",
         ),
     )
+    # -- deployment: logs, proxies, TLS, environment (servers.deploy, servers.deploy)
+    access_logfile: str | None = field(
+        default=None,
+        metadata=option(
+            "--access-logfile",
+            metavar="FILE",
+            help="write one access-log line per response to FILE ('-': stdout); off if unset",
+        ),
+    )
+    access_logformat: str = field(
+        default=DEFAULT_FORMAT,
+        metadata=option(
+            "--access-logformat",
+            metavar="FORMAT",
+            shown="gunicorn's",
+            help="access-log line in gunicorn's atoms (%(h)s %(r)s %(s)s %(b)s ...)",
+            eventloop="access_log_format",
+        ),
+    )
+    error_logfile: str | None = field(
+        default=None,
+        metadata=option(
+            "--error-logfile", "--log-file", metavar="FILE", help="the error log ('-': stderr)"
+        ),
+    )
+    log_level: str = field(
+        default="info",
+        metadata=option(
+            "--log-level", choices=("debug", "info", "warning", "error"), help="log level"
+        ),
+    )
+    log_config: str | None = field(
+        default=None,
+        metadata=option(
+            "--log-config",
+            metavar="FILE",
+            help="logging configuration: a dictConfig in JSON or YAML, or an INI fileConfig",
+        ),
+    )
+    forwarded_allow_ips: str | None = field(
+        default=None,
+        metadata=option(
+            "--forwarded-allow-ips",
+            metavar="IPS",
+            help="trust Forwarded / X-Forwarded-For / X-Forwarded-Proto from these "
+            "comma-separated addresses or CIDR networks (* for any); off if unset",
+        ),
+    )
+    certfile: str | None = field(
+        default=None,
+        metadata=option(
+            "--certfile",
+            metavar="FILE",
+            help="serve HTTPS with this certificate (PEM; -k sync or eventloop)",
+            eventloop="ssl_certfile",
+        ),
+    )
+    keyfile: str | None = field(
+        default=None,
+        metadata=option(
+            "--keyfile",
+            metavar="FILE",
+            help="the certificate's private key",
+            eventloop="ssl_keyfile",
+        ),
+    )
+    ca_certs: str | None = field(
+        default=None,
+        metadata=option(
+            "--ca-certs",
+            metavar="FILE",
+            help="CA certificates client certificates must verify against",
+            eventloop="ssl_ca_certs",
+        ),
+    )
+    env: tuple[str, ...] = field(
+        default=(),
+        metadata=option(
+            "-e", "--env", metavar="KEY=VALUE", help="set an environment variable", append=True
+        ),
+    )
+    reload: bool = field(
+        default=False,
+        metadata=option(
+            "--reload",
+            help="development: restart when a .py file changes under --chdir and "
+            "--pythonpath (else the current directory)",
+        ),
+    )
     #: ``-k eventloop``: a ready ``servers.asgi.server.ServerConfig`` to use as is (set by
     #: ``bench serve eventloop -w N``); ``None`` derives one from the settings above.
     eventloop_config: Any = None
@@ -256,6 +346,44 @@ class PreforkConfig:
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must not be negative")
+        self._check_deployment()
+
+    def _check_deployment(self) -> None:
+        from servers.deploy import parse_env_pairs
+        from servers.proxy_headers import TrustedProxies
+
+        if self.forwarded_allow_ips is not None:
+            TrustedProxies(self.forwarded_allow_ips)
+        problem = check_format(self.access_logformat)
+        if problem:
+            raise ConfigError(f"--access-logformat: {problem}")
+        parse_env_pairs(self.env)
+        if self.certfile is None and (self.keyfile or self.ca_certs):
+            raise ConfigError("--keyfile and --ca-certs need --certfile")
+        if self.certfile is not None and self.effective_worker_class == "thread":
+            raise ConfigError(
+                "TLS (--certfile) is served by -k sync and -k eventloop, not -k thread"
+            )
+
+    def deploy_options(self) -> Any:
+        """The access-log and proxy-header settings (``servers.deploy.DeployOptions``)."""
+        from servers.deploy import DeployOptions
+
+        return DeployOptions(
+            access_log=self.access_logfile is not None,
+            access_log_format=self.access_logformat,
+            proxy_headers=self.forwarded_allow_ips is not None,
+            forwarded_allow_ips=self.forwarded_allow_ips or "127.0.0.1",
+            https=self.certfile is not None,
+        )
+
+    def tls_settings(self) -> Any:
+        """``servers.tls.TLSSettings`` when ``certfile`` is set, else None."""
+        if self.certfile is None:
+            return None
+        from servers.tls import TLSSettings
+
+        return TLSSettings(self.certfile, self.keyfile, None, self.ca_certs)
 
         if self.limit_request_body is not None and self.limit_request_body < 0:
             raise ConfigError("--limit-request-body must not be negative")

@@ -191,10 +191,9 @@ class Master:
             self.sockets.append(sock)
 
     def _preload(self) -> None:
-        from servers.apps import load_app
+        from servers.prefork.workers import load_worker_app
 
-        interface = "auto" if self.config.effective_worker_class == "eventloop" else "wsgi"
-        self.preloaded = load_app(self.app_spec, interface=interface)  # type: ignore[arg-type]
+        self.preloaded = load_worker_app(self.config, self.app_spec)
 
     def _write_pidfile(self) -> None:
         if self.config.pidfile:
@@ -377,6 +376,8 @@ class Master:
 
         self._announced = True
         names = [describe(s) for s in self.sockets]
+        if self.config.certfile is not None:
+            names = [n.replace("http://", "https://", 1) for n in names]
         extra = f"also {', '.join(names[1:])}; " if len(names) > 1 else ""
         print(
             f"bench: listening on {names[0]} ({extra}prefork master pid {os.getpid()}, "

@@ -39,10 +39,10 @@ def run_worker_process(
     if preloaded is not None:
         app, interface = preloaded
     else:
-        from servers.apps import AppLoadError, load_app
+        from servers.apps import AppLoadError
 
         try:
-            app, interface = load_app(app_spec, interface="auto" if kind == "eventloop" else "wsgi")
+            app, interface = load_worker_app(config, app_spec)
         except AppLoadError as exc:
             status.send("error", str(exc))
             return APP_LOAD_ERROR
@@ -52,6 +52,12 @@ def run_worker_process(
     if kind == "sync":
         from servers.prefork.workers.sync import SyncWorker
 
+        tls = config.tls_settings()
+        if tls is not None:
+            from servers.tls import server_context, wrap_listeners
+
+            sockets = wrap_listeners(sockets, server_context(tls))
+
         return SyncWorker(app, config, sockets, runtime).run()
     if kind == "thread":
         from servers.prefork.workers.thread import ThreadWorker
@@ -60,6 +66,35 @@ def run_worker_process(
     from servers.prefork.workers.eventloop import run_eventloop_worker
 
     return run_eventloop_worker(app, interface, config, sockets, runtime)
+
+
+def load_worker_app(config: PreforkConfig, app_spec: str) -> tuple[Callable[..., Any], str]:
+    """Load the app for the configured worker class, wrapped as the settings ask.
+
+    Raises:
+        AppLoadError: the app cannot be loaded; ``AppInterfaceError`` (one line naming
+            the worker class to use) for an ASGI app given to ``-k sync``/``-k thread``.
+    """
+    from servers.apps import AppInterfaceError, load_app
+
+    kind = config.effective_worker_class
+    if kind == "eventloop":
+        from servers.prefork.workers.eventloop import eventloop_config
+
+        wanted = eventloop_config(config).interface
+        hint = "use --interface {found} (or auto)"
+    else:
+        wanted = "wsgi"
+        hint = f"-k {kind} serves WSGI apps; use -k eventloop (or bench serve eventloop)"
+    try:
+        app, interface = load_app(app_spec, interface=wanted)
+    except AppInterfaceError as exc:
+        raise AppInterfaceError(f"{exc}: {hint.format(found=exc.found)}", exc.found) from None
+    if kind != "eventloop":
+        from servers.deploy import wrap_wsgi
+
+        app = wrap_wsgi(app, config.deploy_options())
+    return app, interface
 
 
 def io_timeout(config: PreforkConfig) -> float:

@@ -29,13 +29,18 @@ def eventloop_settings(config: PreforkConfig) -> dict[str, Any]:
     (``eventloop=...``). Two values translate: ``--threads 1`` (the prefork default,
     "no thread pool") leaves the WSGI pool at its own default, and ``--keep-alive 0``
     (close idle connections at once) becomes 0.001 s, since the event-loop server needs
-    a positive keep-alive; its next tick closes them.
+    a positive keep-alive; its next tick closes them. The access log is on when
+    ``--access-logfile`` is set, proxy headers when ``--forwarded-allow-ips`` is.
     """
     values: dict[str, Any] = {}
     for f in dataclasses.fields(config):
         target = f.metadata.get("eventloop")
         if target is not None:
             values[target] = getattr(config, f.name)
+    values["access_log"] = config.access_logfile is not None
+    if config.forwarded_allow_ips is not None:
+        values["proxy_headers"] = True
+        values["forwarded_allow_ips"] = config.forwarded_allow_ips
     if values.get("wsgi_threads") == 1:
         del values["wsgi_threads"]
     if values.get("timeout_keep_alive") == 0:

@@ -82,12 +82,12 @@ def _serve_cli(*args: str) -> subprocess.CompletedProcess[str]:
     [
         (
             ("eventloop", "cpu", "--param", "iteration=5000"),
-            "bench: error: --param: unknown param 'iteration' for app cpu "
+            "bench serve eventloop: error: --param: unknown param 'iteration' for app cpu "
             "(did you mean 'iterations'?); allowed: iterations (int, default 20000)",
         ),
         (
             ("prefork", "io", "--param", "ms=abc"),
-            "bench: error: --param: BENCH_APP_MS='abc': param 'ms' of app io: "
+            "bench serve prefork: error: --param: BENCH_APP_MS='abc': param 'ms' of app io: "
             "expected number, got 'abc'; allowed: ms (number, default 50)",
         ),
     ],
@@ -95,7 +95,8 @@ def _serve_cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_serve_refuses_an_unknown_or_mistyped_param(args: tuple[str, ...], message: str) -> None:
     proc = _serve_cli(*args, "-b", "127.0.0.1:0")
     assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.startswith(message), proc.stderr
+    assert proc.stderr.startswith(f"usage: bench serve {args[0]} "), proc.stderr
+    assert proc.stderr.splitlines()[-1].startswith(message), proc.stderr
     assert "listening" not in proc.stderr
 
 

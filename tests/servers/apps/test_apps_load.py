@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from servers.apps import AppLoadError, bundled_names, hello, is_asgi, json_app, load_app
+from servers.apps import (
+    AppInterfaceError,
+    AppLoadError,
+    bundled_names,
+    hello,
+    is_asgi,
+    json_app,
+    load_app,
+)
 
 
 def test_bundled_apps_are_listed() -> None:
@@ -81,8 +89,10 @@ def test_import_string_detects_interface(app_module: str) -> None:
     assert holder_app.__name__ == "asgi"
 
 
-def test_interface_can_be_forced(app_module: str) -> None:
-    assert load_app(f"{app_module}:asgi_app", interface="wsgi")[1] == "wsgi"
+def test_an_asgi_app_forced_to_wsgi_is_refused(app_module: str) -> None:
+    with pytest.raises(AppInterfaceError, match="is an ASGI app, not WSGI") as info:
+        load_app(f"{app_module}:asgi_app", interface="wsgi")
+    assert info.value.found == "asgi"
 
 
 @pytest.mark.parametrize(
