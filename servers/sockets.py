@@ -25,6 +25,9 @@ from servers.errors import BindError
 
 DEFAULT_PORT = 8000
 DEFAULT_BACKLOG = 2048
+#: How every bench server says it is ready, on stderr: ``bench: listening on URL (DETAILS)``
+#: (the runner and the test servers wait for this line).
+READY_PREFIX = "bench: listening on"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,13 +17,19 @@ import sys
 from typing import Any
 
 from runner import __version__
+from runner.commands._serve_common import (
+    RELOAD_CHILD,
+    apply_app_params,
+    guarded,
+    reload_child,
+    server_failed,
+)
 from runner.errors import LaunchError, UsageError
 from runner.exit_codes import document
 
 
 def register_prefork(servers: Any) -> None:
     """Add ``bench serve prefork`` to the ``bench serve`` subparsers."""
-    from runner.commands.serve import guarded
     from servers.prefork.config import add_arguments
 
     parser = servers.add_parser(
@@ -103,7 +109,6 @@ def _prepare(config: Any) -> None:
 
 def _check(config: Any, app: str) -> int:
     """``--check-config``: load the app as a worker would, in this process; 0 if it loads."""
-    from runner.commands.serve import server_failed
     from servers.errors import AppLoadError
     from servers.prefork.workers import load_worker_app
 
@@ -120,7 +125,6 @@ def _check(config: Any, app: str) -> int:
 
 
 def _serve_prefork(args: argparse.Namespace) -> int:
-    from runner.commands.serve import RELOAD_CHILD, apply_app_params, reload_child, server_failed
     from servers.errors import BindError, ServerError
     from servers.prefork import serve
 

@@ -372,7 +372,7 @@ class Master:
         print(f"bench: prefork: {message}", file=self._log, flush=True)
 
     def _announce(self) -> None:
-        from servers.sockets import describe
+        from servers.sockets import READY_PREFIX, describe
 
         self._announced = True
         names = [describe(s) for s in self.sockets]
@@ -380,7 +380,7 @@ class Master:
             names = [n.replace("http://", "https://", 1) for n in names]
         extra = f"also {', '.join(names[1:])}; " if len(names) > 1 else ""
         print(
-            f"bench: listening on {names[0]} ({extra}prefork master pid {os.getpid()}, "
+            f"{READY_PREFIX} {names[0]} ({extra}prefork master pid {os.getpid()}, "
             f"{self.config.describe()})",
             file=self._log,
             flush=True,

@@ -65,10 +65,10 @@ from servers.protocol.websocket import (
     WSConnection,
 )
 from servers.protocol.websocket.handshake import accept, is_websocket_upgrade, validate_request
+from servers.sockets import READY_PREFIX
 
 Fault = Literal["none", "drop", "reset", "garbage", "silent", "status", "body"]
 FAULTS: tuple[str, ...] = ("none", "drop", "reset", "garbage", "silent", "status", "body")
-READY_PREFIX = "bench: listening on "
 #: How long ``serve`` waits for the child's readiness line.
 READY_TIMEOUT_S = 20.0
 #: How often a child started by ``serve`` checks that its parent is alive.
@@ -305,7 +305,7 @@ async def _serve(host: str, port: int, behaviour: Behaviour, parent: int | None 
     clock = _Clock(behaviour)
     server = await loop.create_server(lambda: _HttpProtocol(clock), host, port, backlog=4096)
     bound = server.sockets[0].getsockname()
-    print(f"{READY_PREFIX}http://{host}:{bound[1]} (test server)", file=sys.stderr, flush=True)
+    print(f"{READY_PREFIX} http://{host}:{bound[1]} (test server)", file=sys.stderr, flush=True)
     stop = loop.create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
@@ -403,10 +403,10 @@ def _wait_ready(proc: subprocess.Popen[bytes]) -> str:
             raise RuntimeError(f"test server exited with {proc.wait()} before it was ready")
         buf += chunk
         for line in buf.decode(errors="replace").splitlines():
-            if line.startswith(READY_PREFIX):
+            if line.startswith(READY_PREFIX + " "):
                 # Keep reading stderr so the child never blocks on a full pipe.
                 threading.Thread(target=_drain, args=(fd,), daemon=True).start()
-                return line[len(READY_PREFIX) :].split()[0]
+                return line[len(READY_PREFIX) + 1 :].split()[0]
 
 
 def _drain(fd: int) -> None:
