@@ -360,9 +360,9 @@ class PreforkConfig:
         parse_env_pairs(self.env)
         if self.certfile is None and (self.keyfile or self.ca_certs):
             raise ConfigError("--keyfile and --ca-certs need --certfile")
-        if self.certfile is not None and self.effective_worker_class == "thread":
+        if self.certfile is not None and self.effective_worker_class != "eventloop":
             raise ConfigError(
-                "TLS (--certfile) is served by -k sync and -k eventloop, not -k thread"
+                "TLS (--certfile) is served by -k eventloop; -k sync and -k thread refuse it"
             )
 
     def deploy_options(self) -> Any:
