@@ -288,7 +288,7 @@ class PreforkConfig:
         metadata=option(
             "--certfile",
             metavar="FILE",
-            help="serve HTTPS with this certificate (PEM; -k sync or eventloop)",
+            help="serve HTTPS with this certificate (PEM; -k eventloop)",
             eventloop="ssl_certfile",
         ),
     )
