@@ -163,3 +163,24 @@ def describe(sock: socket.socket) -> str:
     if sock.family == socket.AF_INET6:
         host = f"[{host}]"
     return f"http://{host}:{port}"
+
+
+def send_nowait(sock: socket.socket, parts: list[memoryview]) -> bool:
+    """Send what the socket takes now of ``parts``, without blocking; True once all is sent.
+
+    ``parts`` is consumed in place: what was sent is dropped and the first part left is
+    trimmed to its unsent rest, so a caller can hand the list to its poller and call
+    again when the socket is writable. Raises OSError when the peer went away.
+    """
+    send = sock.send
+    while parts:
+        view = parts[0]
+        sent = 0
+        try:
+            while sent < len(view):
+                sent += send(view[sent:], socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            parts[0] = view[sent:]
+            return False
+        del parts[0]
+    return True

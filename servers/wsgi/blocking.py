@@ -61,6 +61,7 @@ from servers.protocol import (
     error_response,
 )
 from servers.protocol.websocket import is_websocket_upgrade
+from servers.sockets import send_nowait
 from servers.wsgi.environ import WSGIResponseError, build_environ
 from servers.wsgi.filewrapper import FileWrapper, sendfile_span
 from servers.wsgi.input import RequestBody, RequestBodyError, buffered_body
@@ -333,20 +334,11 @@ class _Output:
             parts = [memoryview(data)]
         else:
             parts = [memoryview(p) for p in (head, body, tail) if p]
-        send = self.sock.send
-        while parts:
-            view = parts[0]
-            sent = 0
-            try:
-                while sent < len(view):
-                    sent += send(view[sent:], socket.MSG_DONTWAIT)
-            except BlockingIOError:
-                parts[0] = view[sent:]
+        try:
+            if not send_nowait(self.sock, parts):
                 unsent.extend(parts)
-                return
-            except OSError as exc:
-                raise ClientDisconnected(str(exc)) from None
-            del parts[0]
+        except OSError as exc:
+            raise ClientDisconnected(str(exc)) from None
 
     @staticmethod
     def _log_error(environ: dict[str, Any], errors: TextIO) -> None:

@@ -74,6 +74,7 @@ from servers.protocol import (
     Request,
     State,
 )
+from servers.sockets import send_nowait
 from servers.wsgi.blocking import RECV_SIZE, WSGIHandler
 
 #: Request bodies up to this size are gathered before the app runs (no thread waits).
@@ -390,17 +391,8 @@ class ThreadWorker:
         """
         out = client.out
         assert out is not None
-        send = client.sock.send
-        while out:
-            view = out[0]
-            sent = 0
-            try:
-                while sent < len(view):
-                    sent += send(view[sent:], socket.MSG_DONTWAIT)
-            except BlockingIOError:
-                out[0] = view[sent:]
-                return False
-            del out[0]
+        if not send_nowait(client.sock, out):
+            return False
         client.out = None
         return True
 
