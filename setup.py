@@ -5,7 +5,7 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "servers.protocol.websocket._speedups",
+            "bench.servers.protocol.websocket._speedups",
             sources=["servers/protocol/websocket/_speedups.c"],
             optional=True,  # a machine without a C compiler falls back to pure Python
         )

@@ -233,7 +233,7 @@ def run_bench(
     cmd = [
         sys.executable,
         "-m",
-        "runner.cli",
+        "bench.runner.cli",
         "load",
         url,
         "-c",
@@ -297,7 +297,7 @@ def recording_microbench(n: int = 200_000) -> dict[str, float]:
     """ns per sample: list.append + the once-a-second fold, vs hdrhistogram if installed."""
     import random
 
-    from runner.results.histogram import Histogram
+    from bench.runner.results.histogram import Histogram
 
     values = [int(random.lognormvariate(13, 0.5)) for _ in range(n)]
     samples: list[int] = []

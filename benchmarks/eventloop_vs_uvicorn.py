@@ -5,7 +5,7 @@ Usage (from the repository root)::
     python benchmarks/eventloop_vs_uvicorn.py [--duration 10] [--connections 64]
         [--repetitions 3] [--server-cpu 0] [--client-cpu 1] [--app hello]
 
-Method: both servers serve the same bundled ASGI app (``servers.apps.hello:asgi``), one
+Method: both servers serve the same bundled ASGI app (``bench.servers.apps.hello:asgi``), one
 worker, pinned to ``--server-cpu``; wrk runs pinned to ``--client-cpu`` (so the load
 generator never competes with the server). Each server gets a fresh process per
 repetition on a free port of 127.0.0.1, a short warm-up,
@@ -41,7 +41,7 @@ from wrkbench import (
     wait_ready,
 )
 
-from runner.launch.process import free_port
+from bench.runner.launch.process import free_port
 
 
 @dataclass
@@ -66,11 +66,11 @@ def server_commands(app: str, port: int) -> dict[str, list[str]]:
     python = sys.executable
     return {
         "eventloop": [
-            python, "-m", "runner.cli", "serve", "eventloop", app,
+            python, "-m", "bench.runner.cli", "serve", "eventloop", app,
             "-b", f"127.0.0.1:{port}", "--log-level", "warning",
         ],
         "uvicorn": [
-            python, "-m", "uvicorn", f"servers.apps.{app}:asgi",
+            python, "-m", "uvicorn", f"bench.servers.apps.{app}:asgi",
             "--host", "127.0.0.1", "--port", str(port),
             "--http", "httptools", "--loop", "uvloop", "--workers", "1",
             "--no-access-log", "--log-level", "warning", "--lifespan", "auto",

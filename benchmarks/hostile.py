@@ -182,14 +182,14 @@ ATTACKS: tuple[Attack, ...] = (
         "pipeline-flood",
         ("eventloop", "hello"),
         "uvicorn",
-        ("servers.apps.hello:asgi", "--log-level", "warning"),
+        ("bench.servers.apps.hello:asgi", "--log-level", "warning"),
         pipeline_flood,
     ),
     Attack(
         "ping-flood",
         ("eventloop", "ws_echo"),
         "uvicorn",
-        ("servers.apps.ws_echo:asgi", "--log-level", "warning"),
+        ("bench.servers.apps.ws_echo:asgi", "--log-level", "warning"),
         ping_flood,
     ),
 )
@@ -209,7 +209,7 @@ def _command(attack: Attack, server: str, port: int) -> list[str]:
         return [
             sys.executable,
             "-m",
-            "runner.cli",
+            "bench.runner.cli",
             "serve",
             *attack.ours,
             "-b",

@@ -49,7 +49,7 @@ from wrkbench import (
     wait_ready,
 )
 
-from runner.launch.process import free_port
+from bench.runner.launch.process import free_port
 
 
 @dataclass(frozen=True)
@@ -68,19 +68,19 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison(
         "hello-sync",
         ("hello", "-k", "sync", "-w", "1"),
-        ("servers.apps.hello:wsgi", "-k", "sync", "-w", "1"),
+        ("bench.servers.apps.hello:wsgi", "-k", "sync", "-w", "1"),
         connections=32,
     ),
     Comparison(
         "hello-thread",
         ("hello", "-k", "thread", "--threads", "4", "-w", "1"),
-        ("servers.apps.hello:wsgi", "-k", "gthread", "--threads", "4", "-w", "1"),
+        ("bench.servers.apps.hello:wsgi", "-k", "gthread", "--threads", "4", "-w", "1"),
         connections=32,
     ),
     Comparison(
         "sleep-thread",
         ("io", "-k", "thread", "--threads", "16", "-w", "1"),
-        ("servers.apps.io_app:wsgi", "-k", "gthread", "--threads", "16", "-w", "1"),
+        ("bench.servers.apps.io_app:wsgi", "-k", "gthread", "--threads", "16", "-w", "1"),
         connections=64,
         env={"BENCH_APP_MS": "10"},
     ),
@@ -107,7 +107,7 @@ def command(comparison: Comparison, server: str, port: int) -> list[str]:
         return [
             sys.executable,
             "-m",
-            "runner.cli",
+            "bench.runner.cli",
             "serve",
             "prefork",
             *comparison.ours,

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from wrkbench import parse_wrk, run_wrk, start_pinned, stop
 
-from runner.launch import free_port
+from bench.runner.launch import free_port
 
 SERVERS = ("eventloop", "uvicorn")
 SCHEMES = ("http", "https")
@@ -56,14 +56,14 @@ def command(server: str, port: int, tls: tuple[str, str] | None) -> list[str]:
     python = sys.executable
     if server == "eventloop":
         argv = [
-            python, "-m", "runner.cli", "serve", "eventloop", "hello",
+            python, "-m", "bench.runner.cli", "serve", "eventloop", "hello",
             "-b", f"127.0.0.1:{port}", "--log-level", "warning",
         ]  # fmt: skip
         if tls:
             argv += ["--ssl-certfile", tls[0], "--ssl-keyfile", tls[1]]
         return argv
     argv = [
-        python, "-m", "uvicorn", "servers.apps.hello:asgi", "--host", "127.0.0.1",
+        python, "-m", "uvicorn", "bench.servers.apps.hello:asgi", "--host", "127.0.0.1",
         "--port", str(port), "--http", "httptools", "--loop", "uvloop",
         "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip

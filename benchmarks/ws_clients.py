@@ -13,9 +13,9 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from servers.protocol import END_OF_MESSAGE, Connection, InformationalResponse, Role
-from servers.protocol.websocket import ClientHandshake, WSConnection
-from servers.protocol.websocket.frames import Opcode, new_mask, serialize_frame
+from bench.servers.protocol import END_OF_MESSAGE, Connection, InformationalResponse, Role
+from bench.servers.protocol.websocket import ClientHandshake, WSConnection
+from bench.servers.protocol.websocket.frames import Opcode, new_mask, serialize_frame
 
 
 class Stats:

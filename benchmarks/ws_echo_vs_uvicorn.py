@@ -57,13 +57,13 @@ def server_command(name: str, port: int) -> list[str]:
     python = sys.executable
     if name == "eventloop":
         return [
-            python, "-m", "runner.cli", "serve", "eventloop", "ws_echo",
+            python, "-m", "bench.runner.cli", "serve", "eventloop", "ws_echo",
             "-b", f"127.0.0.1:{port}", "--log-level", "warning",
             "--ws-ping-interval", "3600", "--ws-ping-timeout", "3600",
         ]  # fmt: skip
     ws = "websockets" if name == "uvicorn" else "websockets-sansio"
     return [
-        python, "-W", "ignore", "-m", "uvicorn", "servers.apps.ws_echo:asgi",
+        python, "-W", "ignore", "-m", "uvicorn", "bench.servers.apps.ws_echo:asgi",
         "--host", "127.0.0.1", "--port", str(port), "--ws", ws,
         "--http", "httptools", "--loop", "uvloop", "--lifespan", "off",
         "--no-access-log", "--log-level", "warning",

@@ -8,7 +8,7 @@
    (box + every point), the cell's background tinted by its verdict, the change above.
 
 ``build_comparison_report`` writes them with the verdict table into one self-contained
-HTML file (plotly.js inlined once), in the run report's look (``dashboards.html``).
+HTML file (plotly.js inlined once), in the run report's look (``bench.dashboards.html``).
 """
 
 from __future__ import annotations
@@ -21,16 +21,16 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.html import figure_html, page
-from dashboards.panels import Panel
-from dashboards.theme import esc, latency_unit, no_data, style
-from runner.compare.decide import Outcome
-from runner.compare.formatting import format_change, format_interval, metric_label
-from runner.compare.judge import STATUS_METRIC, Verdict, summarize
-from runner.compare.render import HEADERS, Context, headline, rule_text, verdict_row
-from runner.compare.table import METRIC_COLUMNS, split_cells, unit
-from runner.results.store import atomic_write_bytes
-from runner.scenario.gates import Gates
+from bench.dashboards.html import figure_html, page
+from bench.dashboards.panels import Panel
+from bench.dashboards.theme import esc, latency_unit, no_data, style
+from bench.runner.compare.decide import Outcome
+from bench.runner.compare.formatting import format_change, format_interval, metric_label
+from bench.runner.compare.judge import STATUS_METRIC, Verdict, summarize
+from bench.runner.compare.render import HEADERS, Context, headline, rule_text, verdict_row
+from bench.runner.compare.table import METRIC_COLUMNS, split_cells, unit
+from bench.runner.results.store import atomic_write_bytes
+from bench.runner.scenario.gates import Gates
 
 #: Verdict -> (solid colour, background tint).
 VERDICT_COLORS: dict[Outcome, tuple[str, str]] = {
@@ -235,7 +235,7 @@ def comparison_page(
 ) -> str:
     """The comparison as one HTML page (a string): table, notes, rule, figures.
 
-    Figures go through the run report's section markup (``dashboards.html.figure_html``)
+    Figures go through the run report's section markup (``bench.dashboards.html.figure_html``)
     and its stylesheet and dark-mode script, so both pages look alike.
     """
     ctx = context if context is not None else Context("baseline", "candidate", None, Gates())
@@ -280,7 +280,7 @@ def build_comparison_report(
 ) -> Path:
     """Write the comparison as one self-contained HTML file; return its path.
 
-    ``context`` is a ``runner.compare.render.Context`` (names, gates, notes); without
+    ``context`` is a ``bench.runner.compare.render.Context`` (names, gates, notes); without
     it the default gates are assumed for the explanatory text.
     """
     page = comparison_page(verdicts, baseline_df, candidate_df, context)

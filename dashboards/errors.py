@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runner.errors import BenchError
+from bench.runner.errors import BenchError
 
 
 class ReportError(BenchError):

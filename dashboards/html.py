@@ -21,11 +21,11 @@ import plotly.io as pio
 import yaml
 from plotly.offline import get_plotlyjs
 
-from dashboards.panels import Panel
-from dashboards.run import RunView
-from dashboards.tables import failed_lines
-from dashboards.theme import DARK, LIGHT
-from runner.results.status import STATUS_KINDS
+from bench.dashboards.panels import Panel
+from bench.dashboards.run import RunView
+from bench.dashboards.tables import failed_lines
+from bench.dashboards.theme import DARK, LIGHT
+from bench.runner.results.status import STATUS_KINDS
 
 #: plotly's per-figure options: resize with the window, no plotly logo, PNG export at 2×.
 PLOTLY_CONFIG: dict[str, Any] = {

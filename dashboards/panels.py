@@ -14,14 +14,14 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.figures.latency import latency_vs_throughput, percentile_spectrum
-from dashboards.figures.matrix import matrix_heatmap
-from dashboards.figures.resources import server_resources
-from dashboards.figures.scaling import capacity_vs, throughput_vs_load
-from dashboards.figures.timeseries import cell_timeseries
-from dashboards.figures.websocket import websocket_figure
-from dashboards.run import RunView
-from dashboards.tables import is_websocket, server_cpu_count
+from bench.dashboards.figures.latency import latency_vs_throughput, percentile_spectrum
+from bench.dashboards.figures.matrix import matrix_heatmap
+from bench.dashboards.figures.resources import server_resources
+from bench.dashboards.figures.scaling import capacity_vs, throughput_vs_load
+from bench.dashboards.figures.timeseries import cell_timeseries
+from bench.dashboards.figures.websocket import websocket_figure
+from bench.dashboards.run import RunView
+from bench.dashboards.tables import is_websocket, server_cpu_count
 
 
 @dataclass(frozen=True)

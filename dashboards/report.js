@@ -1,5 +1,5 @@
 // bench report: recolour every plotly figure when the reader's system prefers dark mode.
-// The colours come from the page (data-dark / data-light JSON on <body>), set by dashboards.html.
+// The colours come from the page (data-dark / data-light JSON on <body>), set by bench.dashboards.html.
 (function () {
   "use strict";
   var body = document.body;

@@ -11,11 +11,11 @@ import os
 import webbrowser
 from pathlib import Path
 
-from dashboards.errors import ReportError
-from dashboards.html import render_page
-from dashboards.panels import build_panels
-from dashboards.run import load_view
-from runner.results.store import atomic_write_bytes
+from bench.dashboards.errors import ReportError
+from bench.dashboards.html import render_page
+from bench.dashboards.panels import build_panels
+from bench.dashboards.run import load_view
+from bench.runner.results.store import atomic_write_bytes
 
 #: The report's file name inside the run folder when no output path is given.
 REPORT_NAME = "report.html"

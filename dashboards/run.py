@@ -1,8 +1,8 @@
 """A run folder as the dashboards see it: the raw tables plus what is derived from them.
 
-``load_view(run_dir)`` reads the folder with ``runner.results.load_run`` (the one reader
+``load_view(run_dir)`` reads the folder with ``bench.runner.results.load_run`` (the one reader
 of the results schema), takes the SLO from the manifest's scenario text, summarizes the
-cells (``dashboards.tables.summarize``) and merges each cell's histograms once, so every
+cells (``bench.dashboards.tables.summarize``) and merges each cell's histograms once, so every
 figure works from the same numbers.
 """
 
@@ -14,13 +14,13 @@ from typing import Any
 
 import pandas as pd
 
-from dashboards.errors import ReportError
-from runner.results.histogram import Histogram
-from runner.results.schema import CELL_COLUMNS, frame
-from runner.results.slo import Slo, slo_from_manifest
-from runner.results.status import USABLE, status_kind
-from runner.results.store import RunData, load_run
-from runner.results.summary import merged_histograms, summarize
+from bench.dashboards.errors import ReportError
+from bench.runner.results.histogram import Histogram
+from bench.runner.results.schema import CELL_COLUMNS, frame
+from bench.runner.results.slo import Slo, slo_from_manifest
+from bench.runner.results.status import USABLE, status_kind
+from bench.runner.results.store import RunData, load_run
+from bench.runner.results.summary import merged_histograms, summarize
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class RunView:
         histograms: ``histograms.parquet`` rows.
         timeseries: ``timeseries.parquet`` rows.
         slo: the scenario's SLO, or None.
-        summary: one row per cell (``dashboards.tables.summarize``).
+        summary: one row per cell (``bench.dashboards.tables.summarize``).
         merged: per cell_id, the merged histogram of its usable repetitions.
     """
 

@@ -1,4 +1,4 @@
-"""View helpers over the per-cell summary (``runner.results.summary``): axis titles, units,
+"""View helpers over the per-cell summary (``bench.runner.results.summary``): axis titles, units,
 line order, the HDR spectrum and the failed-cell lines a page lists.
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from runner.results.histogram import Histogram
-from runner.units import parse_cpus
+from bench.runner.results.histogram import Histogram
+from bench.runner.units import parse_cpus
 
 
 def rate_unit(summary: pd.DataFrame) -> str:

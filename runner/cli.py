@@ -1,6 +1,6 @@
 """The `bench` command line: a thin dispatcher over one module per subcommand.
 
-Each module in ``runner.commands`` exposes ``register(subparsers)``, which adds its
+Each module in ``bench.runner.commands`` exposes ``register(subparsers)``, which adds its
 parser and sets ``handler`` (a function taking the parsed namespace and returning an
 exit code). Modules import their heavy dependencies inside the handler so that
 ``bench --help`` stays fast.
@@ -13,9 +13,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from runner import __version__
-from runner.errors import BenchError
-from runner.exit_codes import ExitCode, document
+from bench.runner import __version__
+from bench.runner.errors import BenchError
+from bench.runner.exit_codes import ExitCode, document
 
 #: Subcommand modules, in the order ``bench --help`` lists them.
 COMMANDS: tuple[str, ...] = ("run", "serve", "load", "report", "compare", "baseline", "plan")
@@ -31,9 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
-            module = importlib.import_module(f"runner.commands.{name}")
+            module = importlib.import_module(f"bench.runner.commands.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name == f"runner.commands.{name}":
+            if exc.name == f"bench.runner.commands.{name}":
                 continue  # not built yet
             raise
         module.register(sub)

@@ -8,7 +8,7 @@ command). ``epilog(command)`` renders those lines for the command's ``--help``,
 The codes follow pytest and wrk: 0 ok, 1 the check failed, 2 bad input; then one code
 per thing a CI job must not mistake for a pass: nothing was measured (5, like pytest's
 "no tests collected"), no gate could decide (6). 3 is ``bench serve``'s "could not boot"
-(``servers.errors.BOOT_ERROR``, gunicorn's convention); 130 is an interrupt (128 + SIGINT).
+(``bench.servers.errors.BOOT_ERROR``, gunicorn's convention); 130 is an interrupt (128 + SIGINT).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import argparse
 import textwrap
 from enum import IntEnum
 
-from servers.errors import BOOT_ERROR
+from bench.servers.errors import BOOT_ERROR
 
 
 class ExitCode(IntEnum):

@@ -101,7 +101,7 @@ class LoadResult:
         drained: open loop: valid responses completed after the window's end, to requests
             scheduled inside it; their latencies are in the histogram (leaving them out
             would hide the slowest), not in ``requests`` or ``rps``.
-        overload: open loop: did the server keep up (``runner.overload.OverloadVerdict``
+        overload: open loop: did the server keep up (``bench.runner.overload.OverloadVerdict``
             as a dict: overloaded, reason, served_share, backlog_slope), else None.
         schedule_lag_us: open loop: how late sends started (percentiles), else empty.
         connect_us: connect time percentiles of the connections opened in the window

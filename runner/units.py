@@ -1,6 +1,6 @@
 """Parsing of the human units a scenario is written in: durations, percentages, CPU lists.
 
-Pure functions, used as pydantic "before" validators by ``runner.scenario`` and by the CLI.
+Pure functions, used as pydantic "before" validators by ``bench.runner.scenario`` and by the CLI.
 Each raises ``ValueError`` with a message that says what was expected, so the scenario
 loader can show it next to the YAML path.
 """

@@ -14,7 +14,7 @@ decimals, ``p`` pid, ``{name}i`` a request header, ``{name}o`` a response header
 An unknown atom is written as ``-``.
 
 Cost: nothing when off. The servers wrap the app in ``AsgiAccessLog`` or
-``WsgiAccessLog`` (``servers.deploy``) only when the access log is on, so no
+``WsgiAccessLog`` (``bench.servers.deploy``) only when the access log is on, so no
 formatting or timing happens on the request path otherwise. The line is a log record
 (``logger.info``), so ``--log-config`` can route, filter or silence it.
 """

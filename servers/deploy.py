@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from servers.access_log import ACCESS_LOGGER, DEFAULT_FORMAT, AsgiAccessLog, WsgiAccessLog
-from servers.errors import ConfigError
-from servers.proxy_headers import AsgiProxyHeaders, TrustedProxies, WsgiProxyHeaders
+from bench.servers.access_log import ACCESS_LOGGER, DEFAULT_FORMAT, AsgiAccessLog, WsgiAccessLog
+from bench.servers.errors import ConfigError
+from bench.servers.proxy_headers import AsgiProxyHeaders, TrustedProxies, WsgiProxyHeaders
 
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "r": "\r"}
 

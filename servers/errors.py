@@ -8,7 +8,7 @@ app's lifespan startup failed, workers die while booting), 1 otherwise.
 ``ClientDisconnected`` is the condition "the client went away" raised by a response
 write; it is an ``OSError`` as the ASGI spec (2.4) asks, and never logged as an app error.
 
-The protocol core (``servers.protocol``) keeps its own ``ProtocolError`` family: it
+The protocol core (``bench.servers.protocol``) keeps its own ``ProtocolError`` family: it
 carries the HTTP status to answer with and the core imports nothing outside itself.
 """
 

@@ -17,7 +17,7 @@ peer keeps its peer address and scheme: its headers are ignored. A Unix-socket p
 
 ASGI: ``scope["client"]`` and ``scope["scheme"]`` (``ws``/``wss`` for WebSocket);
 WSGI: ``REMOTE_ADDR``, ``wsgi.url_scheme`` and ``HTTPS``. Nothing of this runs unless
-proxy headers are on (``servers.deploy`` installs the middleware).
+proxy headers are on (``bench.servers.deploy`` installs the middleware).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import ipaddress
 from collections.abc import Callable
 from typing import Any
 
-from servers.errors import ConfigError
+from bench.servers.errors import ConfigError
 
 _SCHEMES = frozenset({"http", "https", "ws", "wss"})
 _WEBSOCKET_SCHEME = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from servers.errors import ConfigError
+from bench.servers.errors import ConfigError
 
 #: Seconds a child gets to stop after SIGTERM before SIGKILL.
 STOP_TIMEOUT = 10.0

@@ -21,7 +21,7 @@ import stat
 from dataclasses import dataclass
 from typing import Literal
 
-from servers.errors import BindError
+from bench.servers.errors import BindError
 
 DEFAULT_PORT = 8000
 DEFAULT_BACKLOG = 2048

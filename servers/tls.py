@@ -17,7 +17,7 @@ import socket
 import ssl
 from dataclasses import dataclass
 
-from servers.errors import ConfigError
+from bench.servers.errors import ConfigError
 
 #: The only application protocol offered by ALPN.
 ALPN_PROTOCOLS: tuple[str, ...] = ("http/1.1",)

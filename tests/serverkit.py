@@ -14,7 +14,7 @@
           pass_fds: tuple[int, ...] = (),      # file descriptors the server inherits
           ) -> ContextManager[ServedURL]
 
-It runs ``python -m runner.cli serve *args -b 127.0.0.1:0`` in its own process group
+It runs ``python -m bench.runner.cli serve *args -b 127.0.0.1:0`` in its own process group
 (cwd: the repository root), waits for the one readiness line
 ``bench: listening on URL (...)`` on stderr (no sleeping, a deadline), and yields the
 URL: a ``str`` subclass that also carries ``.process`` (the Popen), ``.host``,
@@ -171,7 +171,7 @@ def serve_process(
     started: list[ServerProcess] | None = None,
 ) -> Iterator[ServedURL]:
     """The context manager behind the ``serve`` fixture (see the module docstring)."""
-    argv = [sys.executable, "-m", "runner.cli", "serve", *args]
+    argv = [sys.executable, "-m", "bench.runner.cli", "serve", *args]
     if bind is not None and not any(a in _BIND_FLAGS for a in args):
         argv += ["-b", bind]
     server = ServerProcess(argv, _environment(env), pass_fds)

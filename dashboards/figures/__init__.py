@@ -1,4 +1,4 @@
-"""Figure functions: pure, from the summary tables (``dashboards.tables``) to plotly figures.
+"""Figure functions: pure, from the summary tables (``bench.dashboards.tables``) to plotly figures.
 
 One module per family: ``latency`` (latency vs throughput, percentile spectrum),
 ``scaling`` (throughput and p99 vs load, workers, threads), ``matrix`` (the heatmap),

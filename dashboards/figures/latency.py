@@ -19,15 +19,15 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.figures.marks import (
+from bench.dashboards.figures.marks import (
     add_slo_lines,
     cell_hover,
     failed_legend,
     latency_axis_type,
     marker_style,
 )
-from dashboards.tables import ordered_series, rate_unit, spectrum
-from dashboards.theme import (
+from bench.dashboards.tables import ordered_series, rate_unit, spectrum
+from bench.dashboards.theme import (
     SATURATION_COLOR,
     SLO_COLOR,
     add_menu,
@@ -38,10 +38,10 @@ from dashboards.theme import (
     no_data,
     style,
 )
-from runner.results.formatting import format_latency, format_rate
-from runner.results.histogram import Histogram
-from runner.results.slo import KEY_NAMES, Slo
-from runner.results.status import USABLE
+from bench.runner.results.formatting import format_latency, format_rate
+from bench.runner.results.histogram import Histogram
+from bench.runner.results.slo import KEY_NAMES, Slo
+from bench.runner.results.status import USABLE
 
 #: A load point reaching this share of the best throughput counts as saturated.
 SATURATION_SHARE = 0.95

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.theme import SLO_COLOR, STATUS_STYLE, Unit, esc
-from runner.results.formatting import format_latency, format_rate
-from runner.results.little import little_suspect
-from runner.results.slo import KEY_NAMES, Slo
+from bench.dashboards.theme import SLO_COLOR, STATUS_STYLE, Unit, esc
+from bench.runner.results.formatting import format_latency, format_rate
+from bench.runner.results.little import little_suspect
+from bench.runner.results.slo import KEY_NAMES, Slo
 
 #: Marker size of an ordinary point; engine-bound points are drawn larger (open ring).
 MARKER_SIZE = 8

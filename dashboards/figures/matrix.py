@@ -12,11 +12,11 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.tables import load_axis_title, ordered_configs
-from dashboards.theme import STATUS_STYLE, add_menu, esc, figure, latency_unit, no_data, style
-from runner.results.formatting import format_latency, format_rate
-from runner.results.slo import Slo
-from runner.results.status import USABLE
+from bench.dashboards.tables import load_axis_title, ordered_configs
+from bench.dashboards.theme import STATUS_STYLE, add_menu, esc, figure, latency_unit, no_data, style
+from bench.runner.results.formatting import format_latency, format_rate
+from bench.runner.results.slo import Slo
+from bench.runner.results.status import USABLE
 
 #: Metric key -> (button label, colour scale, reversed?).
 METRICS: dict[str, tuple[str, str, bool]] = {

@@ -15,11 +15,11 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.figures.marks import cell_hover, load_axis, mark_failed_at_x, series_trace
-from dashboards.tables import load_axis_title, ordered_series
-from dashboards.theme import colors_for, esc, no_data, style, subplots
-from runner.results.formatting import format_bytes
-from runner.results.status import USABLE
+from bench.dashboards.figures.marks import cell_hover, load_axis, mark_failed_at_x, series_trace
+from bench.dashboards.tables import load_axis_title, ordered_series
+from bench.dashboards.theme import colors_for, esc, no_data, style, subplots
+from bench.runner.results.formatting import format_bytes
+from bench.runner.results.status import USABLE
 
 MIB = 1024.0 * 1024.0
 

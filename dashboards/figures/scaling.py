@@ -17,7 +17,7 @@ from typing import Literal
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.figures.marks import (
+from bench.dashboards.figures.marks import (
     add_slo_lines,
     cell_hover,
     latency_axis_type,
@@ -27,12 +27,12 @@ from dashboards.figures.marks import (
     series_trace,
     use_log_axis,
 )
-from dashboards.tables import load_axis_title, ordered_series, rate_unit
-from dashboards.theme import colors_for, esc, latency_unit, no_data, style, subplots
-from runner.results.dimensions import CONFIG_COLUMNS
-from runner.results.labels import config_label
-from runner.results.slo import Slo
-from runner.results.status import USABLE
+from bench.dashboards.tables import load_axis_title, ordered_series, rate_unit
+from bench.dashboards.theme import colors_for, esc, latency_unit, no_data, style, subplots
+from bench.runner.results.dimensions import CONFIG_COLUMNS
+from bench.runner.results.labels import config_label
+from bench.runner.results.slo import Slo
+from bench.runner.results.status import USABLE
 
 Axis = Literal["workers", "threads"]
 

@@ -15,7 +15,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.theme import (
+from bench.dashboards.theme import (
     WARMUP_FILL,
     Unit,
     add_menu,
@@ -26,7 +26,7 @@ from dashboards.theme import (
     style,
     subplots,
 )
-from runner.results.status import USABLE
+from bench.runner.results.status import USABLE
 
 #: More cells than this get no time series in the dropdown (the file would grow large).
 MAX_CELLS = 60

@@ -17,17 +17,17 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.figures.marks import (
+from bench.dashboards.figures.marks import (
     cell_hover,
     load_axis,
     mark_failed_at_x,
     rps_spread,
     series_trace,
 )
-from dashboards.tables import is_websocket, ordered_series
-from dashboards.theme import colors_for, esc, latency_unit, style, subplots
-from runner.results.formatting import format_latency
-from runner.results.status import USABLE
+from bench.dashboards.tables import is_websocket, ordered_series
+from bench.dashboards.theme import colors_for, esc, latency_unit, style, subplots
+from bench.runner.results.formatting import format_latency
+from bench.runner.results.status import USABLE
 
 
 def websocket_figure(summary: pd.DataFrame) -> go.Figure | None:

@@ -17,10 +17,10 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboards.theme import SLO_COLOR, colors_for, esc, figure, latency_unit, no_data, style
-from runner.plan.analysis import Plan
-from runner.plan.scaling import Axis, ScalingFit
-from runner.results.formatting import format_latency
+from bench.dashboards.theme import SLO_COLOR, colors_for, esc, figure, latency_unit, no_data, style
+from bench.runner.plan.analysis import Plan
+from bench.runner.plan.scaling import Axis, ScalingFit
+from bench.runner.results.formatting import format_latency
 
 RECOMMENDED_COLOR = "#2E7D32"
 RUNNER_UP_COLOR = "#0072B2"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dashboards.plan.tables import Table, capacity_table, fits_table, options_table
-from runner.plan.analysis import Plan
-from runner.plan.recommend import explain
+from bench.dashboards.plan.tables import Table, capacity_table, fits_table, options_table
+from bench.runner.plan.analysis import Plan
+from bench.runner.plan.recommend import explain
 
 METHOD = """\
 - **Capacity at the SLO**: for each configuration, the highest load point whose \

@@ -2,7 +2,7 @@
 
 The page is assembled like the run report and the comparison view: the dashboards'
 stylesheet and dark-mode script, plotly.js inlined once in the head, each figure in the
-dashboards' section markup (``dashboards.html.figure_html``). Every string taken from
+dashboards' section markup (``bench.dashboards.html.figure_html``). Every string taken from
 the run goes through ``html.escape``; nothing loads from the network.
 """
 
@@ -11,15 +11,15 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from dashboards.html import figure_html, page
-from dashboards.panels import Panel
-from dashboards.plan.figures import capacity_figure, latency_figure, usl_figure
-from dashboards.plan.markdown import METHOD, header_lines, render_markdown
-from dashboards.plan.tables import Table, capacity_table, fits_table, options_table
-from runner.plan.analysis import Plan
-from runner.plan.recommend import explain
-from runner.plan.scaling import AXES
-from runner.results.store import atomic_write_bytes
+from bench.dashboards.html import figure_html, page
+from bench.dashboards.panels import Panel
+from bench.dashboards.plan.figures import capacity_figure, latency_figure, usl_figure
+from bench.dashboards.plan.markdown import METHOD, header_lines, render_markdown
+from bench.dashboards.plan.tables import Table, capacity_table, fits_table, options_table
+from bench.runner.plan.analysis import Plan
+from bench.runner.plan.recommend import explain
+from bench.runner.plan.scaling import AXES
+from bench.runner.results.store import atomic_write_bytes
 
 _TABLE_CSS = """
 table.plan { border-collapse: collapse; font-size: 13px; width: 100%; }

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 
-from runner.plan.analysis import Plan
-from runner.plan.capacity import Capacity, PointVerdict
-from runner.plan.recommend import Option
-from runner.plan.scaling import ScalingFit
-from runner.results.formatting import format_bytes, format_latency, format_rate
+from bench.runner.plan.analysis import Plan
+from bench.runner.plan.capacity import Capacity, PointVerdict
+from bench.runner.plan.recommend import Option
+from bench.runner.plan.scaling import ScalingFit
+from bench.runner.results.formatting import format_bytes, format_latency, format_rate
 
 Table = tuple[list[str], list[list[str]]]
 DASH = "–"

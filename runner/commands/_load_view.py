@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from runner.loadspec import PERCENTILES, LoadResult, LoadSpec
-from runner.results.formatting import format_latency
-from runner.results.histogram import Histogram
+from bench.runner.loadspec import PERCENTILES, LoadResult, LoadSpec
+from bench.runner.results.formatting import format_latency
+from bench.runner.results.histogram import Histogram
 
 #: Percentiles of the spectrum printed under the table.
 SPECTRUM: tuple[float, ...] = (10, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 100)
@@ -24,7 +24,7 @@ _PIPE_WIDTH = 120
 
 
 def fmt_us(value: float, resolution_us: float = 1.0) -> str:
-    """A latency in µs as text (``runner.results.formatting.format_latency``)."""
+    """A latency in µs as text (``bench.runner.results.formatting.format_latency``)."""
     return format_latency(value, resolution_us)
 
 

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from runner.errors import BenchError, UsageError
-from servers.sockets import READY_PREFIX
+from bench.runner.errors import BenchError, UsageError
+from bench.servers.sockets import READY_PREFIX
 
 #: Set in the environment of the server child of ``--reload``, which then serves.
 RELOAD_CHILD = "BENCH_RELOAD_CHILD"
@@ -31,7 +31,7 @@ def announce(url: str, details: str) -> None:
 
 def configure_logging(level: str) -> None:
     """Log to stderr, one line per record, prefixed with ``bench[pid]``."""
-    from servers.deploy import configure_logs
+    from bench.servers.deploy import configure_logs
 
     configure_logs(level, access_target=None)
 
@@ -59,7 +59,7 @@ def guarded(parser: argparse.ArgumentParser, handler: Callable[..., int]) -> Cal
 
 
 def server_failed(exc: Any) -> ServeFailed:
-    """A ``servers.errors.ServerError`` as the one-line failure of ``bench serve``."""
+    """A ``bench.servers.errors.ServerError`` as the one-line failure of ``bench serve``."""
     return ServeFailed(str(exc), exc.exit_code)
 
 
@@ -73,7 +73,7 @@ def apply_app_params(app: str, params: list[str] | None) -> None:
     Raises:
         UsageError: a malformed option, an unknown param or a value the app refuses.
     """
-    from servers.apps import AppLoadError, declared_params
+    from bench.servers.apps import AppLoadError, declared_params
 
     values: dict[str, str] = {}
     for item in params or ():
@@ -93,10 +93,10 @@ def apply_app_params(app: str, params: list[str] | None) -> None:
 
 def reload_child(argv: list[str], dirs: tuple[str, ...]) -> int:
     """``--reload``: serve from a child process restarted on file changes."""
-    from servers.errors import ConfigError
-    from servers.reload import run_with_reload
+    from bench.servers.errors import ConfigError
+    from bench.servers.reload import run_with_reload
 
-    command = [sys.executable, "-m", "runner.cli", *(a for a in argv if a != "--reload")]
+    command = [sys.executable, "-m", "bench.runner.cli", *(a for a in argv if a != "--reload")]
     os.environ[RELOAD_CHILD] = "1"  # the child serves (a config file may say reload too)
     try:
         return run_with_reload(command, dirs)

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from runner.exit_codes import document
+from bench.runner.exit_codes import document
 
 
 def register(subparsers: Any) -> None:
@@ -43,7 +43,7 @@ def register(subparsers: Any) -> None:
 
 def run_save(args: argparse.Namespace) -> int:
     """Handler of ``bench baseline save``."""
-    from runner.compare.baseline import baselines_dir, save_baseline
+    from bench.runner.compare.baseline import baselines_dir, save_baseline
 
     path = save_baseline(Path(args.run_dir), args.name, baselines_dir(args.dir), force=args.force)
     print(f"bench: baseline saved: {path}")
@@ -55,7 +55,7 @@ def run_list(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from runner.compare.baseline import baselines_dir, list_baselines
+    from bench.runner.compare.baseline import baselines_dir, list_baselines
 
     directory = baselines_dir(args.dir)
     found = list_baselines(directory)

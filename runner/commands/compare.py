@@ -3,7 +3,7 @@
 Exit code 0: no regression; 1: a gate regressed (or, with ``--strict``, was
 inconclusive); 2: bad input (missing files, different scenarios), one line on stderr;
 6: no gate decided anything (every gate inconclusive, e.g. ``repeat: 1`` runs) unless
-``--allow-inconclusive`` (``runner.exit_codes``). Gates come from the candidate
+``--allow-inconclusive`` (``bench.runner.exit_codes``). Gates come from the candidate
 scenario's ``gates:`` section, then the command line.
 """
 
@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from runner.errors import UsageError
-from runner.units import parse_fraction
+from bench.runner.errors import UsageError
+from bench.runner.units import parse_fraction
 
 
 def _fraction(text: str) -> float:
@@ -26,7 +26,7 @@ def _fraction(text: str) -> float:
 
 
 def _metric(text: str) -> tuple[str, float | None]:
-    from runner.scenario.gates import parse_metric_option
+    from bench.runner.scenario.gates import parse_metric_option
 
     try:
         return parse_metric_option(text)
@@ -102,7 +102,7 @@ def register(subparsers: Any) -> None:
 
 
 def _write(path: str, text: str) -> None:
-    from runner.results.store import atomic_write_bytes
+    from bench.runner.results.store import atomic_write_bytes
 
     try:
         atomic_write_bytes(Path(path), text.encode("utf-8"))
@@ -114,11 +114,11 @@ def run_compare(args: argparse.Namespace) -> int:
     """Handler of ``bench compare``."""
     from pydantic import ValidationError
 
-    from runner.compare.baseline import baselines_dir, load_side
-    from runner.compare.context import check_comparable, describe_side, scenario_gates
-    from runner.compare.judge import judge, summarize
-    from runner.compare.render import Context, to_json, to_junit, to_markdown, to_rich
-    from runner.scenario.gates import Gates
+    from bench.runner.compare.baseline import baselines_dir, load_side
+    from bench.runner.compare.context import check_comparable, describe_side, scenario_gates
+    from bench.runner.compare.judge import judge, summarize
+    from bench.runner.compare.render import Context, to_json, to_junit, to_markdown, to_rich
+    from bench.runner.scenario.gates import Gates
 
     directory = baselines_dir(args.dir)
     baseline = load_side(args.baseline, directory=directory)
@@ -158,7 +158,7 @@ def run_compare(args: argparse.Namespace) -> int:
     if args.json and args.json != "-":
         _write(args.json, to_json(verdicts, summary, ctx))
     if args.html:
-        from dashboards.compare_view import build_comparison_report
+        from bench.dashboards.compare_view import build_comparison_report
 
         build_comparison_report(
             verdicts, baseline.cells, candidate.cells, Path(args.html), context=ctx

@@ -24,16 +24,16 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from runner import units
-from runner.errors import UsageError
-from runner.exit_codes import ExitCode
-from runner.units import parse_fraction
+from bench.runner import units
+from bench.runner.errors import UsageError
+from bench.runner.exit_codes import ExitCode
+from bench.runner.units import parse_fraction
 
 
 def parse_duration(text: str) -> float:
     """``"10s"``, ``"500ms"``, ``"2m"``, ``"1h"`` or a bare number of seconds → seconds.
 
-    The scenario's rule (``runner.units.parse_duration``), as a usage error.
+    The scenario's rule (``bench.runner.units.parse_duration``), as a usage error.
     """
     try:
         return units.parse_duration(text)
@@ -62,7 +62,7 @@ def read_body(text: str | None) -> bytes:
 
 
 def parse_cpus(text: str | None) -> tuple[int, ...] | None:
-    """``"1"``, ``"0,2"`` or ``"2-3"`` → CPU numbers (``runner.units.parse_cpus``)."""
+    """``"1"``, ``"0,2"`` or ``"2-3"`` → CPU numbers (``bench.runner.units.parse_cpus``)."""
     if text is None:
         return None
     try:
@@ -154,7 +154,7 @@ def register(subparsers: Any) -> None:
 
 def build_spec(args: argparse.Namespace) -> Any:
     """The LoadSpec the command line describes."""
-    from runner.loadspec import LoadSpec
+    from bench.runner.loadspec import LoadSpec
 
     if args.total_requests is not None:
         raise UsageError("-n (a request count) is not supported: use -d DURATION (e.g. -d 10s)")
@@ -187,8 +187,8 @@ def build_spec(args: argparse.Namespace) -> Any:
 
 def handle(args: argparse.Namespace) -> int:
     """Run the load, show progress, print the result."""
-    from runner.commands import _load_view as view
-    from runner.engines.native import run, validate_spec
+    from bench.runner.commands import _load_view as view
+    from bench.runner.engines.native import run, validate_spec
 
     spec = build_spec(args)
     validate_spec(spec)

@@ -13,11 +13,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from runner.errors import UsageError
+from bench.runner.errors import UsageError
 
 
 def _headroom(text: str) -> float:
-    from runner.plan.options import parse_headroom
+    from bench.runner.plan.options import parse_headroom
 
     try:
         return parse_headroom(text)
@@ -83,17 +83,17 @@ def register(subparsers: Any) -> None:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from dashboards.plan.page import write_reports
-    from runner.plan.analysis import build_plan
-    from runner.plan.options import parse_slo
-    from runner.plan.recommend import explain
+    from bench.dashboards.plan.page import write_reports
+    from bench.runner.plan.analysis import build_plan
+    from bench.runner.plan.options import parse_slo
+    from bench.runner.plan.recommend import explain
 
     run_dir: Path = args.run_dir
     if args.slo:
         slo = parse_slo(args.slo)
     else:
-        from runner.results.slo import slo_from_manifest
-        from runner.session.prepare import read_manifest
+        from bench.runner.results.slo import slo_from_manifest
+        from bench.runner.session.prepare import read_manifest
 
         if not run_dir.is_dir():
             raise UsageError(f"{run_dir}: no such run folder")

@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _report(args: argparse.Namespace) -> int:
-    from dashboards.report import build_report, open_in_browser
+    from bench.dashboards.report import build_report, open_in_browser
 
     path = build_report(args.run_dir, args.out)
     print(f"report: {path}")

@@ -41,12 +41,12 @@ def register(subparsers: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Plan, then (unless --dry-run) run."""
-    from dashboards.report import build_report
-    from runner.errors import UsageError
-    from runner.results.manifest import new_manifest, utc_now
-    from runner.session.conduct import run_session
-    from runner.session.prepare import new_run_dir, plan_run, print_dry_run, read_manifest
-    from runner.session.progress import make_console
+    from bench.dashboards.report import build_report
+    from bench.runner.errors import UsageError
+    from bench.runner.results.manifest import new_manifest, utc_now
+    from bench.runner.session.conduct import run_session
+    from bench.runner.session.prepare import new_run_dir, plan_run, print_dry_run, read_manifest
+    from bench.runner.session.progress import make_console
 
     console = make_console()
     if args.repeat is not None and args.repeat < 1:

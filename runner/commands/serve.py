@@ -18,8 +18,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from runner import __version__
-from runner.commands._serve_common import (
+from bench.runner import __version__
+from bench.runner.commands._serve_common import (
     RELOAD_CHILD,
     ServeFailed,
     StrictParser,
@@ -29,8 +29,8 @@ from runner.commands._serve_common import (
     reload_child,
     server_failed,
 )
-from runner.errors import LaunchError, UsageError
-from runner.exit_codes import document
+from bench.runner.errors import LaunchError, UsageError
+from bench.runner.exit_codes import document
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -54,7 +54,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def _register_eventloop(servers: Any) -> None:
-    from servers.asgi.config import add_arguments
+    from bench.servers.asgi.config import add_arguments
 
     parser = servers.add_parser(
         "eventloop",
@@ -84,8 +84,8 @@ def _register_eventloop(servers: Any) -> None:
 
 def eventloop_config(args: argparse.Namespace) -> Any:
     """Build the ServerConfig of ``bench serve eventloop`` from parsed options."""
-    from servers.asgi.config import from_namespace
-    from servers.errors import ConfigError
+    from bench.servers.asgi.config import from_namespace
+    from bench.servers.errors import ConfigError
 
     try:
         return from_namespace(args)
@@ -108,9 +108,9 @@ def _bind_strings(args: argparse.Namespace) -> list[str]:
 
 def _prepare(config: Any, log_level: str) -> None:
     """Environment, module path and logging before the app loads (servers.deploy)."""
-    from servers.deploy import add_app_dir, configure_logs, export, read_env_file
-    from servers.errors import ConfigError
-    from servers.tls import check
+    from bench.servers.deploy import add_app_dir, configure_logs, export, read_env_file
+    from bench.servers.errors import ConfigError
+    from bench.servers.tls import check
 
     try:
         configure_logs(
@@ -140,10 +140,10 @@ def _serve_eventloop(args: argparse.Namespace) -> int:
     if config.workers > 1:
         return _serve_eventloop_workers(args, config)
 
-    from servers.apps import AppInterfaceError, load_app
-    from servers.asgi.server import run_worker
-    from servers.errors import AppLoadError, BindError
-    from servers.sockets import create_listener, describe, parse_bind
+    from bench.servers.apps import AppInterfaceError, load_app
+    from bench.servers.asgi.server import run_worker
+    from bench.servers.errors import AppLoadError, BindError
+    from bench.servers.sockets import create_listener, describe, parse_bind
 
     try:
         app, interface = load_app(args.app, interface=config.interface, factory=config.factory)
@@ -178,9 +178,9 @@ def _serve_eventloop(args: argparse.Namespace) -> int:
 
 def _serve_eventloop_workers(args: argparse.Namespace, config: Any) -> int:
     """``-w N`` with N > 1: the prefork master runs N eventloop workers on shared sockets."""
-    from servers.errors import BindError, ConfigError, ServerError
-    from servers.prefork.config import PreforkConfig
-    from servers.prefork.master import serve_forever
+    from bench.servers.errors import BindError, ConfigError, ServerError
+    from bench.servers.prefork.config import PreforkConfig
+    from bench.servers.prefork.master import serve_forever
 
     try:
         prefork = PreforkConfig(
@@ -194,7 +194,7 @@ def _serve_eventloop_workers(args: argparse.Namespace, config: Any) -> int:
         )
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
-    from servers.apps import factory_spec
+    from bench.servers.apps import factory_spec
 
     try:
         return serve_forever(prefork, factory_spec(args.app) if config.factory else args.app)
@@ -209,7 +209,7 @@ def _serve_eventloop_workers(args: argparse.Namespace, config: Any) -> int:
 
 #: One registrar per server: each adds ``bench serve <server>`` to the subparsers.
 def _register_prefork(servers: Any) -> None:
-    from runner.commands.serve_prefork import register_prefork
+    from bench.runner.commands.serve_prefork import register_prefork
 
     register_prefork(servers)
 

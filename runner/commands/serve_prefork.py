@@ -1,9 +1,9 @@
 """``bench serve prefork APP``: the prefork WSGI server (gunicorn's flag names).
 
-Every option comes from the settings of ``servers.prefork.config.PreforkConfig``
+Every option comes from the settings of ``bench.servers.prefork.config.PreforkConfig``
 (one definition per setting drives this parser); ``APP`` and ``--param`` are shared
 with the other ``bench serve`` servers. ``-c CONFIG.py`` reads a gunicorn-style
-config file (``servers.prefork.config_file``; flags override it) and
+config file (``bench.servers.prefork.config_file``; flags override it) and
 ``--check-config`` validates file, flags and app, then exits. ``APP`` without
 ``:attr`` means ``module:application``, as in gunicorn. Signals: TERM graceful stop,
 INT/QUIT fast stop, HUP reload (fresh workers first), TTIN/TTOU one worker more/less.
@@ -16,21 +16,21 @@ import os
 import sys
 from typing import Any
 
-from runner import __version__
-from runner.commands._serve_common import (
+from bench.runner import __version__
+from bench.runner.commands._serve_common import (
     RELOAD_CHILD,
     apply_app_params,
     guarded,
     reload_child,
     server_failed,
 )
-from runner.errors import LaunchError, UsageError
-from runner.exit_codes import document
+from bench.runner.errors import LaunchError, UsageError
+from bench.runner.exit_codes import document
 
 
 def register_prefork(servers: Any) -> None:
     """Add ``bench serve prefork`` to the ``bench serve`` subparsers."""
-    from servers.prefork.config import add_arguments
+    from bench.servers.prefork.config import add_arguments
 
     parser = servers.add_parser(
         "prefork",
@@ -72,10 +72,10 @@ def register_prefork(servers: Any) -> None:
 
 def prefork_config(args: argparse.Namespace) -> tuple[Any, str]:
     """The PreforkConfig and app spec of ``bench serve prefork`` (file, then flags)."""
-    from servers import settings
-    from servers.errors import ConfigError
-    from servers.prefork.config import PreforkConfig
-    from servers.prefork.config_file import merged_config, read_config_file
+    from bench.servers import settings
+    from bench.servers.errors import ConfigError
+    from bench.servers.prefork.config import PreforkConfig
+    from bench.servers.prefork.config_file import merged_config, read_config_file
 
     try:
         file_values, file_app = read_config_file(args.config) if args.config else ({}, None)
@@ -90,9 +90,9 @@ def prefork_config(args: argparse.Namespace) -> tuple[Any, str]:
 
 def _prepare(config: Any) -> None:
     """Logs, environment and TLS files, checked and set up in the master."""
-    from servers.deploy import configure_logs, export, parse_env_pairs
-    from servers.errors import ConfigError
-    from servers.tls import check
+    from bench.servers.deploy import configure_logs, export, parse_env_pairs
+    from bench.servers.errors import ConfigError
+    from bench.servers.tls import check
 
     try:
         configure_logs(
@@ -109,8 +109,8 @@ def _prepare(config: Any) -> None:
 
 def _check(config: Any, app: str) -> int:
     """``--check-config``: load the app as a worker would, in this process; 0 if it loads."""
-    from servers.errors import AppLoadError
-    from servers.prefork.workers import load_worker_app
+    from bench.servers.errors import AppLoadError
+    from bench.servers.prefork.workers import load_worker_app
 
     if config.chdir or config.pythonpath:
         if config.chdir:
@@ -125,8 +125,8 @@ def _check(config: Any, app: str) -> int:
 
 
 def _serve_prefork(args: argparse.Namespace) -> int:
-    from servers.errors import BindError, ServerError
-    from servers.prefork import serve
+    from bench.servers.errors import BindError, ServerError
+    from bench.servers.prefork import serve
 
     config, app = prefork_config(args)
     if config.reload and not args.check_config and not os.environ.get(RELOAD_CHILD):

@@ -5,7 +5,7 @@ statistics are in ``stats.py`` and ``decide.py``; ``render.py`` writes the table
 markdown, JUnit and JSON; ``baseline.py`` reads run folders and keeps baseline files.
 """
 
-from runner.compare.decide import Outcome
-from runner.compare.judge import Summary, Verdict, judge, summarize
+from bench.runner.compare.decide import Outcome
+from bench.runner.compare.judge import Summary, Verdict, judge, summarize
 
 __all__ = ["Outcome", "Summary", "Verdict", "judge", "summarize"]

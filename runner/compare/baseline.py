@@ -25,10 +25,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from runner.compare.table import CELL_ID, SCENARIO, STATUS, STATUS_ENGINE_BOUND, STATUS_OK
-from runner.errors import UsageError
-from runner.results.manifest import utc_now
-from runner.results.store import atomic_write_bytes, load_run
+from bench.runner.compare.table import CELL_ID, SCENARIO, STATUS, STATUS_ENGINE_BOUND, STATUS_OK
+from bench.runner.errors import UsageError
+from bench.runner.results.manifest import utc_now
+from bench.runner.results.store import atomic_write_bytes, load_run
 
 #: Where saved baselines live unless --dir or $BENCH_BASELINES says otherwise.
 DEFAULT_BASELINES_DIR = Path("results") / "baselines"

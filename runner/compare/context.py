@@ -6,9 +6,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from runner.compare.baseline import Side
-from runner.errors import UsageError
-from runner.scenario.gates import Gates
+from bench.runner.compare.baseline import Side
+from bench.runner.errors import UsageError
+from bench.runner.scenario.gates import Gates
 
 #: The scenario section holding gates.
 GATES_KEY = "gates"

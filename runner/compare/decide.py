@@ -32,14 +32,14 @@ from enum import IntEnum
 
 import numpy as np
 
-from runner.compare.stats import (
+from bench.runner.compare.stats import (
     holm_adjust,
     min_pvalue,
     one_sided_pvalues,
     repetitions_needed,
     shift_interval,
 )
-from runner.scenario.gates import GateMetric, Gates
+from bench.runner.scenario.gates import GateMetric, Gates
 
 #: Relative slack when comparing a p-value to alpha (1/20 vs 0.05 in floating point).
 _P_SLACK = 1e-9

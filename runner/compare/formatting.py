@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from runner.compare.table import unit
-from runner.scenario.gates import METRICS_BY_NAME
+from bench.runner.compare.table import unit
+from bench.runner.scenario.gates import METRICS_BY_NAME
 
 
 def _finite(value: float | None) -> bool:

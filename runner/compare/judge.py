@@ -1,8 +1,8 @@
 """``judge(baseline, candidate, gates) -> [Verdict]``: the CI gate as one pure function.
 
-How this works: both cells tables are split by ``cell_id`` (``runner.compare.table``).
+How this works: both cells tables are split by ``cell_id`` (``bench.runner.compare.table``).
 Every cell present on both sides × every enabled metric is one gate; all gates of the
-comparison form one family, judged at once by ``runner.compare.decide.evaluate`` (so
+comparison form one family, judged at once by ``bench.runner.compare.decide.evaluate`` (so
 alpha bounds the chance of any false regression in the comparison). Cells that cannot be
 judged get a ``status`` verdict instead: every candidate repetition failed (regressed),
 the cell is missing on one side (inconclusive), and so on. ``summarize`` turns the
@@ -18,12 +18,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from runner.compare.decide import Evaluation, Outcome, Why, evaluate
-from runner.compare.formatting import format_change, format_interval, format_p, format_threshold
-from runner.compare.table import CellRows, check_table, describe_cell, identity, split_cells
-from runner.errors import UsageError
-from runner.exit_codes import ExitCode
-from runner.scenario.gates import GateMetric, Gates
+from bench.runner.compare.decide import Evaluation, Outcome, Why, evaluate
+from bench.runner.compare.formatting import (
+    format_change,
+    format_interval,
+    format_p,
+    format_threshold,
+)
+from bench.runner.compare.table import CellRows, check_table, describe_cell, identity, split_cells
+from bench.runner.errors import UsageError
+from bench.runner.exit_codes import ExitCode
+from bench.runner.scenario.gates import GateMetric, Gates
 
 #: The pseudo-metric of verdicts about a whole cell (failed, missing).
 STATUS_METRIC = "status"
@@ -311,7 +316,7 @@ def summarize(
     strict: bool = False,
     allow_inconclusive: bool = False,
 ) -> Summary:
-    """Counts per outcome and the exit code (``runner.exit_codes.ExitCode``).
+    """Counts per outcome and the exit code (``bench.runner.exit_codes.ExitCode``).
 
     ``FAILED`` (1) if a gate regressed (or, with ``strict``, any was inconclusive);
     else ``INCONCLUSIVE`` (6) when no gate decided anything — every verdict inconclusive

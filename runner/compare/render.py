@@ -18,8 +18,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from runner.compare.decide import Outcome
-from runner.compare.formatting import (
+from bench.runner.compare.decide import Outcome
+from bench.runner.compare.formatting import (
     format_change,
     format_interval,
     format_p,
@@ -27,9 +27,9 @@ from runner.compare.formatting import (
     format_value,
     metric_label,
 )
-from runner.compare.judge import STATUS_METRIC, Summary, Verdict
-from runner.exit_codes import ExitCode
-from runner.scenario.gates import Gates
+from bench.runner.compare.judge import STATUS_METRIC, Summary, Verdict
+from bench.runner.exit_codes import ExitCode
+from bench.runner.scenario.gates import Gates
 
 #: Markdown badge and rich style per outcome.
 BADGES: dict[Outcome, str] = {

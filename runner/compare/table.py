@@ -1,6 +1,6 @@
 """The results table as the gates see it: which column holds which metric, which rows count.
 
-The cells table (``runner.results.CELL_COLUMNS``) has one row per cell × repetition.
+The cells table (``bench.runner.results.CELL_COLUMNS``) has one row per cell × repetition.
 Cells are matched across runs by ``cell_id``, a hash of the cell's configuration (server,
 workers, threads, loop, …, load point) that does not depend on the workload or the run,
 so a baseline and a candidate of the same scenario pair up even when the app changed.
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from runner.errors import UsageError
-from runner.results.dimensions import LOAD_COLUMNS, SERVER_AXES
-from runner.results.schema import CELL_COLUMNS, Column
+from bench.runner.errors import UsageError
+from bench.runner.results.dimensions import LOAD_COLUMNS, SERVER_AXES
+from bench.runner.results.schema import CELL_COLUMNS, Column
 
 #: The schema by column name.
 SCHEMA: dict[str, Column] = {c.name: c for c in CELL_COLUMNS}

@@ -1,8 +1,8 @@
 """The one small interface every load engine implements, and what engines share.
 
-An engine turns a ``LoadSpec`` into a ``LoadResult`` (``runner.loadspec``), reporting
+An engine turns a ``LoadSpec`` into a ``LoadResult`` (``bench.runner.loadspec``), reporting
 progress about once a second and returning early (with what it measured) when ``stop``
-is set. ``runner.engines.registry.make_engine`` picks one by name.
+is set. ``bench.runner.engines.registry.make_engine`` picks one by name.
 
 Progress dicts carry at least ``phase`` (``"warmup"``, ``"measure"``, ``"drain"``),
 ``elapsed_s`` (seconds since the measured window began, negative or 0 in warm-up),
@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 import psutil
 
-from runner.launch.pinning import available_cpus
-from runner.loadspec import LoadResult, LoadSpec
+from bench.runner.launch.pinning import available_cpus
+from bench.runner.loadspec import LoadResult, LoadSpec
 
 #: Progress callback: one dict per second (see the module docstring).
 Progress = Callable[[dict[str, Any]], None]

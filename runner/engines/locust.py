@@ -35,13 +35,13 @@ from urllib.parse import urlsplit
 
 import psutil
 
-from runner.engines.base import ENGINE_BOUND_CPU, Progress, process_or_none, usable_cpu_count
-from runner.errors import EngineError
-from runner.launch.pinning import pin_command
-from runner.launch.process import free_port, log_tail
-from runner.loadspec import ERROR_KINDS, LoadResult, LoadSpec
-from runner.results.histogram import Histogram
-from runner.results.overload import SecondCounts, judge_overload
+from bench.runner.engines.base import ENGINE_BOUND_CPU, Progress, process_or_none, usable_cpu_count
+from bench.runner.errors import EngineError
+from bench.runner.launch.pinning import pin_command
+from bench.runner.launch.process import free_port, log_tail
+from bench.runner.loadspec import ERROR_KINDS, LoadResult, LoadSpec
+from bench.runner.results.histogram import Histogram
+from bench.runner.results.overload import SecondCounts, judge_overload
 
 #: Resolution of locust latencies (µs): it keeps whole milliseconds at best.
 LOCUST_RESOLUTION_US = 1000.0
@@ -58,7 +58,7 @@ _MARKER = "CONFIG: dict = {}  # bench:config (replaced by the generator)"
 
 @dataclass(frozen=True, slots=True)
 class LocustSettings:
-    """Locust options (mirrors ``runner.scenario.LocustOptions``)."""
+    """Locust options (mirrors ``bench.runner.scenario.LocustOptions``)."""
 
     workers: int = 0
     external_workers: int = 0

@@ -11,16 +11,16 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from runner.engines.base import Engine, Progress
-from runner.errors import EngineError
-from runner.loadspec import LoadResult, LoadSpec
+from bench.runner.engines.base import Engine, Progress
+from bench.runner.errors import EngineError
+from bench.runner.loadspec import LoadResult, LoadSpec
 
 #: Engines the scenario may name.
 ENGINE_NAMES: tuple[str, ...] = ("native", "locust", "wrk")
 
 
 class NativeEngine:
-    """Adapter for ``runner.engines.native.run`` (imported on first use)."""
+    """Adapter for ``bench.runner.engines.native.run`` (imported on first use)."""
 
     name = "native"
 
@@ -33,7 +33,7 @@ class NativeEngine:
     ) -> LoadResult:
         """Run the native engine in this process (it forks its own workers if asked)."""
         try:
-            from runner.engines import native
+            from bench.runner.engines import native
         except ImportError as exc:
             raise EngineError(f"the native engine is not available: {exc}") from None
         return native.run(spec, progress=progress, stop=stop)
@@ -52,11 +52,11 @@ def make_engine(name: str, *, options: Any = None, workdir: Path | None = None) 
     if name == "native":
         return NativeEngine()
     if name == "locust":
-        from runner.engines.locust import LocustEngine
+        from bench.runner.engines.locust import LocustEngine
 
         return LocustEngine(options, workdir=workdir)
     if name == "wrk":
-        from runner.engines.wrk import WrkEngine
+        from bench.runner.engines.wrk import WrkEngine
 
         return WrkEngine(workdir=workdir)
     raise EngineError(f"unknown engine {name!r}; allowed: {', '.join(ENGINE_NAMES)}")

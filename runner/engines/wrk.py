@@ -24,11 +24,11 @@ from typing import Any
 
 import psutil
 
-from runner.engines.base import ENGINE_BOUND_CPU, Progress, process_or_none, usable_cpu_count
-from runner.errors import EngineError
-from runner.launch.pinning import pin_command
-from runner.loadspec import ERROR_KINDS, LoadResult, LoadSpec
-from runner.results.histogram import Histogram
+from bench.runner.engines.base import ENGINE_BOUND_CPU, Progress, process_or_none, usable_cpu_count
+from bench.runner.errors import EngineError
+from bench.runner.launch.pinning import pin_command
+from bench.runner.loadspec import ERROR_KINDS, LoadResult, LoadSpec
+from bench.runner.results.histogram import Histogram
 
 #: The marker of the line ``done()`` prints.
 MARKER = "BENCH-JSON "

@@ -1,6 +1,6 @@
 """The command line that starts each server configuration (pure).
 
-Our servers start through ``python -m runner.cli serve ...`` with the bundled app's name;
+Our servers start through ``python -m bench.runner.cli serve ...`` with the bundled app's name;
 peers through ``python -m <peer> ...`` with an import string, so every server runs on the
 interpreter (and virtualenv) of the runner. Bundled app parameters travel as
 ``BENCH_APP_<NAME>`` environment variables, which every server passes to the app.
@@ -14,8 +14,8 @@ import importlib.util
 import sys
 from dataclasses import dataclass, field
 
-from runner.matrix.cells import ServerPoint
-from runner.scenario.model import Workload
+from bench.runner.matrix.cells import ServerPoint
+from bench.runner.scenario.model import Workload
 
 #: Seconds a server gets to finish in-flight requests when stopped.
 GRACEFUL_TIMEOUT_S = 5
@@ -34,7 +34,7 @@ class ServerCommand:
     """How to start one server configuration.
 
     Attributes:
-        argv: the command (not yet pinned; see ``runner.launch.pinning.pin_command``).
+        argv: the command (not yet pinned; see ``bench.runner.launch.pinning.pin_command``).
         env: variables to add to the runner's environment.
         name: the server's name, for messages.
     """
@@ -55,11 +55,11 @@ def peer_missing(server: str) -> str | None:
 
 
 def bundled_module(name: str) -> str:
-    """The module of bundled app ``name`` (``json`` lives in ``servers.apps.json_app``)."""
-    for candidate in (f"servers.apps.{name}", f"servers.apps.{name}_app"):
+    """The module of bundled app ``name`` (``json`` lives in ``bench.servers.apps.json_app``)."""
+    for candidate in (f"bench.servers.apps.{name}", f"bench.servers.apps.{name}_app"):
         if importlib.util.find_spec(candidate) is not None:
             return candidate
-    return f"servers.apps.{name}"
+    return f"bench.servers.apps.{name}"
 
 
 def app_target(workload: Workload, interface: str) -> tuple[str, bool]:
@@ -89,7 +89,7 @@ def server_command(
 
 
 def _prefork(point: ServerPoint, workload: Workload, host: str, port: int, bind: str) -> list[str]:
-    argv = ["-m", "runner.cli", "serve", "prefork", workload.app, "-b", bind]
+    argv = ["-m", "bench.runner.cli", "serve", "prefork", workload.app, "-b", bind]
     argv += ["-w", str(point.workers), "-k", point.worker_class or "sync"]
     if point.threads is not None:
         argv += ["--threads", str(point.threads)]
@@ -100,7 +100,7 @@ def _prefork(point: ServerPoint, workload: Workload, host: str, port: int, bind:
 def _eventloop(
     point: ServerPoint, workload: Workload, host: str, port: int, bind: str
 ) -> list[str]:
-    argv = ["-m", "runner.cli", "serve", "eventloop", workload.app, "-b", bind]
+    argv = ["-m", "bench.runner.cli", "serve", "eventloop", workload.app, "-b", bind]
     argv += ["-w", str(point.workers), "--loop", point.loop or "uvloop"]
     argv += ["--interface", point.interface, "--graceful-timeout", str(GRACEFUL_TIMEOUT_S)]
     argv += ["--log-level", "warning"]

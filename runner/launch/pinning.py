@@ -16,8 +16,8 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from runner.errors import ScenarioError
-from runner.units import format_cpus
+from bench.runner.errors import ScenarioError
+from bench.runner.units import format_cpus
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Checks before a run starts: can the app be imported, which peers and engines exist.
 
-The workload app is loaded in a child process (``servers.apps.load_app``), never in the
+The workload app is loaded in a child process (``bench.servers.apps.load_app``), never in the
 runner: importing a user's app can have side effects, and the runner must not carry
 them. The child prints the interface it found, which decides how peers serve an
 import-string app. Problems the user must fix raise ``ScenarioError`` naming the file
@@ -16,14 +16,14 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from runner.errors import ScenarioError
-from runner.launch.commands import peer_missing
-from runner.matrix.cells import Cell
-from runner.scenario.model import Scenario
+from bench.runner.errors import ScenarioError
+from bench.runner.launch.commands import peer_missing
+from bench.runner.matrix.cells import Cell
+from bench.runner.scenario.model import Scenario
 
 _CHECK = """
 import sys
-from servers.apps import AppLoadError, load_app
+from bench.servers.apps import AppLoadError, load_app
 try:
     _app, kind = load_app(sys.argv[1], interface=sys.argv[2])
 except AppLoadError as exc:

@@ -2,12 +2,12 @@
 
 How this works:
 - ``ServerProcess.start`` runs the command in a new process group (``process_group=0``)
-  pinned to the server's CPUs (``runner.launch.pinning.pin_command``), stdout and stderr going
+  pinned to the server's CPUs (``bench.runner.launch.pinning.pin_command``), stdout and stderr going
   to a log file (never a pipe nobody reads).
 - ``wait_ready`` probes: connect to host:port and send a GET; the first HTTP status line
   back means ready. Between probes it checks the process is alive, so a server that exits
   fails fast with the tail of its log. No fixed sleep: the deadline bounds the polling.
-- the process tree is sampled while it serves by ``runner.launch.sampler``.
+- the process tree is sampled while it serves by ``bench.runner.launch.sampler``.
 - ``stop`` sends SIGTERM to the group, SIGKILL after the timeout, then looks for any
   process of the group or of the sampled tree still alive, kills it and reports it.
 - The server gets SIGTERM if the runner dies without stopping it (even by SIGKILL):
@@ -33,8 +33,8 @@ from pathlib import Path
 
 import psutil
 
-from runner.errors import LaunchError
-from runner.launch.pinning import pin_command
+from bench.runner.errors import LaunchError
+from bench.runner.launch.pinning import pin_command
 
 #: Seconds between readiness probes.
 PROBE_INTERVAL_S = 0.05

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import psutil
 
 if TYPE_CHECKING:
-    from runner.launch.process import ServerProcess
+    from bench.runner.launch.process import ServerProcess
 
 #: Seconds between tree samples.
 SAMPLE_INTERVAL_S = 0.25

@@ -5,7 +5,7 @@ cell is one value of every axis. Axes that do not apply to a configuration colla
 (``threads`` for a sync worker), so the matrix holds no duplicates. Cells are ordered
 load point first, server configuration second, so that within a repetition the server
 configurations being compared run next to each other at each load point
-(``runner.matrix.schedule`` picks and orders them for a run).
+(``bench.runner.matrix.schedule`` picks and orders them for a run).
 
 Nothing here starts a process; everything is tested with plain values.
 """
@@ -18,9 +18,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from runner.results.dimensions import LOAD_COLUMNS, SERVER_AXES
-from runner.results.labels import config_label, load_label
-from runner.scenario.model import BUNDLED_SERVERS, Scenario
+from bench.runner.results.dimensions import LOAD_COLUMNS, SERVER_AXES
+from bench.runner.results.labels import config_label, load_label
+from bench.runner.scenario.model import BUNDLED_SERVERS, Scenario
 
 #: Keys ``--only KEY=VALUE`` accepts (and the dimension columns of the results).
 FILTER_KEYS: tuple[str, ...] = (
@@ -51,7 +51,7 @@ class ServerPoint:
 
     def describe(self) -> str:
         """Short human label: ``prefork thread w2×t8``, ``eventloop w1 uvloop`` (the
-        scenario's ``label`` when it gives one) — ``runner.results.labels.config_label``."""
+        scenario's ``label`` when it gives one) — ``bench.runner.results.labels.config_label``."""
         return config_label(asdict(self))
 
 
@@ -67,7 +67,7 @@ class LoadPoint:
 
     def describe(self) -> str:
         """Short human label: ``c=32``, ``500 req/s``, ``c=8 · 1024 B``, ``search``
-        (``runner.results.labels.load_label``)."""
+        (``bench.runner.results.labels.load_label``)."""
         return load_label({**asdict(self), "target_rate": self.rate})
 
 

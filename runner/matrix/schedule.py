@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from runner.errors import UsageError
-from runner.matrix.cells import FILTER_KEYS, Cell
+from bench.runner.errors import UsageError
+from bench.runner.matrix.cells import FILTER_KEYS, Cell
 
 
 def parse_only(items: Iterable[str]) -> dict[str, set[str]]:

@@ -1,8 +1,8 @@
 """A capacity plan of one run folder: read, summarise, judge, fit, recommend, bound.
 
 ``build_plan(run_dir, slo, target_rps, headroom)`` is the composition root of
-``bench plan``: it reads the run through the results reader (``runner.results.load_run``
-and ``runner.results.steps.read_steps``), summarises cells the way the dashboards do, and
+``bench plan``: it reads the run through the results reader (``bench.runner.results.load_run``
+and ``bench.runner.results.steps.read_steps``), summarises cells the way the dashboards do, and
 hands plain tables to the pure parts — ``capacity``, ``scaling``, ``recommend``,
 ``limits``. The ``Plan`` it returns is all the reports need.
 """
@@ -15,15 +15,15 @@ from typing import Any
 
 import pandas as pd
 
-from runner.errors import UsageError
-from runner.plan.capacity import Capacity, capacities
-from runner.plan.limits import Limit, limits
-from runner.plan.recommend import Recommendation, recommend
-from runner.plan.scaling import ScalingFit, scaling_fits
-from runner.results.slo import Slo
-from runner.results.steps import read_steps
-from runner.results.store import load_run
-from runner.results.summary import summarize
+from bench.runner.errors import UsageError
+from bench.runner.plan.capacity import Capacity, capacities
+from bench.runner.plan.limits import Limit, limits
+from bench.runner.plan.recommend import Recommendation, recommend
+from bench.runner.plan.scaling import ScalingFit, scaling_fits
+from bench.runner.results.slo import Slo
+from bench.runner.results.steps import read_steps
+from bench.runner.results.store import load_run
+from bench.runner.results.summary import summarize
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Plan:
     Attributes:
         run_dir: the run folder; ``manifest`` its manifest.
         slo: the objective capacities are judged on.
-        summary: one row per cell (``runner.results.summary.summarize``).
+        summary: one row per cell (``bench.runner.results.summary.summarize``).
         cells: ``cells.parquet``; ``steps``: the search steps (may be empty).
         capacities: per configuration, in matrix order.
         recommendation: ranked options for the target.

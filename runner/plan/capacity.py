@@ -1,9 +1,9 @@
 """Capacity of each server configuration at an SLO, from what a run measured (pure).
 
-How this works: the run's cells are summarised one row per cell (``runner.results.summary.
+How this works: the run's cells are summarised one row per cell (``bench.runner.results.summary.
 summarize``: median throughput over repetitions, percentiles from the merged histogram —
 never averaged). Every load point of a configuration is judged against the SLO with the
-search's own rule (``runner.results.search.judge_step``), then:
+search's own rule (``bench.runner.results.search.judge_step``), then:
 
 - searched cells (``load.mode: search``, recognised by their steps in ``search/``): the
   capacity is the highest step rate meeting the SLO, the median over repetitions, with
@@ -28,12 +28,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from runner.results.dimensions import SERVER_AXES
-from runner.results.little import little_suspect
-from runner.results.search import SearchConfig, Step, judge_step
-from runner.results.slo import Slo
-from runner.results.status import USABLE, status_reason
-from runner.units import parse_cpus
+from bench.runner.results.dimensions import SERVER_AXES
+from bench.runner.results.little import little_suspect
+from bench.runner.results.search import SearchConfig, Step, judge_step
+from bench.runner.results.slo import Slo
+from bench.runner.results.status import USABLE, status_reason
+from bench.runner.units import parse_cpus
 
 Source = Literal["search", "open", "closed"]
 
@@ -351,8 +351,8 @@ def _from_search(
 def capacities(summary: pd.DataFrame, steps: pd.DataFrame, slo: Slo) -> list[Capacity]:
     """The capacity of every configuration of the run, in matrix order.
 
-    ``summary``: one row per cell (``runner.results.summary.summarize``); ``steps``: the
-    run's search steps (``runner.results.steps.read_steps``; may be empty). A configuration
+    ``summary``: one row per cell (``bench.runner.results.summary.summarize``); ``steps``: the
+    run's search steps (``bench.runner.results.steps.read_steps``; may be empty). A configuration
     whose cells were all skipped is left out.
     """
     out: list[Capacity] = []

@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from runner.plan.capacity import Capacity, little_deviations
-from runner.plan.scaling import ScalingFit
+from bench.runner.plan.capacity import Capacity, little_deviations
+from bench.runner.plan.scaling import ScalingFit
 
 #: Coefficient of variation of a cell's throughput over repetitions above which the
 #: run is called noisy.

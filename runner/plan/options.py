@@ -4,9 +4,9 @@
 (``p50``, ``p90``, ``p99``, ``p99.9``/``p999``, ``p99.99``/``p9999``) with a duration
 (``250ms``), and ``error_rate`` (or ``errors``) with a percentage (``0.1%``). A plan holds
 one latency limit — the percentile its capacities are judged on — and the error rate
-defaults to ``runner.results.slo.DEFAULT_ERROR_RATE`` when not given. Without ``--slo`` the
+defaults to ``bench.runner.results.slo.DEFAULT_ERROR_RATE`` when not given. Without ``--slo`` the
 run's search objective (``load.slo:``) or the scenario's ``slo:`` is used
-(``runner.results.slo.slo_from_manifest``).
+(``bench.runner.results.slo.slo_from_manifest``).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from runner.errors import UsageError
-from runner.results.slo import Slo
-from runner.units import parse_duration, parse_fraction
+from bench.runner.errors import UsageError
+from bench.runner.results.slo import Slo
+from bench.runner.units import parse_duration, parse_fraction
 
 _TERM = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(<=|≤|<)\s*(.+?)\s*$")
 _PERCENTILES: dict[str, str] = {

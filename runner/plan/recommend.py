@@ -17,7 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from runner.plan.capacity import Capacity
+from bench.runner.plan.capacity import Capacity
 
 
 @dataclass(frozen=True, slots=True)

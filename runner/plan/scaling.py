@@ -9,7 +9,7 @@ repetition of that cell is a point, so the bootstrap sees the run-to-run spread.
 concurrency, every repetition of every closed-loop cell is a point.
 
 Engine-bound cells are left out of a fit (their throughput is the engine's); a family
-with fewer than two distinct N has no axis and gets no entry. ``runner.plan.usl.fit_usl``
+with fewer than two distinct N has no axis and gets no entry. ``bench.runner.plan.usl.fit_usl``
 fits and refuses; with fewer than ``usl.MIN_POINTS`` distinct N no fit is attempted and
 the refusal says so.
 """
@@ -23,8 +23,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from runner.plan.capacity import CONFIG_DIMS, cpu_count
-from runner.plan.usl import MIN_POINTS, USLFit, fit_usl
+from bench.runner.plan.capacity import CONFIG_DIMS, cpu_count
+from bench.runner.plan.usl import MIN_POINTS, USLFit, fit_usl
 
 Axis = Literal["workers", "threads", "concurrency"]
 AXES: tuple[Axis, ...] = ("workers", "threads", "concurrency")

@@ -1,7 +1,7 @@
 """What a run produced, and the rules that read it: the one home of each results concept.
 
-Engines and the run loop write through this package; dashboards, ``runner.compare`` and
-``runner.plan`` read through it. It imports nothing from engines, launch, the session,
+Engines and the run loop write through this package; dashboards, ``bench.runner.compare`` and
+``bench.runner.plan`` read through it. It imports nothing from engines, launch, the session,
 commands or dashboards (``tests/test_import_directions.py`` holds it to that).
 
 - ``schema``      the columns of every results table (``CELL_COLUMNS`` …), ``frame``

@@ -7,8 +7,8 @@ import).
 
 from __future__ import annotations
 
-from runner.loadspec import PERCENTILES
-from runner.results.schema import CELL_COLUMNS
+from bench.runner.loadspec import PERCENTILES
+from bench.runner.results.schema import CELL_COLUMNS
 
 #: The axes of a server configuration (what varies between configurations).
 SERVER_AXES: tuple[str, ...] = (

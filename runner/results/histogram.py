@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runner.loadspec import PERCENTILES
+from bench.runner.loadspec import PERCENTILES
 
 _NS_PER_US = 1000
 #: Latencies below this (µs) are folded with a bincount; above it with a sort.

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from runner.results.status import is_missing
+from bench.runner.results.status import is_missing
 
 #: Servers that serve ASGI by default and WSGI on request: their WSGI cells say so.
 SERVES_BOTH: frozenset[str] = frozenset({"eventloop", "granian", "hypercorn"})

@@ -3,7 +3,7 @@
 ``collect_environment`` looks at the machine once (Python, CPU model and count, package
 versions, git sha of the bench checkout, wrk version); ``new_manifest`` adds the scenario
 text, the options and the pinning. The runner updates ``status``, ``finished_at`` and the
-cell counts as the run goes and writes it atomically (``runner.results``).
+cell counts as the run goes and writes it atomically (``bench.runner.results``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from runner import __version__
+from bench.runner import __version__
 
 #: Distributions whose versions the manifest records (absent ones are omitted).
 PACKAGES: tuple[str, ...] = (

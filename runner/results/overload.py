@@ -156,5 +156,8 @@ def judge_overload(
             slope,
         )
     return OverloadVerdict(
-        False, f"kept up: served {share:.0%} of the arrivals due at {asked_rate:,.0f}/s", share, slope
+        False,
+        f"kept up: served {share:.0%} of the arrivals due at {asked_rate:,.0f}/s",
+        share,
+        slope,
     )

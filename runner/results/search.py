@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from runner.results.slo import Slo
+from bench.runner.results.slo import Slo
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ class Step:
     error_rate: float
     achieved_rate: float
     engine_bound: bool = False
-    #: The server fell behind the rate (``runner.results.overload``): never capacity.
+    #: The server fell behind the rate (``bench.runner.results.overload``): never capacity.
     overloaded: bool = False
     overload_reason: str = ""
 

@@ -27,8 +27,8 @@ from typing import Any
 
 import yaml
 
-from runner.results.formatting import format_latency
-from runner.units import parse_duration, parse_fraction
+from bench.runner.results.formatting import format_latency
+from bench.runner.units import parse_duration, parse_fraction
 
 #: SLO keys that limit a latency percentile -> the summary column they apply to.
 LATENCY_KEYS: dict[str, str] = {

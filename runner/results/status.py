@@ -15,7 +15,7 @@ by the terminal summary and the dashboard alike:
 - any repetition that failed is named in the text: ``ok (1 of 3 repetitions failed: …)``.
 
 Adding a status value is one entry in ``STATUSES`` (plus its display mark in
-``dashboards.theme.STATUS_STYLE`` and ``runner.session.progress``).
+``bench.dashboards.theme.STATUS_STYLE`` and ``bench.runner.session.progress``).
 """
 
 from __future__ import annotations
@@ -97,8 +97,6 @@ def cell_status_parts(statuses: Sequence[object]) -> tuple[str, str, str]:
         reasons = sorted({status_reason(s) for s in failed} - {""})
         note = f" ({len(failed)} of {len(statuses)} repetitions failed: {'; '.join(reasons)})"
     kind = next(s.name for s in STATUSES if s.name in usable)
-    reason = next(
-        (status_reason(s) for s, k in zip(statuses, kinds, strict=True) if k == kind), ""
-    )
+    reason = next((status_reason(s) for s, k in zip(statuses, kinds, strict=True) if k == kind), "")
     head = f"{kind}: {reason}" if reason else _BY_NAME[kind].text
     return kind, head, note

@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from runner.results.schema import CELL_COLUMNS, Column, frame
-from runner.results.store import atomic_write_parquet, part_name
+from bench.runner.results.schema import CELL_COLUMNS, Column, frame
+from bench.runner.results.store import atomic_write_parquet, part_name
 
 #: The folder of a run that holds the search steps.
 STEPS_DIR = "search"
@@ -49,7 +49,7 @@ SEARCH_STEP_COLUMNS: tuple[Column, ...] = (
 )
 
 #: Columns a search adds to its cell's row in ``cells.parquet`` (empty for other cells);
-#: defined with the rest of that table in ``runner.results``.
+#: defined with the rest of that table in ``bench.runner.results``.
 SEARCH_CELL_COLUMNS: tuple[Column, ...] = tuple(
     c for c in CELL_COLUMNS if c.name.startswith("search_")
 )

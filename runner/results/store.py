@@ -2,7 +2,7 @@
 
 A run folder holds:
 
-- ``manifest.json`` — how the run was made (``runner.results.manifest``);
+- ``manifest.json`` — how the run was made (``bench.runner.results.manifest``);
 - ``cells.parquet`` — one row per cell × repetition, columns in ``CELL_COLUMNS``;
 - ``histograms/`` — every latency histogram, lossless, one parquet file per cell ×
   repetition with (cell_id, repetition, value_us, count) rows; histograms merge by
@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from runner.results.schema import (
+from bench.runner.results.schema import (
     CELL_COLUMNS,
     HISTOGRAM_COLUMNS,
     TABLES,
@@ -38,7 +38,6 @@ from runner.results.schema import (
     Column,
     frame,
 )
-
 
 #: Mode of the files a run writes (temporary files start owner-only).
 FILE_MODE = 0o644
@@ -181,5 +180,3 @@ def _is_na(value: Any) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
-
-

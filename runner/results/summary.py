@@ -4,7 +4,7 @@ summary, the dashboard and the plan.
 How this works: ``cells.parquet`` has one row per cell × repetition. ``summarize`` groups
 them by ``cell_id`` into one row per cell:
 
-- the cell's *status* follows ``runner.results.status.cell_status`` (``status_kind`` and
+- the cell's *status* follows ``bench.runner.results.status.cell_status`` (``status_kind`` and
   ``status_text``);
 - throughput is the median of the usable repetitions, with their min and max as spread;
 - latency percentiles come from the *merged* histogram of the usable repetitions
@@ -13,7 +13,7 @@ them by ``cell_id`` into one row per cell:
   ``merged`` says so;
 - numbers of failed cells stay missing (NaN), never 0, so no figure can draw them as 0.
 
-Column names come from ``runner.results.schema``; an absent optional column reads as missing.
+Column names come from ``bench.runner.results.schema``; an absent optional column reads as missing.
 """
 
 from __future__ import annotations
@@ -25,12 +25,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from runner.loadspec import ERROR_KINDS, PERCENTILES
-from runner.results.dimensions import CONFIG_COLUMNS, LOAD_COLUMNS, PERCENTILE_COLUMNS
-from runner.results.histogram import Histogram
-from runner.results.labels import field_value, config_label, load_label, load_value, series_labels
-from runner.results.slo import Slo
-from runner.results.status import USABLE, cell_status_parts, is_missing, status_kind
+from bench.runner.loadspec import ERROR_KINDS, PERCENTILES
+from bench.runner.results.dimensions import CONFIG_COLUMNS, LOAD_COLUMNS, PERCENTILE_COLUMNS
+from bench.runner.results.histogram import Histogram
+from bench.runner.results.labels import (
+    config_label,
+    field_value,
+    load_label,
+    load_value,
+    series_labels,
+)
+from bench.runner.results.slo import Slo
+from bench.runner.results.status import USABLE, cell_status_parts, is_missing, status_kind
 
 
 def merged_histograms(
@@ -191,5 +197,3 @@ def _slo_pass(values: dict[str, Any], usable: list[dict[str, Any]], slo: Slo | N
         return slo.verdict(values)
     verdicts = [bool(r["slo_pass"]) for r in usable if not is_missing(r.get("slo_pass"))]
     return all(verdicts) if verdicts else None
-
-

@@ -1,5 +1,5 @@
 """What every scenario model shares: frozen, unknown fields refused naming the allowed ones,
-and the unit types (durations, fractions, CPU lists) parsed by ``runner.units``."""
+and the unit types (durations, fractions, CPU lists) parsed by ``bench.runner.units``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
-from runner.units import parse_cpus, parse_duration, parse_fraction
+from bench.runner.units import parse_cpus, parse_duration, parse_fraction
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Fraction = Annotated[float, BeforeValidator(parse_fraction)]

@@ -3,7 +3,7 @@
 This is configuration, shared by the scenario file (a ``gates:`` section) and the
 ``bench compare`` command line (``--max-regression 5%``, ``--metric p99:10%``,
 ``--alpha 0.05``); the command line wins over the scenario. The statistics that use it
-live in ``runner.compare``.
+live in ``bench.runner.compare``.
 
     gates:
       max_regression: 5%        # default allowed change for every metric
@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, field_validator
 
-from runner.units import parse_fraction
+from bench.runner.units import parse_fraction
 
 
 @dataclass(frozen=True, slots=True)

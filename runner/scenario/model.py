@@ -2,7 +2,7 @@
 
 How this works: a scenario YAML is parsed into plain data, validated by the models below,
 and every validation problem is turned into ONE line that names the file (and line), the
-YAML path (``servers[2].workers``) and what is allowed (``runner.scenario.messages``). Fields
+YAML path (``servers[2].workers``) and what is allowed (``bench.runner.scenario.messages``). Fields
 that take a list (``workers: [1, 2, 4]``) are the axes of the matrix; a scalar is a list
 of one. Each server kind is its own model (``SERVER_KINDS``): the fields it accepts are
 its axes, and a field of another kind is an error naming the allowed ones.
@@ -31,20 +31,20 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from runner.errors import ScenarioError
-from runner.results.slo import Slo as ResultsSlo
-from runner.scenario.base import Cpus, Duration, Fraction
-from runner.scenario.base import StrictModel as _Model
-from runner.scenario.gates import Gates
-from runner.scenario.messages import format_validation_error, yaml_error
-from runner.scenario.search import SearchSettings, SearchSlo
+from bench.runner.errors import ScenarioError
+from bench.runner.results.slo import Slo as ResultsSlo
+from bench.runner.scenario.base import Cpus, Duration, Fraction
+from bench.runner.scenario.base import StrictModel as _Model
+from bench.runner.scenario.gates import Gates
+from bench.runner.scenario.messages import format_validation_error, yaml_error
+from bench.runner.scenario.search import SearchSettings, SearchSlo
 
 T = TypeVar("T")
 
 
 def bundled_apps() -> tuple[str, ...]:
     """Names of the apps in servers/apps (each module there with ``asgi``/``wsgi`` forms)."""
-    from servers.apps import bundled_names
+    from bench.servers.apps import bundled_names
 
     return tuple(bundled_names())
 
@@ -135,7 +135,7 @@ class Workload(_Model):
 
 def _check_params(app: str, params: dict[str, object]) -> None:
     """Refuse a param the bundled ``app`` does not declare, or a value it cannot take."""
-    from servers.apps import AppLoadError, declared_params
+    from bench.servers.apps import AppLoadError, declared_params
 
     try:
         declared = declared_params(app)
@@ -363,7 +363,7 @@ PinSetting = Annotated[
 
 
 class Slo(_Model):
-    """Service-level objective a cell passes or fails (judged by ``runner.results.slo``)."""
+    """Service-level objective a cell passes or fails (judged by ``bench.runner.results.slo``)."""
 
     p50: Duration | None = None
     p90: Duration | None = None

@@ -1,8 +1,8 @@
 """The scenario's search settings: ``load: {mode: search, slo: {...}, search: {...}}``.
 
 These pydantic models are the user-facing schema of the SLO search; they turn into the
-plain values the search works with (``runner.results.slo.Slo`` and
-``runner.results.search.SearchConfig``).
+plain values the search works with (``bench.runner.results.slo.Slo`` and
+``bench.runner.results.search.SearchConfig``).
 
 Example::
 
@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from runner.results.search import SearchConfig
-from runner.results.slo import DEFAULT_ERROR_RATE, LATENCY_KEYS, Slo
-from runner.scenario.base import Duration, Fraction, StrictModel
+from bench.runner.results.search import SearchConfig
+from bench.runner.results.slo import DEFAULT_ERROR_RATE, LATENCY_KEYS, Slo
+from bench.runner.scenario.base import Duration, Fraction, StrictModel
 
 _Model = StrictModel
 
@@ -64,7 +64,7 @@ class SearchSlo(_Model):
 
 
 class SearchSettings(_Model):
-    """How the search moves (see ``runner.results.search``): start, growth, bounds, precision."""
+    """How the search moves (see ``bench.runner.results.search``): start, growth, bounds, precision."""
 
     start_rate: float = Field(default=100.0, gt=0, description="first arrival rate (req/s)")
     growth: float = Field(default=2.0, gt=1.0, description="factor between bracketing steps")

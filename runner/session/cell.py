@@ -3,14 +3,14 @@
 How this works: ``run_cell``
 
 1. starts the server configuration in its own process group on the server CPUs and
-   waits until it answers HTTP (``runner.launch``);
+   waits until it answers HTTP (``bench.runner.launch``);
 2. samples the server's process tree (CPU, RSS) in a background thread
-   (``runner.launch.sampler``);
+   (``bench.runner.launch.sampler``);
 3. runs the primer (short, low concurrency, discarded), then hands the running server
-   to the driver of the cell's load mode (``runner.session.drivers``): one warm-up +
+   to the driver of the cell's load mode (``bench.runner.session.drivers``): one warm-up +
    measured window, or an SLO search;
 4. stops the server (TERM, KILL after the timeout) and kills anything left behind;
-5. returns the row (``runner.session.rows``), which the loop stores at once.
+5. returns the row (``bench.runner.session.rows``), which the loop stores at once.
 
 Failures (no start, crash, engine error, nothing valid measured) become a row with status
 ``failed: reason``. A stop request (Ctrl-C sets ``stop``) ends the engine run early; that
@@ -19,15 +19,15 @@ cell is thrown away (``Interrupted``), its server stopped.
 
 from __future__ import annotations
 
-from runner.errors import EngineError, LaunchError, UsageError
-from runner.launch.commands import server_command
-from runner.launch.process import ServerProcess, free_port
-from runner.launch.sampler import TreeSampler
-from runner.matrix.cells import Cell
-from runner.results.manifest import utc_now
-from runner.session.context import CellOutcome, CellRun, Interrupted, RunContext
-from runner.session.drivers import DRIVERS, in_process_if_pinned
-from runner.session.rows import cell_spec, dimension_fields, failed_row, primer_spec
+from bench.runner.errors import EngineError, LaunchError, UsageError
+from bench.runner.launch.commands import server_command
+from bench.runner.launch.process import ServerProcess, free_port
+from bench.runner.launch.sampler import TreeSampler
+from bench.runner.matrix.cells import Cell
+from bench.runner.results.manifest import utc_now
+from bench.runner.session.context import CellOutcome, CellRun, Interrupted, RunContext
+from bench.runner.session.drivers import DRIVERS, in_process_if_pinned
+from bench.runner.session.rows import cell_spec, dimension_fields, failed_row, primer_spec
 
 
 def run_cell(ctx: RunContext, cell: Cell, repetition: int) -> CellOutcome:

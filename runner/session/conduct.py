@@ -1,7 +1,7 @@
 """One ``bench run`` from start to end, once planned: loop, manifest, summary, exit code.
 
 How this works: ``run_session`` starts the helper downstream service when the workload
-needs one, runs the loop (``runner.session.loop``) with Ctrl-C turned into a clean stop
+needs one, runs the loop (``bench.runner.session.loop``) with Ctrl-C turned into a clean stop
 (``stop_on_signals``), marks the manifest ``complete`` or ``interrupted``, and prints the
 summary table, the report's path (the report is built by the caller's ``build_report``:
 views are not the session's) and how many cells were measured (none: exit code 5,
@@ -21,17 +21,17 @@ from typing import Any
 
 from rich.console import Console
 
-from runner.engines.registry import make_engine
-from runner.errors import LaunchError
-from runner.exit_codes import ExitCode
-from runner.launch.process import ServerProcess, free_port
-from runner.results.manifest import utc_now
-from runner.results.store import RunStore, atomic_write_json, load_run
-from runner.session.context import RunContext
-from runner.session.loop import execute
-from runner.session.prepare import RunPlan
-from runner.session.progress import RichView, render_summary
-from runner.session.summary import count_cells, describe_counts, summarize
+from bench.runner.engines.registry import make_engine
+from bench.runner.errors import LaunchError
+from bench.runner.exit_codes import ExitCode
+from bench.runner.launch.process import ServerProcess, free_port
+from bench.runner.results.manifest import utc_now
+from bench.runner.results.store import RunStore, atomic_write_json, load_run
+from bench.runner.session.context import RunContext
+from bench.runner.session.loop import execute
+from bench.runner.session.prepare import RunPlan
+from bench.runner.session.progress import RichView, render_summary
+from bench.runner.session.summary import count_cells, describe_counts, summarize
 
 #: Builds the run's report from its folder; returns its path (None: no report).
 ReportBuilder = Callable[[Path], "Path | None"]
@@ -73,10 +73,10 @@ def downstream_service(plan: RunPlan, run_dir: Path) -> Iterator[dict[str, str]]
     argv = [
         sys.executable,
         "-m",
-        "runner.cli",
+        "bench.runner.cli",
         "serve",
         "eventloop",
-        "servers.apps.downstream:asgi",
+        "bench.servers.apps.downstream:asgi",
         "-b",
         f"127.0.0.1:{port}",
     ]

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.engines.base import Engine
-from runner.launch.pinning import Pinning
-from runner.launch.process import ServerProcess, log_tail
-from runner.launch.sampler import TreeSampler
-from runner.loadspec import LoadSpec
-from runner.matrix.cells import Cell
-from runner.scenario.model import Scenario
-from runner.session.progress import RunView
+from bench.runner.engines.base import Engine
+from bench.runner.launch.pinning import Pinning
+from bench.runner.launch.process import ServerProcess, log_tail
+from bench.runner.launch.sampler import TreeSampler
+from bench.runner.loadspec import LoadSpec
+from bench.runner.matrix.cells import Cell
+from bench.runner.scenario.model import Scenario
+from bench.runner.session.progress import RunView
 
 
 class Interrupted(Exception):

@@ -1,12 +1,12 @@
 """Drivers: what happens between a cell's server being up and its row — fixed load or search.
 
-How this works: ``run_cell`` (``runner.session.cell``) starts the server, samples it, runs
+How this works: ``run_cell`` (``bench.runner.session.cell``) starts the server, samples it, runs
 the primer, then hands a ``CellRun`` to the driver of the cell's load mode (``DRIVERS``):
 
 - ``drive_fixed`` (closed and open loop): one warm-up + measured window at the cell's
   load point; the row is that window.
 - ``drive_search`` (``bench plan``'s search mode): an SLO search on the running server,
-  one open-loop window per step (``runner.session.search.run_search`` picks the rates);
+  one open-loop window per step (``bench.runner.session.search.run_search`` picks the rates);
   every step goes to ``search/``, the row is the window at the capacity found.
 
 Both measure through ``measure_window``: run the engine, take a resource sample at the
@@ -21,13 +21,13 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from runner.errors import EngineError, LaunchError
-from runner.launch.sampler import WindowStats
-from runner.loadspec import LoadResult, LoadSpec
-from runner.results.steps import write_steps
-from runner.session.context import CellOutcome, CellRun, Interrupted
-from runner.session.rows import cell_row, timeseries_rows
-from runner.session.search import run_search, step_spec
+from bench.runner.errors import EngineError, LaunchError
+from bench.runner.launch.sampler import WindowStats
+from bench.runner.loadspec import LoadResult, LoadSpec
+from bench.runner.results.steps import write_steps
+from bench.runner.session.context import CellOutcome, CellRun, Interrupted
+from bench.runner.session.rows import cell_row, timeseries_rows
+from bench.runner.session.search import run_search, step_spec
 
 #: A driver: the cell's measured windows and its row, once its server is up.
 Driver = Callable[[CellRun], CellOutcome]
@@ -119,7 +119,7 @@ def in_process_if_pinned(spec: LoadSpec) -> LoadSpec:
     """One engine process, and the runner already runs on exactly its CPUs: drop ``cpus``.
 
     The runner pins itself to the engine CPUs for the whole run
-    (``runner.session.loop._pinned_self``), and children inherit that affinity; an
+    (``bench.runner.session.loop._pinned_self``), and children inherit that affinity; an
     unpinned single-process spec lets the native engine run in this process instead of
     spawning a pinned child for every run.
     """

@@ -2,8 +2,8 @@
 
 How this works: ``execute`` pins the runner itself to the engine CPUs (``_pinned_self``),
 then for each (cell, repetition) of the schedule (repetitions interleaved, see
-``runner.matrix.schedule``) that the store does not have yet, runs it
-(``runner.session.cell.run_cell``), stores its row, histogram and time series at once,
+``bench.runner.matrix.schedule``) that the store does not have yet, runs it
+(``bench.runner.session.cell.run_cell``), stores its row, histogram and time series at once,
 and rewrites the manifest's counts — so an interrupted run loses at most the cell that
 was running, and ``--resume`` runs the rest.
 """
@@ -17,12 +17,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from runner.matrix.cells import Cell
-from runner.results.store import RunStore, atomic_write_json
-from runner.scenario.model import Scenario
-from runner.session.cell import run_cell
-from runner.session.context import Interrupted, RunContext
-from runner.session.search import search_estimate_s
+from bench.runner.matrix.cells import Cell
+from bench.runner.results.store import RunStore, atomic_write_json
+from bench.runner.scenario.model import Scenario
+from bench.runner.session.cell import run_cell
+from bench.runner.session.context import Interrupted, RunContext
+from bench.runner.session.search import search_estimate_s
 
 #: Seconds assumed for starting and stopping a server, before one was measured.
 STARTUP_GUESS_S = 1.5

@@ -4,7 +4,7 @@ How this works: ``plan_run`` reads the scenario (or, for ``--resume``, the scena
 stored in the run's manifest), checks the app and the engine, expands and filters the
 matrix, and decides the pinning — nothing is started yet, so ``--dry-run`` stops there
 (``print_dry_run``). ``new_run_dir`` creates the run folder; ``read_manifest`` reads an
-existing one back for ``--resume``. ``runner.session.conduct`` then runs the plan.
+existing one back for ``--resume``. ``bench.runner.session.conduct`` then runs the plan.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from runner.errors import ScenarioError, UsageError
-from runner.launch.pinning import Pinning, available_cpus, plan_pinning
-from runner.launch.preflight import check_app, engine_problem, skipped_cells
-from runner.matrix.cells import Cell, expand
-from runner.matrix.schedule import filter_cells, parse_only, schedule
-from runner.scenario.model import Scenario, load_scenario, parse_scenario
-from runner.session.loop import cell_estimate_s
-from runner.units import format_duration
+from bench.runner.errors import ScenarioError, UsageError
+from bench.runner.launch.pinning import Pinning, available_cpus, plan_pinning
+from bench.runner.launch.preflight import check_app, engine_problem, skipped_cells
+from bench.runner.matrix.cells import Cell, expand
+from bench.runner.matrix.schedule import filter_cells, parse_only, schedule
+from bench.runner.scenario.model import Scenario, load_scenario, parse_scenario
+from bench.runner.session.loop import cell_estimate_s
+from bench.runner.units import format_duration
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 ``RunView`` is the small interface the runner talks to; ``RichView`` draws it with rich
 (a live bar on a terminal; on a pipe or in CI, rich prints the per-cell lines only).
-``render_summary`` prints the end-of-run table built by ``runner.session.summary``.
+``render_summary`` prints the end-of-run table built by ``bench.runner.session.summary``.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from runner.matrix.cells import Cell
-from runner.results.formatting import format_latency
-from runner.results.labels import load_label
-from runner.results.status import status_kind
-from runner.units import format_duration
+from bench.runner.matrix.cells import Cell
+from bench.runner.results.formatting import format_latency
+from bench.runner.results.labels import load_label
+from bench.runner.results.status import status_kind
+from bench.runner.units import format_duration
 
 
 class RunView(Protocol):
@@ -151,7 +151,7 @@ def make_console() -> Console:
     return console
 
 
-#: Terminal style of a cell's status kind (``runner.results.status``); red when unknown.
+#: Terminal style of a cell's status kind (``bench.runner.results.status``); red when unknown.
 SUMMARY_STYLE: dict[str, str] = {
     "ok": "",
     "engine-bound": "yellow",
@@ -162,7 +162,7 @@ SUMMARY_STYLE: dict[str, str] = {
 
 
 def render_summary(console: Console, rows: list[dict[str, Any]], title: str) -> None:
-    """Print the summary table (rows from ``runner.session.summary.summarize``).
+    """Print the summary table (rows from ``bench.runner.session.summary.summarize``).
 
     req/s is the median of the repetitions (min–max beside it): completed responses per
     second of window; p50 and p99 come from the histograms merged across repetitions

@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from runner.launch.sampler import WindowStats
-from runner.loadspec import ERROR_KINDS, LoadResult, LoadSpec
-from runner.matrix.cells import Cell
-from runner.results.little import little_ratio
-from runner.results.slo import LATENCY_KEYS, Slo
-from runner.scenario.model import Scenario
-from runner.units import format_cpus
+from bench.runner.launch.sampler import WindowStats
+from bench.runner.loadspec import ERROR_KINDS, LoadResult, LoadSpec
+from bench.runner.matrix.cells import Cell
+from bench.runner.results.little import little_ratio
+from bench.runner.results.slo import LATENCY_KEYS, Slo
+from bench.runner.scenario.model import Scenario
+from bench.runner.units import format_cpus
 
 #: Connections of the primer run (capped by the cell's concurrency).
 PRIMER_CONNECTIONS = 4

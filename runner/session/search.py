@@ -5,9 +5,9 @@ How this works: the runner starts the server once, then calls ``run_search`` wit
 window, see ``step_spec``) at that arrival rate against it and returns the engine's
 ``LoadResult``. ``run_search`` turns each result into a search ``Step`` (the SLO's
 percentile from ``latency_us``, the error rate, the achieved rate, engine-bound) and
-lets ``runner.results.search.search`` decide the next rate and when to stop. Every step is
+lets ``bench.runner.results.search.search`` decide the next rate and when to stop. Every step is
 kept: ``SearchOutcome.step_rows`` is the ``search/`` table of the cell
-(``runner.results.steps``), ``cell_fields`` the search columns of its ``cells.parquet`` row,
+(``bench.runner.results.steps``), ``cell_fields`` the search columns of its ``cells.parquet`` row,
 and ``reported`` says which step's measurement that row holds (the capacity step, the
 highest passing rate; when nothing passed, the lowest rate tried).
 
@@ -22,10 +22,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from runner.loadspec import LoadResult, LoadSpec
-from runner.matrix.cells import Cell
-from runner.results.search import SearchConfig, SearchResult, Step, search
-from runner.results.slo import Slo
+from bench.runner.loadspec import LoadResult, LoadSpec
+from bench.runner.matrix.cells import Cell
+from bench.runner.results.search import SearchConfig, SearchResult, Step, search
+from bench.runner.results.slo import Slo
 
 
 def step_spec(spec: LoadSpec, rate: float) -> LoadSpec:

@@ -1,9 +1,9 @@
-"""The end-of-run terminal summary: one line per cell, from ``runner.results.summary``.
+"""The end-of-run terminal summary: one line per cell, from ``bench.runner.results.summary``.
 
 The numbers and the status are the per-cell summary's (the dashboard reads the same):
 throughput is the median and the min–max of the usable repetitions; p50 and p99 come
 from their histograms merged (percentiles are never averaged); the status follows
-``runner.results.status.cell_status``. This module only picks the terminal's columns, and counts the cells a run measured
+``bench.runner.results.status.cell_status``. This module only picks the terminal's columns, and counts the cells a run measured
 (``count_cells``), which decides ``bench run``'s exit code.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from runner.results.status import USABLE
-from runner.results.summary import summarize as summarize_cells
+from bench.runner.results.status import USABLE
+from bench.runner.results.summary import summarize as summarize_cells
 
 
 def _value(value: Any) -> float | None:
@@ -26,7 +26,7 @@ def _value(value: Any) -> float | None:
 
 
 def summarize(cells: pd.DataFrame, histograms: pd.DataFrame) -> list[dict[str, Any]]:
-    """One dict per cell (in matrix order) for ``runner.session.progress.render_summary``."""
+    """One dict per cell (in matrix order) for ``bench.runner.session.progress.render_summary``."""
     out: list[dict[str, Any]] = []
     if cells.empty:
         return out

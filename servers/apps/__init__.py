@@ -8,7 +8,7 @@ may be dotted (``pkg.mod:obj.app``) and may end in ``()`` to call a factory
 Bundled apps: a module ``servers/apps/<name>.py`` (or ``<name>_app.py`` when the name
 would shadow a standard module, like ``json``) that defines ``asgi`` (an ASGI 3 app)
 and/or ``wsgi`` (a PEP 3333 app), and ``PARAMS``: the declaration of its parameters
-(``servers.apps._params``). Adding such a module is all it takes to bundle an app. A
+(``bench.servers.apps._params``). Adding such a module is all it takes to bundle an app. A
 bundled app reads its parameters from ``BENCH_APP_<PARAM>`` environment variables
 (``PARAMS.read()``), so a server command line can pass them without knowing the app,
 e.g. ``BENCH_APP_MS=50 bench serve eventloop io``; ``declared_params(name)`` gives the
@@ -36,8 +36,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, Literal
 
-from servers.apps._params import Param, Params
-from servers.errors import AppInterfaceError, AppLoadError, AppParamError
+from bench.servers.apps._params import Param, Params
+from bench.servers.errors import AppInterfaceError, AppLoadError, AppParamError
 
 __all__ = [
     "AppInterfaceError",

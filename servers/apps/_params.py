@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from servers.errors import AppParamError
+from bench.servers.errors import AppParamError
 
 #: The prefix of the environment variables that carry parameters to a bundled app.
 ENV_PREFIX = "BENCH_APP_"

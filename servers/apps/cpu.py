@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from servers.apps import Param, Params, answer_non_http, text_headers
+from bench.servers.apps import Param, Params, answer_non_http, text_headers
 
 PARAMS = Params(
     "cpu",

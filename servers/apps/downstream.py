@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
-from servers.apps import Param, Params, lifespan_noop, text_headers
+from bench.servers.apps import Param, Params, lifespan_noop, text_headers
 
 PARAMS = Params(
     "downstream",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from servers.apps import Param, Params, lifespan_noop
+from bench.servers.apps import Param, Params, lifespan_noop
 
 _TEXT = b"Hello, world!"
 

@@ -8,7 +8,7 @@ Parameters (``PARAMS``, from the environment):
 - ``BENCH_APP_MS`` — the latency per request in milliseconds (default 50).
 - ``BENCH_APP_MODE`` — ``sleep`` (default): wait ``ms`` without using CPU (``time.sleep``
   in WSGI, ``asyncio.sleep`` in ASGI); ``http``: call the bundled downstream service
-  (``servers.apps.downstream``), which waits ``ms`` before answering.
+  (``bench.servers.apps.downstream``), which waits ``ms`` before answering.
 - ``BENCH_APP_DOWNSTREAM`` — the downstream service's URL (``http`` mode; ``bench run``
   sets it when the scenario says ``downstream: true``).
 - ``BENCH_APP_POOL`` — most connections to the downstream service per process
@@ -33,8 +33,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from servers.apps import AppLoadError, Param, Params, answer_non_http, text_headers
-from servers.protocol import (
+from bench.servers.apps import AppLoadError, Param, Params, answer_non_http, text_headers
+from bench.servers.protocol import (
     NEED_DATA,
     Connection,
     ConnectionClosed,

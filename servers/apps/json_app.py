@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from servers.apps import Param, Params, answer_non_http
+from bench.servers.apps import Param, Params, answer_non_http
 
 PARAMS = Params(
     "json",

@@ -16,7 +16,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from servers.apps import Param, Params, lifespan_noop
+from bench.servers.apps import Param, Params, lifespan_noop
 
 PARAMS = Params(
     "ws_broadcast",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from servers.apps import Param, Params, lifespan_noop
+from bench.servers.apps import Param, Params, lifespan_noop
 
 PARAMS = Params(
     "ws_echo",

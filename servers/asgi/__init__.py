@@ -5,5 +5,5 @@ signals, graceful shutdown, the once-a-second tick), ``http`` (the asyncio.Proto
 one connection), ``cycle`` (an ASGI request's receive/send), ``wsgi`` (a WSGI
 request's thread-pool run), ``scope`` (pure scope building), ``eager`` (run an app
 without a Task until it waits), ``lifespan``, ``state``, ``config``, ``errors``.
-The entry point for process supervisors is ``servers.asgi.server.run_worker``.
+The entry point for process supervisors is ``bench.servers.asgi.server.run_worker``.
 """

@@ -1,9 +1,9 @@
 """ServerConfig: every setting of the eventloop server, each defined once.
 
-Each field is a ``servers.settings.setting``: its default, command-line flags (uvicorn's
+Each field is a ``bench.servers.settings.setting``: its default, command-line flags (uvicorn's
 names where uvicorn has the setting), help and CLI parsing live in one place, which
 drives ``bench serve eventloop`` (``add_arguments`` / ``from_namespace``), the prefork
-eventloop worker (``servers.prefork.workers.eventloop``) and the settings table of
+eventloop worker (``bench.servers.prefork.workers.eventloop``) and the settings table of
 ``docs/servers.md``. Validation is ``__post_init__``.
 """
 
@@ -13,12 +13,12 @@ import argparse
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from servers import settings
-from servers.access_log import DEFAULT_FORMAT, check_format
-from servers.errors import ConfigError
-from servers.protocol import Limits
-from servers.protocol.websocket import DEFAULT_MAX_MESSAGE_SIZE
-from servers.settings import setting
+from bench.servers import settings
+from bench.servers.access_log import DEFAULT_FORMAT, check_format
+from bench.servers.errors import ConfigError
+from bench.servers.protocol import Limits
+from bench.servers.protocol.websocket import DEFAULT_MAX_MESSAGE_SIZE
+from bench.servers.settings import setting
 
 LoopName = Literal["uvloop", "asyncio"]
 LifespanMode = Literal["auto", "on", "off"]
@@ -274,7 +274,7 @@ class ServerConfig:
         object.__setattr__(self, "limits", limits)
 
     def _check_deployment(self) -> None:
-        from servers.proxy_headers import TrustedProxies
+        from bench.servers.proxy_headers import TrustedProxies
 
         TrustedProxies(self.forwarded_allow_ips)  # ConfigError names a bad entry
         problem = check_format(self.access_log_format)
@@ -289,8 +289,8 @@ class ServerConfig:
             )
 
     def deploy_options(self) -> Any:
-        """The access-log and proxy-header settings (``servers.deploy.DeployOptions``)."""
-        from servers.deploy import DeployOptions
+        """The access-log and proxy-header settings (``bench.servers.deploy.DeployOptions``)."""
+        from bench.servers.deploy import DeployOptions
 
         return DeployOptions(
             access_log=self.access_log,
@@ -300,10 +300,10 @@ class ServerConfig:
         )
 
     def tls_settings(self) -> Any:
-        """``servers.tls.TLSSettings`` when ``ssl_certfile`` is set, else None."""
+        """``bench.servers.tls.TLSSettings`` when ``ssl_certfile`` is set, else None."""
         if self.ssl_certfile is None:
             return None
-        from servers.tls import TLSSettings
+        from bench.servers.tls import TLSSettings
 
         return TLSSettings(
             self.ssl_certfile, self.ssl_keyfile, self.ssl_keyfile_password, self.ssl_ca_certs

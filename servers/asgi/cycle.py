@@ -22,10 +22,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from servers.asgi import eager
-from servers.asgi.scope import scope_from_template
-from servers.errors import ClientDisconnected
-from servers.protocol import (
+from bench.servers.asgi import eager
+from bench.servers.asgi.scope import scope_from_template
+from bench.servers.errors import ClientDisconnected
+from bench.servers.protocol import (
     END_OF_MESSAGE,
     NO_BODY_STATUS,
     Data,
@@ -38,7 +38,7 @@ from servers.protocol import (
 )
 
 if TYPE_CHECKING:
-    from servers.asgi.http import HttpProtocol
+    from bench.servers.asgi.http import HttpProtocol
 
 logger = logging.getLogger("bench.eventloop")
 

@@ -2,7 +2,7 @@
 
 Theory of operation
 -------------------
-Bytes in: ``data_received`` feeds ``servers.protocol.Connection`` and ``_process``
+Bytes in: ``data_received`` feeds ``bench.servers.protocol.Connection`` and ``_process``
 turns its events into a request *cycle* (``cycle.HttpCycle`` for ASGI apps,
 ``wsgi.WSGICycle`` for WSGI apps): ``Request`` creates the cycle, ``Data`` and
 ``EndOfMessage`` feed its body. The app's start is scheduled with ``call_soon`` once
@@ -40,7 +40,7 @@ nothing is logged (malformed traffic must not flood the log).
 
 WebSocket hand-off: a request the core's rule calls a WebSocket upgrade
 (``is_websocket_upgrade``; only scanned when the core saw ``Connection: upgrade``) on
-the ASGI interface is passed to ``servers.asgi.websocket.WebSocketSession``; the session
+the ASGI interface is passed to ``bench.servers.asgi.websocket.WebSocketSession``; the session
 then receives the connection's bytes and transport callbacks.
 """
 
@@ -53,12 +53,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from servers.asgi.config import ServerConfig
-from servers.asgi.cycle import HIGH_WATER, describe_exception
-from servers.asgi.scope import scope_template, socket_addresses
-from servers.asgi.state import ServerState
-from servers.asgi.websocket import WebSocketSession
-from servers.protocol import (
+from bench.servers.asgi.config import ServerConfig
+from bench.servers.asgi.cycle import HIGH_WATER, describe_exception
+from bench.servers.asgi.scope import scope_template, socket_addresses
+from bench.servers.asgi.state import ServerState
+from bench.servers.asgi.websocket import WebSocketSession
+from bench.servers.protocol import (
     NEED_DATA,
     PAUSED,
     Connection,
@@ -70,7 +70,7 @@ from servers.protocol import (
     State,
     error_response,
 )
-from servers.protocol.websocket import is_websocket_upgrade
+from bench.servers.protocol.websocket import is_websocket_upgrade
 
 logger = logging.getLogger("bench.eventloop")
 _now = time.monotonic

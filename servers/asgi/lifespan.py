@@ -19,8 +19,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from servers.asgi.cycle import describe_exception
-from servers.errors import LifespanError
+from bench.servers.asgi.cycle import describe_exception
+from bench.servers.errors import LifespanError
 
 logger = logging.getLogger("bench.eventloop")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from servers.protocol import Request
-from servers.wsgi.environ import split_target
+from bench.servers.protocol import Request
+from bench.servers.wsgi.environ import split_target
 
 #: ASGI version and the HTTP spec version we implement (2.4: send() after a disconnect
 #: raises an OSError subclass).

@@ -34,13 +34,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from servers.asgi.config import ServerConfig
-from servers.asgi.cycle import HttpCycle
-from servers.asgi.http import HttpProtocol, ProtocolContext
-from servers.asgi.lifespan import Lifespan
-from servers.asgi.state import TICK, ServerState
-from servers.asgi.wsgi import wsgi_cycle_factory
-from servers.errors import LifespanError
+from bench.servers.asgi.config import ServerConfig
+from bench.servers.asgi.cycle import HttpCycle
+from bench.servers.asgi.http import HttpProtocol, ProtocolContext
+from bench.servers.asgi.lifespan import Lifespan
+from bench.servers.asgi.state import TICK, ServerState
+from bench.servers.asgi.wsgi import wsgi_cycle_factory
+from bench.servers.errors import LifespanError
 
 __all__ = ["EXIT_BOOT_FAILED", "Server", "ServerConfig", "new_event_loop", "run_worker"]
 
@@ -175,7 +175,7 @@ class Server:
         tls = config.tls_settings()
         ssl_context = None
         if tls is not None:
-            from servers.tls import server_context
+            from bench.servers.tls import server_context
 
             ssl_context = server_context(tls)
         servers = []
@@ -254,7 +254,7 @@ def run_worker(
     then arrives as a SIGTERM). Without signal handlers, stop it through
     ``Server.request_shutdown``.
     """
-    from servers.deploy import wrap
+    from bench.servers.deploy import wrap
 
     loop = new_event_loop(config.loop)
     asyncio.set_event_loop(loop)

@@ -6,7 +6,7 @@ Theory of operation
 ``Upgrade: websocket`` it builds a session, calls ``start()`` and from then on forwards
 ``data_received``, ``connection_lost``, ``pause_writing`` and ``resume_writing`` here
 (and ``shutdown()`` on a graceful server shutdown). The session is a thin shell around
-the sans-IO core (``servers.protocol.websocket``): bytes in, events out, events in,
+the sans-IO core (``bench.servers.protocol.websocket``): bytes in, events out, events in,
 bytes out.
 
 Phases (``Phase``): HANDSHAKE until the app answers ``websocket.connect`` —
@@ -41,14 +41,14 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from servers.asgi import eager
-from servers.asgi.config import ServerConfig
-from servers.asgi.cycle import describe_exception
-from servers.asgi.state import ServerState
-from servers.asgi.ws_handshake import answering_connection, websocket_scope
-from servers.asgi.ws_keepalive import Keepalive
-from servers.errors import ClientDisconnected
-from servers.protocol import (
+from bench.servers.asgi import eager
+from bench.servers.asgi.config import ServerConfig
+from bench.servers.asgi.cycle import describe_exception
+from bench.servers.asgi.state import ServerState
+from bench.servers.asgi.ws_handshake import answering_connection, websocket_scope
+from bench.servers.asgi.ws_keepalive import Keepalive
+from bench.servers.errors import ClientDisconnected
+from bench.servers.protocol import (
     END_OF_MESSAGE,
     Connection,
     Data,
@@ -58,7 +58,7 @@ from servers.protocol import (
     Role,
     error_response,
 )
-from servers.protocol.websocket import (
+from bench.servers.protocol.websocket import (
     BytesMessage,
     CloseConnection,
     DeflateConfig,

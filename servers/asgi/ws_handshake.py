@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from servers.asgi.scope import ASGI_INFO, decode_path, split_request_target
-from servers.protocol import END_OF_MESSAGE, Connection, Request, Role
-from servers.protocol.websocket import Offer
+from bench.servers.asgi.scope import ASGI_INFO, decode_path, split_request_target
+from bench.servers.protocol import END_OF_MESSAGE, Connection, Request, Role
+from bench.servers.protocol.websocket import Offer
 
 _NO_BODY_HEADERS = (b"content-length", b"transfer-encoding")
 

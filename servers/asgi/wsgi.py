@@ -5,7 +5,7 @@ Theory of operation
 The protocol drives a ``WSGICycle`` exactly like an ASGI cycle (``feed``,
 ``body_complete``, ``start``, ``lost``). The request body is buffered on the loop
 (bounded by the core's ``max_body_size``) and the app is called in a worker thread
-with a PEP 3333 environ built from the Request event (``servers.wsgi.environ``).
+with a PEP 3333 environ built from the Request event (``bench.servers.wsgi.environ``).
 
 The common case stays cheap: when the app returns a list (or tuple) of bytes, the
 thread only joins it, and the loop writes head and body in one ``transport.write``
@@ -28,13 +28,13 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from servers.asgi.cycle import BaseCycle, describe_exception
-from servers.errors import ClientDisconnected
-from servers.protocol import END_OF_MESSAGE, Data, LocalProtocolError, Request
-from servers.wsgi.environ import StartResponse, WSGIResponseError, build_environ
+from bench.servers.asgi.cycle import BaseCycle, describe_exception
+from bench.servers.errors import ClientDisconnected
+from bench.servers.protocol import END_OF_MESSAGE, Data, LocalProtocolError, Request
+from bench.servers.wsgi.environ import StartResponse, WSGIResponseError, build_environ
 
 if TYPE_CHECKING:
-    from servers.asgi.http import HttpProtocol
+    from bench.servers.asgi.http import HttpProtocol
 
 logger = logging.getLogger("bench.eventloop")
 _CLOSE_HEADER = (b"connection", b"close")

@@ -2,7 +2,7 @@
 
 Entry point::
 
-    from servers.prefork import PreforkConfig, serve
+    from bench.servers.prefork import PreforkConfig, serve
     exit_code = serve(PreforkConfig(bind=("127.0.0.1:8000",), workers=4), "myapp:app")
 
 Modules: ``config`` (the settings, each defined once), ``policy`` (pure supervision
@@ -12,7 +12,7 @@ master channels), ``workers`` (the worker classes: ``sync``, ``thread``, ``event
 
 from __future__ import annotations
 
-from servers.prefork.config import PreforkConfig
+from bench.servers.prefork.config import PreforkConfig
 
 __all__ = ["PreforkConfig", "serve"]
 
@@ -20,9 +20,9 @@ __all__ = ["PreforkConfig", "serve"]
 def serve(config: PreforkConfig, app_spec: str) -> int:
     """Run the master until it is stopped; return its exit code.
 
-    Raises ``servers.errors.ServerError`` (one-line message, ``exit_code``) when it cannot start or
+    Raises ``bench.servers.errors.ServerError`` (one-line message, ``exit_code``) when it cannot start or
     when workers cannot boot (the app does not import, for example).
     """
-    from servers.prefork.master import serve_forever
+    from bench.servers.prefork.master import serve_forever
 
     return serve_forever(config, app_spec)

@@ -2,7 +2,7 @@
 
 Every setting is a field of the frozen ``PreforkConfig`` dataclass: its default is the
 field default, and its command-line flags and help live in the field's metadata
-(``servers.settings``, the mechanism the eventloop server's ``ServerConfig`` uses too).
+(``bench.servers.settings``, the mechanism the eventloop server's ``ServerConfig`` uses too).
 The command line (``add_arguments`` / ``from_namespace``) and the table in
 ``docs/servers.md`` are generated from those fields, so a setting's name, default, flags
 and help cannot drift apart (the good part of gunicorn's settings module, without its
@@ -18,11 +18,11 @@ import argparse
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from servers import settings
-from servers.access_log import DEFAULT_FORMAT, check_format
-from servers.errors import ConfigError
-from servers.protocol import Limits
-from servers.settings import option
+from bench.servers import settings
+from bench.servers.access_log import DEFAULT_FORMAT, check_format
+from bench.servers.errors import ConfigError
+from bench.servers.protocol import Limits
+from bench.servers.settings import option
 
 WorkerClass = Literal["sync", "thread", "eventloop"]
 
@@ -324,7 +324,7 @@ class PreforkConfig:
             "--pythonpath (else the current directory)",
         ),
     )
-    #: ``-k eventloop``: a ready ``servers.asgi.server.ServerConfig`` to use as is (set by
+    #: ``-k eventloop``: a ready ``bench.servers.asgi.server.ServerConfig`` to use as is (set by
     #: ``bench serve eventloop -w N``); ``None`` derives one from the settings above.
     eventloop_config: Any = None
 
@@ -349,8 +349,8 @@ class PreforkConfig:
         self._check_deployment()
 
     def _check_deployment(self) -> None:
-        from servers.deploy import parse_env_pairs
-        from servers.proxy_headers import TrustedProxies
+        from bench.servers.deploy import parse_env_pairs
+        from bench.servers.proxy_headers import TrustedProxies
 
         if self.forwarded_allow_ips is not None:
             TrustedProxies(self.forwarded_allow_ips)
@@ -366,8 +366,8 @@ class PreforkConfig:
             )
 
     def deploy_options(self) -> Any:
-        """The access-log and proxy-header settings (``servers.deploy.DeployOptions``)."""
-        from servers.deploy import DeployOptions
+        """The access-log and proxy-header settings (``bench.servers.deploy.DeployOptions``)."""
+        from bench.servers.deploy import DeployOptions
 
         return DeployOptions(
             access_log=self.access_logfile is not None,
@@ -378,10 +378,10 @@ class PreforkConfig:
         )
 
     def tls_settings(self) -> Any:
-        """``servers.tls.TLSSettings`` when ``certfile`` is set, else None."""
+        """``bench.servers.tls.TLSSettings`` when ``certfile`` is set, else None."""
         if self.certfile is None:
             return None
-        from servers.tls import TLSSettings
+        from bench.servers.tls import TLSSettings
 
         return TLSSettings(self.certfile, self.keyfile, None, self.ca_certs)
 

@@ -20,8 +20,8 @@ import runpy
 from collections.abc import Mapping
 from typing import Any
 
-from servers.errors import ConfigError
-from servers.prefork.config import PreforkConfig
+from bench.servers.errors import ConfigError
+from bench.servers.prefork.config import PreforkConfig
 
 #: gunicorn's names of settings whose bench name differs.
 GUNICORN_NAMES: dict[str, str] = {

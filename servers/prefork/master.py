@@ -37,11 +37,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
-from servers.errors import APP_LOAD_ERROR, AppLoadError, ServerError, WorkerBootFailed
-from servers.prefork import policy
-from servers.prefork.config import PreforkConfig
-from servers.prefork.heartbeat import Heartbeat, StatusPipe
-from servers.prefork.policy import Phase, SupervisorState, WorkerExit, WorkerView
+from bench.servers.errors import APP_LOAD_ERROR, AppLoadError, ServerError, WorkerBootFailed
+from bench.servers.prefork import policy
+from bench.servers.prefork.config import PreforkConfig
+from bench.servers.prefork.heartbeat import Heartbeat, StatusPipe
+from bench.servers.prefork.policy import Phase, SupervisorState, WorkerExit, WorkerView
 
 #: Signals the master handles (each only queued by its handler).
 HANDLED_SIGNALS: tuple[signal.Signals, ...] = (
@@ -181,7 +181,7 @@ class Master:
         return code
 
     def _bind(self) -> None:
-        from servers.sockets import create_listener, parse_bind
+        from bench.servers.sockets import create_listener, parse_bind
 
         for address in self.config.bind:  # BindError propagates
             spec = parse_bind(address)
@@ -191,7 +191,7 @@ class Master:
             self.sockets.append(sock)
 
     def _preload(self) -> None:
-        from servers.prefork.workers import load_worker_app
+        from bench.servers.prefork.workers import load_worker_app
 
         self.preloaded = load_worker_app(self.config, self.app_spec)
 
@@ -372,7 +372,7 @@ class Master:
         print(f"bench: prefork: {message}", file=self._log, flush=True)
 
     def _announce(self) -> None:
-        from servers.sockets import READY_PREFIX, describe
+        from bench.servers.sockets import READY_PREFIX, describe
 
         self._announced = True
         names = [describe(s) for s in self.sockets]
@@ -420,7 +420,7 @@ class Master:
         self.status.close_read_end()
 
     def _run_child(self, heartbeat: Heartbeat) -> int:
-        from servers.prefork.workers import run_worker_process
+        from bench.servers.prefork.workers import run_worker_process
 
         return run_worker_process(
             self.config,

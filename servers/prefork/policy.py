@@ -36,7 +36,7 @@ import enum
 import signal
 from dataclasses import dataclass, replace
 
-from servers.errors import APP_LOAD_ERROR, BOOT_ERROR
+from bench.servers.errors import APP_LOAD_ERROR, BOOT_ERROR
 
 
 class Phase(enum.Enum):

@@ -5,7 +5,7 @@ out; events go in, bytes come out. Both servers and the load engine's client use
 
 Public names::
 
-    from servers.protocol import (
+    from bench.servers.protocol import (
         Connection, Role, Limits,
         Request, InformationalResponse, Response, Data, EndOfMessage, ConnectionClosed,
         NEED_DATA, PAUSED, NO_BODY_STATUS,
@@ -14,10 +14,10 @@ Public names::
     )
 """
 
-from servers.protocol._heads import NO_BODY_STATUS
-from servers.protocol.canned import error_response
-from servers.protocol.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
-from servers.protocol.events import (
+from bench.servers.protocol._heads import NO_BODY_STATUS
+from bench.servers.protocol.canned import error_response
+from bench.servers.protocol.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from bench.servers.protocol.events import (
     END_OF_MESSAGE,
     NEED_DATA,
     PAUSED,
@@ -30,8 +30,8 @@ from servers.protocol.events import (
     Response,
     Signal,
 )
-from servers.protocol.http11 import Connection, Role, State
-from servers.protocol.limits import Limits
+from bench.servers.protocol.http11 import Connection, Role, State
+from bench.servers.protocol.limits import Limits
 
 __all__ = [
     "END_OF_MESSAGE",

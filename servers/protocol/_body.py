@@ -10,11 +10,11 @@ framing to write before and after them.
 
 from __future__ import annotations
 
-from servers.protocol import _abnf
-from servers.protocol._fields import parse_fields, serialize_fields, split_lines
-from servers.protocol.errors import LocalProtocolError, RemoteProtocolError
-from servers.protocol.events import END_OF_MESSAGE, Data, EndOfMessage, Headers
-from servers.protocol.limits import Limits
+from bench.servers.protocol import _abnf
+from bench.servers.protocol._fields import parse_fields, serialize_fields, split_lines
+from bench.servers.protocol.errors import LocalProtocolError, RemoteProtocolError
+from bench.servers.protocol.events import END_OF_MESSAGE, Data, EndOfMessage, Headers
+from bench.servers.protocol.limits import Limits
 
 
 class EmptyReader:

@@ -9,10 +9,10 @@ line is then ``name ":" OWS value OWS`` with a token name and nothing before the
 
 from __future__ import annotations
 
-from servers.protocol import _abnf
-from servers.protocol.errors import LocalProtocolError, RemoteProtocolError
-from servers.protocol.events import Headers
-from servers.protocol.limits import Limits
+from bench.servers.protocol import _abnf
+from bench.servers.protocol.errors import LocalProtocolError, RemoteProtocolError
+from bench.servers.protocol.events import Headers
+from bench.servers.protocol.limits import Limits
 
 _TCHAR = _abnf.TCHAR
 _TEXT = _abnf.TEXT

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import ipaddress
 
-from servers.protocol import _abnf
-from servers.protocol._body import ChunkedReader, ContentLengthReader, EmptyReader, Reader
-from servers.protocol._fields import comma_tokens
-from servers.protocol.errors import RemoteProtocolError
-from servers.protocol.limits import Limits
+from bench.servers.protocol import _abnf
+from bench.servers.protocol._body import ChunkedReader, ContentLengthReader, EmptyReader, Reader
+from bench.servers.protocol._fields import comma_tokens
+from bench.servers.protocol.errors import RemoteProtocolError
+from bench.servers.protocol.limits import Limits
 
 _TCHAR = _abnf.TCHAR
 _VERSIONS = {b"HTTP/1.1": b"1.1", b"HTTP/1.0": b"1.0"}

@@ -17,18 +17,18 @@ import re
 import time
 from http import HTTPStatus
 
-from servers.protocol import _abnf
-from servers.protocol._body import (
+from bench.servers.protocol import _abnf
+from bench.servers.protocol._body import (
     ChunkedWriter,
     ContentLengthWriter,
     NoBodyWriter,
     UntilCloseWriter,
     Writer,
 )
-from servers.protocol._fields import check_field, comma_tokens
-from servers.protocol._heads import NO_BODY_STATUS
-from servers.protocol.errors import LocalProtocolError
-from servers.protocol.events import InformationalResponse, Request, Response
+from bench.servers.protocol._fields import check_field, comma_tokens
+from bench.servers.protocol._heads import NO_BODY_STATUS
+from bench.servers.protocol.errors import LocalProtocolError
+from bench.servers.protocol.events import InformationalResponse, Request, Response
 
 _STATUS_LINES: dict[int, bytes] = {
     s.value: b"HTTP/1.1 %d %b\r\n" % (s.value, s.phrase.encode("ascii")) for s in HTTPStatus

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from servers.protocol import _serialize
-from servers.protocol.errors import LocalProtocolError
-from servers.protocol.events import END_OF_MESSAGE, Data, Response
-from servers.protocol.http11 import Connection, State
+from bench.servers.protocol import _serialize
+from bench.servers.protocol.errors import LocalProtocolError
+from bench.servers.protocol.events import END_OF_MESSAGE, Data, Response
+from bench.servers.protocol.http11 import Connection, State
 
 _PHRASES: dict[int, str] = {s.value: s.phrase for s in HTTPStatus}
 _CLOSE = b"connection: close\r\n"

@@ -28,18 +28,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from servers.protocol._body import ChunkedReader
-from servers.protocol._heads import NO_BODY_STATUS
-from servers.protocol.errors import RemoteProtocolError
-from servers.protocol.events import (
+from bench.servers.protocol._body import ChunkedReader
+from bench.servers.protocol._heads import NO_BODY_STATUS
+from bench.servers.protocol.errors import RemoteProtocolError
+from bench.servers.protocol.events import (
     END_OF_MESSAGE,
     Data,
     InformationalResponse,
     Request,
     Response,
 )
-from servers.protocol.http11 import Connection, Role
-from servers.protocol.limits import Limits
+from bench.servers.protocol.http11 import Connection, Role
+from bench.servers.protocol.limits import Limits
 
 _EMPTY, _LENGTH, _CHUNKED, _UNTIL_CLOSE, _INFORMATIONAL = range(5)
 _BLANK = b"\r\n\r\n"

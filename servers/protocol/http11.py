@@ -27,17 +27,17 @@ from __future__ import annotations
 
 import enum
 
-from servers.protocol import _heads, _serialize
-from servers.protocol._body import (
+from bench.servers.protocol import _heads, _serialize
+from bench.servers.protocol._body import (
     ContentLengthReader,
     EmptyReader,
     Reader,
     UntilCloseReader,
     Writer,
 )
-from servers.protocol._fields import check_field, parse_fields, split_lines
-from servers.protocol.errors import LocalProtocolError, RemoteProtocolError
-from servers.protocol.events import (
+from bench.servers.protocol._fields import check_field, parse_fields, split_lines
+from bench.servers.protocol.errors import LocalProtocolError, RemoteProtocolError
+from bench.servers.protocol.events import (
     NEED_DATA,
     PAUSED,
     ConnectionClosed,
@@ -49,7 +49,7 @@ from servers.protocol.events import (
     Response,
     Signal,
 )
-from servers.protocol.limits import Limits
+from bench.servers.protocol.limits import Limits
 
 # core: ready
 

@@ -2,7 +2,7 @@
 
 Theory of operation
 -------------------
-A worker loop (``servers.prefork.workers.sync`` / ``thread``) reads bytes, feeds the
+A worker loop (``bench.servers.prefork.workers.sync`` / ``thread``) reads bytes, feeds the
 HTTP/1.1 ``Connection`` and, when a ``Request`` comes out, calls
 ``WSGIHandler.respond``. That method:
 
@@ -10,7 +10,7 @@ HTTP/1.1 ``Connection`` and, when a ``Request`` comes out, calls
    given to the app as a ``BytesIO``; otherwise ``wsgi.input`` streams it, pulling
    more bytes from the socket only when the app reads (sending ``100 Continue`` first if
    the client waits for it);
-2. builds the environ (``servers.wsgi.environ``); a WebSocket upgrade is answered 501
+2. builds the environ (``bench.servers.wsgi.environ``); a WebSocket upgrade is answered 501
    (WSGI cannot hold a WebSocket; ``-k eventloop`` with an ASGI app can);
 3. calls the app, and writes the
    response: the head goes out with the first non-empty body chunk (or at the end),
@@ -42,8 +42,8 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any, TextIO
 
-from servers.errors import ClientDisconnected
-from servers.protocol import (
+from bench.servers.errors import ClientDisconnected
+from bench.servers.protocol import (
     END_OF_MESSAGE,
     NEED_DATA,
     NO_BODY_STATUS,
@@ -60,12 +60,12 @@ from servers.protocol import (
     State,
     error_response,
 )
-from servers.protocol.websocket import is_websocket_upgrade
-from servers.sockets import send_nowait
-from servers.wsgi.environ import WSGIResponseError, build_environ
-from servers.wsgi.filewrapper import FileWrapper, sendfile_span
-from servers.wsgi.input import RequestBody, RequestBodyError, buffered_body
-from servers.wsgi.start_cache import CachedStartResponse, CheckedHead
+from bench.servers.protocol.websocket import is_websocket_upgrade
+from bench.servers.sockets import send_nowait
+from bench.servers.wsgi.environ import WSGIResponseError, build_environ
+from bench.servers.wsgi.filewrapper import FileWrapper, sendfile_span
+from bench.servers.wsgi.input import RequestBody, RequestBodyError, buffered_body
+from bench.servers.wsgi.start_cache import CachedStartResponse, CheckedHead
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

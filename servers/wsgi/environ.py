@@ -25,8 +25,8 @@ from types import TracebackType
 from typing import Any, BinaryIO
 from urllib.parse import unquote_to_bytes
 
-from servers.errors import ServerError
-from servers.protocol import Request
+from bench.servers.errors import ServerError
+from bench.servers.protocol import Request
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 WriteCallable = Callable[[bytes], None]

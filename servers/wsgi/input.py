@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 
-from servers.errors import ServerError
+from bench.servers.errors import ServerError
 
 Pull = Callable[[], bytes]
 

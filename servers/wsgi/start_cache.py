@@ -2,7 +2,7 @@
 
 Most apps answer most requests with one of a few heads: the same status and the same
 header names and values (``200 OK``, ``Content-Type: text/plain``, ``Content-Length:
-13``). ``StartResponse`` (``servers.wsgi.environ``) checks every name and value
+13``). ``StartResponse`` (``bench.servers.wsgi.environ``) checks every name and value
 against PEP 3333 and converts them to bytes on every call; ``CachedStartResponse``
 remembers the result for a head it has already checked and reuses it when the app
 passes an equal head again. A head seen for the first time, or any call with
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from servers.wsgi.environ import ExcInfo, StartResponse, WriteCallable
+from bench.servers.wsgi.environ import ExcInfo, StartResponse, WriteCallable
 
 #: Distinct heads remembered before the memo is emptied.
 MAX_HEADS = 256

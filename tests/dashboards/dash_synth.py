@@ -1,9 +1,9 @@
 """Realistic run folders for the dashboard tests, written through the runner's own code.
 
-A scenario (YAML text) is validated and expanded by ``runner.scenario`` and
-``runner.matrix``; each cell × repetition gets a ``LoadResult`` from a small queueing
-model, and ``runner.session.rows`` turns it into the row, time series and histogram that
-``runner.results.RunStore`` writes, with a manifest from ``runner.results.manifest``. So the
+A scenario (YAML text) is validated and expanded by ``bench.runner.scenario`` and
+``bench.runner.matrix``; each cell × repetition gets a ``LoadResult`` from a small queueing
+model, and ``bench.runner.session.rows`` turns it into the row, time series and histogram that
+``bench.runner.results.RunStore`` writes, with a manifest from ``bench.runner.results.manifest``. So the
 dashboards read exactly what a real ``bench run`` writes, only faster.
 
 The model: a configuration can work on ``P`` requests at once (sync: workers, thread:
@@ -23,16 +23,16 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from runner.launch.pinning import plan_pinning
-from runner.launch.sampler import WindowStats
-from runner.loadspec import ERROR_KINDS, LoadResult
-from runner.matrix.cells import Cell, expand
-from runner.matrix.schedule import schedule
-from runner.results.histogram import Histogram
-from runner.results.manifest import new_manifest, utc_now
-from runner.results.store import RunStore, atomic_write_json
-from runner.scenario.model import Scenario, scenario_from_data
-from runner.session.rows import cell_row, dimension_fields, failed_row, timeseries_rows
+from bench.runner.launch.pinning import plan_pinning
+from bench.runner.launch.sampler import WindowStats
+from bench.runner.loadspec import ERROR_KINDS, LoadResult
+from bench.runner.matrix.cells import Cell, expand
+from bench.runner.matrix.schedule import schedule
+from bench.runner.results.histogram import Histogram
+from bench.runner.results.manifest import new_manifest, utc_now
+from bench.runner.results.store import RunStore, atomic_write_json
+from bench.runner.scenario.model import Scenario, scenario_from_data
+from bench.runner.session.rows import cell_row, dimension_fields, failed_row, timeseries_rows
 
 #: CPU-bound request rate per core by server kind (req/s).
 CPU_RATE: dict[str, float] = {"prefork": 3000.0, "eventloop": 9000.0, "uvicorn": 11000.0}

@@ -2,7 +2,7 @@
 
 ``cell_row(...)`` gives one cells.parquet row (every column of ``CELL_COLUMNS``, unknown
 keys rejected), ``cells(rows)`` / ``histograms(...)`` / ``timeseries(...)`` the typed
-frames ``runner.results.frame`` builds, exactly as ``load_run`` returns them.
+frames ``bench.runner.results.frame`` builds, exactly as ``load_run`` returns them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from runner.results.schema import CELL_COLUMNS, HISTOGRAM_COLUMNS, TIMESERIES_COLUMNS, frame
+from bench.runner.results.schema import CELL_COLUMNS, HISTOGRAM_COLUMNS, TIMESERIES_COLUMNS, frame
 
 _CELL_NAMES = {c.name for c in CELL_COLUMNS}
 

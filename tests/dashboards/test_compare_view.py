@@ -7,15 +7,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dashboards.compare_view import (
+from bench.dashboards.compare_view import (
     VERDICT_COLORS,
     build_comparison_report,
     comparison_figures,
 )
-from runner.compare import Outcome, judge
-from runner.compare.render import Context
-from runner.results.schema import CELL_COLUMNS, frame
-from runner.scenario.gates import Gates
+from bench.runner.compare import Outcome, judge
+from bench.runner.compare.render import Context
+from bench.runner.results.schema import CELL_COLUMNS, frame
+from bench.runner.scenario.gates import Gates
 
 CELLS = (("c1", "prefork sync w1"), ("c2", "eventloop w1 <i>uvloop</i>"))
 

@@ -15,8 +15,8 @@ import dash_cdp
 import pytest
 from dash_synth import HOSTILE_LABEL
 
-from dashboards.report import build_report
-from dashboards.theme import DARK
+from bench.dashboards.report import build_report
+from bench.dashboards.theme import DARK
 
 pytestmark = [
     pytest.mark.slow,

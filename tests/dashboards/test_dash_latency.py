@@ -5,13 +5,13 @@ from __future__ import annotations
 import dash_tables as t
 import pytest
 
-from dashboards.figures.latency import (
+from bench.dashboards.figures.latency import (
     latency_vs_throughput,
     percentile_spectrum,
     saturation_index,
 )
-from runner.results.slo import Slo
-from runner.results.summary import merged_histograms, summarize
+from bench.runner.results.slo import Slo
+from bench.runner.results.summary import merged_histograms, summarize
 
 
 def _summary(slo: Slo | None = None):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dash_tables as t
 
-from dashboards.figures.matrix import matrix_heatmap
-from runner.results.slo import Slo
-from runner.results.summary import summarize
+from bench.dashboards.figures.matrix import matrix_heatmap
+from bench.runner.results.slo import Slo
+from bench.runner.results.summary import summarize
 
 
 def _fig(slo=None):

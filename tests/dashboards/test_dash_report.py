@@ -11,11 +11,11 @@ import pytest
 from dash_synth import HOSTILE_LABEL
 from plotly.offline import get_plotlyjs
 
-from dashboards.errors import ReportError
-from dashboards.panels import build_panels
-from dashboards.report import build_report
-from dashboards.run import load_view
-from runner.cli import main
+from bench.dashboards.errors import ReportError
+from bench.dashboards.panels import build_panels
+from bench.dashboards.report import build_report
+from bench.dashboards.run import load_view
+from bench.runner.cli import main
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dash_tables as t
 import pytest
 
-from dashboards.figures.resources import server_resources
-from runner.results.summary import summarize
+from bench.dashboards.figures.resources import server_resources
+from bench.runner.results.summary import summarize
 
 
 def test_cpu_cores_cpu_per_request_and_rss() -> None:

@@ -7,9 +7,9 @@ import math
 import dash_tables as t
 import pytest
 
-from dashboards.figures.scaling import capacity_table, capacity_vs, throughput_vs_load
-from runner.results.slo import Slo
-from runner.results.summary import summarize
+from bench.dashboards.figures.scaling import capacity_table, capacity_vs, throughput_vs_load
+from bench.runner.results.slo import Slo
+from bench.runner.results.summary import summarize
 
 
 def _named(fig, name, row_axis="y"):

@@ -8,11 +8,11 @@ import dash_tables as t
 import pandas as pd
 import pytest
 
-from dashboards.tables import ordered_series, rate_unit, server_cpu_count, spectrum
-from runner.results.labels import config_label, load_label
-from runner.results.slo import Slo
-from runner.results.status import status_kind, status_reason
-from runner.results.summary import merged_histograms, summarize
+from bench.dashboards.tables import ordered_series, rate_unit, server_cpu_count, spectrum
+from bench.runner.results.labels import config_label, load_label
+from bench.runner.results.slo import Slo
+from bench.runner.results.status import status_kind, status_reason
+from bench.runner.results.summary import merged_histograms, summarize
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dash_tables as t
 import pytest
 
-from dashboards.figures.timeseries import cell_timeseries, default_cell
-from runner.results.summary import summarize
+from bench.dashboards.figures.timeseries import cell_timeseries, default_cell
+from bench.runner.results.summary import summarize
 
 
 def _inputs():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dash_tables as t
 import pytest
 
-from dashboards.figures.websocket import websocket_figure
-from runner.results.summary import summarize
+from bench.dashboards.figures.websocket import websocket_figure
+from bench.runner.results.summary import summarize
 
 
 def _ws_rows():

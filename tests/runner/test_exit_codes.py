@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from runner import cli
-from runner.exit_codes import MEANINGS, ExitCode, epilog, markdown_table, meanings
-from servers.errors import BOOT_ERROR
+from bench.runner import cli
+from bench.runner.exit_codes import MEANINGS, ExitCode, epilog, markdown_table, meanings
+from bench.servers.errors import BOOT_ERROR
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "ci.md"
 

@@ -18,7 +18,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from runner.exit_codes import ExitCode
+from bench.runner.exit_codes import ExitCode
 
 REPO = Path(__file__).resolve().parent.parent.parent
 pytestmark = pytest.mark.slow
@@ -42,7 +42,7 @@ def bench(
     *args: str, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "runner.cli", *args],
+        [sys.executable, "-m", "bench.runner.cli", *args],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -155,7 +155,7 @@ def test_ctrl_c_keeps_finished_cells_and_resume_finishes(tmp_path: Path) -> None
     marker = uuid.uuid4().hex
     env = {**os.environ, "BENCH_TEST_MARKER": marker}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "runner.cli", "run", str(scenario), "--out", str(out)],
+        [sys.executable, "-m", "bench.runner.cli", "run", str(scenario), "--out", str(out)],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from servers.asgi.config import ServerConfig, add_arguments, from_namespace
-from servers.errors import ConfigError
-from servers.prefork.config import PreforkConfig
-from servers.prefork.workers.eventloop import eventloop_config, eventloop_settings
-from servers.protocol import Limits
-from servers.protocol.websocket import DEFAULT_MAX_MESSAGE_SIZE
-from servers.settings import cli_fields, markdown_table, shown_default
+from bench.servers.asgi.config import ServerConfig, add_arguments, from_namespace
+from bench.servers.errors import ConfigError
+from bench.servers.prefork.config import PreforkConfig
+from bench.servers.prefork.workers.eventloop import eventloop_config, eventloop_settings
+from bench.servers.protocol import Limits
+from bench.servers.protocol.websocket import DEFAULT_MAX_MESSAGE_SIZE
+from bench.servers.settings import cli_fields, markdown_table, shown_default
 
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs" / "servers.md"
 
@@ -102,7 +102,7 @@ def test_bad_choices_are_refused_by_the_parser() -> None:
 
 
 def test_docs_tables_are_generated_from_the_settings() -> None:
-    """Regenerate with ``servers.settings.markdown_table(ServerConfig / PreforkConfig)``."""
+    """Regenerate with ``bench.servers.settings.markdown_table(ServerConfig / PreforkConfig)``."""
     text = DOCS.read_text(encoding="utf-8")
     assert markdown_table(ServerConfig) in text
     assert markdown_table(PreforkConfig) in text

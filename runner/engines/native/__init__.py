@@ -2,7 +2,7 @@
 
 Public entry::
 
-    from runner.engines.native import run
+    from bench.runner.engines.native import run
     result = run(spec, progress=callback, stop=threading_event)   # -> LoadResult
 
 Modules, one concern each:
@@ -10,7 +10,7 @@ Modules, one concern each:
 * ``timeline`` — one process's timeline (warm-up, window, per-second folding, stop).
 * ``histogram`` — exact µs latency counts that merge losslessly.
 * ``http_conn`` / ``closed`` / ``open`` / ``schedule`` — HTTP connections and the two
-  loops; responses are parsed by the protocol core (``servers.protocol.client_fast``).
+  loops; responses are parsed by the protocol core (``bench.servers.protocol.client_fast``).
 * ``websocket`` — WebSocket echo round-trips over the protocol core's client role.
 * ``engine`` — one process: an event loop, a session, a driver.
 * ``multiproc`` — several pinned processes, started together.
@@ -27,12 +27,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from runner.engines.native.engine import run_shard
-from runner.engines.native.merge import merge_shards
-from runner.engines.native.multiproc import run_processes
-from runner.engines.native.target import parse_target
-from runner.errors import UsageError
-from runner.loadspec import LoadResult, LoadSpec
+from bench.runner.engines.native.engine import run_shard
+from bench.runner.engines.native.merge import merge_shards
+from bench.runner.engines.native.multiproc import run_processes
+from bench.runner.engines.native.target import parse_target
+from bench.runner.errors import UsageError
+from bench.runner.loadspec import LoadResult, LoadSpec
 
 __all__ = ["run", "validate_spec"]
 
@@ -70,7 +70,7 @@ def run(
     """Drive the load ``spec`` describes and return what was measured.
 
     Args:
-        spec: what to drive (see ``runner.loadspec.LoadSpec``).
+        spec: what to drive (see ``bench.runner.loadspec.LoadSpec``).
         progress: called at least once a second with ``phase``, ``elapsed_s``,
             ``requests``, ``errors`` and ``rps`` (the last second's).
         stop: when set, the run ends early and returns what it measured so far.

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import asyncio
 
-from runner.engines.native.http_conn import HttpConn, HttpShared, clock
-from runner.engines.native.target import Target
-from runner.engines.native.timeline import Session
-from servers.protocol import RemoteProtocolError
+from bench.runner.engines.native.http_conn import HttpConn, HttpShared, clock
+from bench.runner.engines.native.target import Target
+from bench.runner.engines.native.timeline import Session
+from bench.servers.protocol import RemoteProtocolError
 
 #: Wait before retrying a failed connect (a refused port would otherwise spin).
 RECONNECT_BACKOFF_S = 0.02

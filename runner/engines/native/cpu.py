@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from runner.engines.base import ENGINE_BOUND_CPU
+from bench.runner.engines.base import ENGINE_BOUND_CPU
 
 #: A process using at least this share of its CPU is taken as saturated.
 ENGINE_BOUND_THRESHOLD = ENGINE_BOUND_CPU

@@ -12,14 +12,14 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from runner.engines.native.closed import ClosedLoop
-from runner.engines.native.http_conn import HttpShared
-from runner.engines.native.open import OpenLoop
-from runner.engines.native.target import Target, build_request, parse_target
-from runner.engines.native.timeline import Progress, Session, ShardResult
-from runner.engines.native.websocket import WebSocketLoop
-from runner.errors import UsageError
-from runner.loadspec import LoadSpec
+from bench.runner.engines.native.closed import ClosedLoop
+from bench.runner.engines.native.http_conn import HttpShared
+from bench.runner.engines.native.open import OpenLoop
+from bench.runner.engines.native.target import Target, build_request, parse_target
+from bench.runner.engines.native.timeline import Progress, Session, ShardResult
+from bench.runner.engines.native.websocket import WebSocketLoop
+from bench.runner.errors import UsageError
+from bench.runner.loadspec import LoadSpec
 
 _NS = 1_000_000_000
 

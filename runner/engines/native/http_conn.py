@@ -2,12 +2,12 @@
 
 How this works: one ``asyncio.Protocol`` per TCP connection, one request outstanding at
 a time (no pipelining, like wrk). Responses are parsed by the protocol core's client
-fast path (``servers.protocol.client_fast``): ``feed`` returns True when a whole
+fast path (``bench.servers.protocol.client_fast``): ``feed`` returns True when a whole
 response is in. A subclass decides what happens after a response (send at once, or
 wait for the schedule) in ``data_received``, the hot path, written out in each
 subclass so that it costs no extra call.
 
-Error kinds (``runner.loadspec.ERROR_KINDS``): a response the core refuses is
+Error kinds (``bench.runner.loadspec.ERROR_KINDS``): a response the core refuses is
 "protocol"; a peer that closes or resets the connection while a request is outstanding
 is "reset" (a response cut short by the close is "protocol"); a status other than the
 expected one is "status"; a body or length other than the expected one is "body".
@@ -24,10 +24,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from runner.engines.native.timeline import Session
-from runner.loadspec import LoadSpec
-from servers.protocol import RemoteProtocolError
-from servers.protocol.client_fast import HeadCache, ResponseReader
+from bench.runner.engines.native.timeline import Session
+from bench.runner.loadspec import LoadSpec
+from bench.servers.protocol import RemoteProtocolError
+from bench.servers.protocol.client_fast import HeadCache, ResponseReader
 
 if TYPE_CHECKING:
     from collections.abc import Callable

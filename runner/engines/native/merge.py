@@ -3,8 +3,8 @@
 Histograms merge by adding counts (exact); the time series merges second by second on
 the shared window start; percentiles are taken from the merged counts, never averaged.
 The checks that make a number honest are made here: engine-bound, target rate not
-kept, the server falling behind in open loop (``runner.results.overload``), Little's law
-in closed loop (``runner.results.little``), requests left in flight.
+kept, the server falling behind in open loop (``bench.runner.results.overload``), Little's law
+in closed loop (``bench.runner.results.little``), requests left in flight.
 
 Throughput counts the responses completed *inside* the window, in both loops: an open
 loop drains after the window (requests scheduled in it still complete and give their
@@ -14,12 +14,12 @@ of a server that fell behind is what it served, never what was sent.
 
 from __future__ import annotations
 
-from runner.engines.native.cpu import engine_cpu_share, is_engine_bound, run_queue_wait_share
-from runner.engines.native.timeline import ShardResult
-from runner.loadspec import ERROR_KINDS, LoadResult, LoadSpec
-from runner.results.histogram import Histogram
-from runner.results.little import little_note, little_ratio
-from runner.results.overload import SecondCounts, judge_overload
+from bench.runner.engines.native.cpu import engine_cpu_share, is_engine_bound, run_queue_wait_share
+from bench.runner.engines.native.timeline import ShardResult
+from bench.runner.loadspec import ERROR_KINDS, LoadResult, LoadSpec
+from bench.runner.results.histogram import Histogram
+from bench.runner.results.little import little_note, little_ratio
+from bench.runner.results.overload import SecondCounts, judge_overload
 
 #: Achieved open-loop rate below this share of the target is reported as not kept.
 RATE_KEPT_SHARE = 0.95
@@ -144,7 +144,7 @@ def target_rate(spec: LoadSpec) -> float | None:
 def littles_law_ratio(result: LoadResult, connections: int) -> float | None:
     """Closed loop: rps × (mean latency + reconnect time per request) / connections.
 
-    ≈ 1 when the loop is healthy (see ``runner.results.little``).
+    ≈ 1 when the loop is healthy (see ``bench.runner.results.little``).
     """
     if result.requests == 0:
         return None

@@ -5,7 +5,7 @@ How this works
 ``split_spec`` (pure) divides the load: connections, rate and the connection cap are
 shared out; a process never gets zero connections, so fewer processes than asked run
 when there are fewer connections than processes. Each process is a fresh interpreter
-(``python -m runner.engines.native.multiproc FD``: safe whatever threads the caller
+(``python -m bench.runner.engines.native.multiproc FD``: safe whatever threads the caller
 has, and it never re-imports the caller's main module) talking pickled messages over a
 socketpair. It pins itself with
 ``os.sched_setaffinity``, imports the engine, reports "ready" on its pipe and waits for
@@ -34,10 +34,10 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from runner.engines.native.engine import run_shard
-from runner.engines.native.timeline import ShardResult
-from runner.errors import EngineError
-from runner.loadspec import LoadSpec
+from bench.runner.engines.native.engine import run_shard
+from bench.runner.engines.native.timeline import ShardResult
+from bench.runner.errors import EngineError
+from bench.runner.loadspec import LoadSpec
 
 #: Seconds allowed for the processes to start (interpreter + imports) before the run.
 STARTUP_TIMEOUT_S = 30.0
@@ -208,7 +208,7 @@ class _StopPoll:
 
 
 def _child_main(fd: int) -> int:
-    """Entry point of one engine process: ``python -m runner.engines.native.multiproc FD``."""
+    """Entry point of one engine process: ``python -m bench.runner.engines.native.multiproc FD``."""
     pipe = Connection(fd)
     try:
         spec, record = pipe.recv()

@@ -13,7 +13,7 @@ server stall shows up in every request scheduled during it (no coordinated
 omission). Schedule lag — how late a send started after its scheduled time — is
 recorded separately; so is the achieved rate (sends started per second of window), the
 time each new connection took to connect, and, once a second, the backlog (arrivals
-pending or in flight) that ``runner.overload`` reads to tell whether the server kept up.
+pending or in flight) that ``bench.runner.overload`` reads to tell whether the server kept up.
 When the target cannot be kept the result says why (connection cap, engine CPU); the
 rate is never lowered silently.
 
@@ -28,12 +28,12 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-from runner.engines.native.http_conn import HttpConn, HttpShared, clock
-from runner.engines.native.schedule import Schedule
-from runner.engines.native.target import Target
-from runner.engines.native.timeline import Session
-from runner.loadspec import LoadSpec
-from servers.protocol import RemoteProtocolError
+from bench.runner.engines.native.http_conn import HttpConn, HttpShared, clock
+from bench.runner.engines.native.schedule import Schedule
+from bench.runner.engines.native.target import Target
+from bench.runner.engines.native.timeline import Session
+from bench.runner.loadspec import LoadSpec
+from bench.servers.protocol import RemoteProtocolError
 
 #: How often pending and outstanding requests are checked for a timeout, at most.
 SWEEP_INTERVAL_S = 0.1

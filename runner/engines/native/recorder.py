@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runner.results.histogram import Histogram
+from bench.runner.results.histogram import Histogram
 
 
 @dataclass(slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from runner.loadspec import Arrival
+from bench.runner.loadspec import Arrival
 
 _NS = 1_000_000_000
 

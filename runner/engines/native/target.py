@@ -1,7 +1,7 @@
 """Where the load goes and what is sent: the URL, and the request bytes built by the core.
 
 The request is serialized once, through the protocol core's client role
-(``servers.protocol.Connection``), and the same bytes are written for every request of
+(``bench.servers.protocol.Connection``), and the same bytes are written for every request of
 the run: the core validates headers and framing, and the hot path only writes bytes.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from runner.errors import UsageError
-from runner.loadspec import LoadSpec
-from servers.protocol import (
+from bench.runner.errors import UsageError
+from bench.runner.loadspec import LoadSpec
+from bench.servers.protocol import (
     END_OF_MESSAGE,
     Connection,
     Data,

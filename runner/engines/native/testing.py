@@ -3,14 +3,14 @@
 Shipped as a real module (like trio's testing fakes) so tests, the benchmark and users
 checking the engine on their own machine drive the same server::
 
-    python -m runner.engines.native.testing --delay-ms 10 --port 0
-    python -m runner.engines.native.testing --slow-every 100 --slow-ms 200
-    python -m runner.engines.native.testing --stall-after 0.5 --stall 1.0
-    python -m runner.engines.native.testing --slots 4 --delay-ms 20   # 200 req/s at most
-    python -m runner.engines.native.testing --fault garbage
+    python -m bench.runner.engines.native.testing --delay-ms 10 --port 0
+    python -m bench.runner.engines.native.testing --slow-every 100 --slow-ms 200
+    python -m bench.runner.engines.native.testing --stall-after 0.5 --stall 1.0
+    python -m bench.runner.engines.native.testing --slots 4 --delay-ms 20   # 200 req/s at most
+    python -m bench.runner.engines.native.testing --fault garbage
 
-It speaks HTTP/1.1 through the protocol core's server role (``servers.protocol``) and
-WebSocket echo through ``servers.protocol.websocket``, on the standard asyncio loop,
+It speaks HTTP/1.1 through the protocol core's server role (``bench.servers.protocol``) and
+WebSocket echo through ``bench.servers.protocol.websocket``, on the standard asyncio loop,
 one process, and prints ``bench: listening on http://HOST:PORT (test server)`` to
 stderr once it accepts connections. ``serve(behaviour)`` runs it in a child process
 (its own process group) and yields its URL; the child is killed when the block ends.
@@ -47,7 +47,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from servers.protocol import (
+from bench.servers.protocol import (
     END_OF_MESSAGE,
     Connection,
     Data,
@@ -57,15 +57,19 @@ from servers.protocol import (
     Response,
     Role,
 )
-from servers.protocol.websocket import (
+from bench.servers.protocol.websocket import (
     BytesMessage,
     CloseConnection,
     HandshakeError,
     TextMessage,
     WSConnection,
 )
-from servers.protocol.websocket.handshake import accept, is_websocket_upgrade, validate_request
-from servers.sockets import READY_PREFIX
+from bench.servers.protocol.websocket.handshake import (
+    accept,
+    is_websocket_upgrade,
+    validate_request,
+)
+from bench.servers.sockets import READY_PREFIX
 
 Fault = Literal["none", "drop", "reset", "garbage", "silent", "status", "body"]
 FAULTS: tuple[str, ...] = ("none", "drop", "reset", "garbage", "silent", "status", "body")
@@ -325,7 +329,7 @@ async def _serve(host: str, port: int, behaviour: Behaviour, parent: int | None 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the test server until SIGTERM or SIGINT."""
-    parser = argparse.ArgumentParser(prog="python -m runner.engines.native.testing")
+    parser = argparse.ArgumentParser(prog="python -m bench.runner.engines.native.testing")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--delay-ms", type=float, default=0.0)
@@ -368,7 +372,7 @@ def serve(behaviour: Behaviour = Behaviour(), *, cpu: int | None = None) -> Iter
     cmd = [
         sys.executable,
         "-m",
-        "runner.engines.native.testing",
+        "bench.runner.engines.native.testing",
         "--exit-with-parent",
         *behaviour.to_args(),
     ]

@@ -23,7 +23,7 @@ before the window's end, so ``served / window_s`` is the same figure in closed a
 loop. Responses completed while an open loop drains still give latencies (they were
 scheduled in the window) but are not throughput. Each second of the time series also
 carries what was sent and scheduled in it and, when the driver tracks it (open loop),
-the backlog at its end: the input of ``runner.overload``.
+the backlog at its end: the input of ``bench.runner.overload``.
 
 A stop request (``should_stop``, polled every 100 ms) ends the run early, keeping what
 was measured. ``cpu_s`` is the CPU time of the engine's thread over the window,
@@ -37,10 +37,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from runner.engines.native.cpu import thread_sched_ns
-from runner.engines.native.recorder import Recorder, SecondStats
-from runner.loadspec import ERROR_KINDS
-from runner.results.histogram import Histogram
+from bench.runner.engines.native.cpu import thread_sched_ns
+from bench.runner.engines.native.recorder import Recorder, SecondStats
+from bench.runner.loadspec import ERROR_KINDS
+from bench.runner.results.histogram import Histogram
 
 _clock = time.perf_counter_ns
 _NS = 1_000_000_000

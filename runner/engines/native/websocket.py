@@ -28,12 +28,12 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-from runner.engines.native.http_conn import clock
-from runner.engines.native.schedule import Schedule
-from runner.engines.native.target import Target
-from runner.engines.native.timeline import Session
-from runner.loadspec import LoadSpec
-from servers.protocol import (
+from bench.runner.engines.native.http_conn import clock
+from bench.runner.engines.native.schedule import Schedule
+from bench.runner.engines.native.target import Target
+from bench.runner.engines.native.timeline import Session
+from bench.runner.loadspec import LoadSpec
+from bench.servers.protocol import (
     END_OF_MESSAGE,
     NEED_DATA,
     Connection,
@@ -42,7 +42,7 @@ from servers.protocol import (
     Response,
     Role,
 )
-from servers.protocol.websocket import (
+from bench.servers.protocol.websocket import (
     BytesMessage,
     ClientHandshake,
     CloseConnection,

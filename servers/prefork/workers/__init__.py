@@ -14,10 +14,10 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from servers.errors import APP_LOAD_ERROR, BOOT_ERROR
-from servers.prefork.config import PreforkConfig
-from servers.prefork.heartbeat import Heartbeat, StatusPipe
-from servers.prefork.workers.base import WorkerRuntime
+from bench.servers.errors import APP_LOAD_ERROR, BOOT_ERROR
+from bench.servers.prefork.config import PreforkConfig
+from bench.servers.prefork.heartbeat import Heartbeat, StatusPipe
+from bench.servers.prefork.workers.base import WorkerRuntime
 
 #: Socket read/write timeout of the blocking workers when ``--timeout`` is 0.
 DEFAULT_IO_TIMEOUT = 30.0
@@ -39,7 +39,7 @@ def run_worker_process(
     if preloaded is not None:
         app, interface = preloaded
     else:
-        from servers.apps import AppLoadError
+        from bench.servers.apps import AppLoadError
 
         try:
             app, interface = load_worker_app(config, app_spec)
@@ -50,20 +50,20 @@ def run_worker_process(
             status.send("error", f"worker failed to boot: {type(exc).__name__}: {exc}")
             return BOOT_ERROR
     if kind == "sync":
-        from servers.prefork.workers.sync import SyncWorker
+        from bench.servers.prefork.workers.sync import SyncWorker
 
         tls = config.tls_settings()
         if tls is not None:
-            from servers.tls import server_context, wrap_listeners
+            from bench.servers.tls import server_context, wrap_listeners
 
             sockets = wrap_listeners(sockets, server_context(tls))
 
         return SyncWorker(app, config, sockets, runtime).run()
     if kind == "thread":
-        from servers.prefork.workers.thread import ThreadWorker
+        from bench.servers.prefork.workers.thread import ThreadWorker
 
         return ThreadWorker(app, config, sockets, runtime).run()
-    from servers.prefork.workers.eventloop import run_eventloop_worker
+    from bench.servers.prefork.workers.eventloop import run_eventloop_worker
 
     return run_eventloop_worker(app, interface, config, sockets, runtime)
 
@@ -75,11 +75,11 @@ def load_worker_app(config: PreforkConfig, app_spec: str) -> tuple[Callable[...,
         AppLoadError: the app cannot be loaded; ``AppInterfaceError`` (one line naming
             the worker class to use) for an ASGI app given to ``-k sync``/``-k thread``.
     """
-    from servers.apps import AppInterfaceError, load_app
+    from bench.servers.apps import AppInterfaceError, load_app
 
     kind = config.effective_worker_class
     if kind == "eventloop":
-        from servers.prefork.workers.eventloop import eventloop_config
+        from bench.servers.prefork.workers.eventloop import eventloop_config
 
         wanted = eventloop_config(config).interface
         hint = "use --interface {found} (or auto)"
@@ -91,7 +91,7 @@ def load_worker_app(config: PreforkConfig, app_spec: str) -> tuple[Callable[...,
     except AppInterfaceError as exc:
         raise AppInterfaceError(f"{exc}: {hint.format(found=exc.found)}", exc.found) from None
     if kind != "eventloop":
-        from servers.deploy import wrap_wsgi
+        from bench.servers.deploy import wrap_wsgi
 
         app = wrap_wsgi(app, config.deploy_options())
     return app, interface

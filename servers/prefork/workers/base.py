@@ -24,8 +24,8 @@ import sys
 import time
 from types import FrameType
 
-from servers.prefork.config import PreforkConfig
-from servers.prefork.heartbeat import Heartbeat, StatusPipe
+from bench.servers.prefork.config import PreforkConfig
+from bench.servers.prefork.heartbeat import Heartbeat, StatusPipe
 
 #: Seconds between checks that the master is still alive.
 PARENT_CHECK_INTERVAL = 1.0

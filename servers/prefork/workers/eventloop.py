@@ -1,7 +1,7 @@
 """The eventloop worker: bench's ASGI event-loop server inside a prefork worker.
 
 ``bench serve prefork APP -k eventloop -w 4`` is the gunicorn + uvicorn-worker
-arrangement: the master supervises, each worker runs ``servers.asgi.server.run_worker``
+arrangement: the master supervises, each worker runs ``bench.servers.asgi.server.run_worker``
 on the inherited listening sockets. That server installs its own handlers for TERM
 (graceful), INT and QUIT; its once-a-second timer calls our heartbeat, which also
 notices a dead master and then asks the server to stop gracefully. Every completed
@@ -18,8 +18,8 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from servers.prefork.config import PreforkConfig
-from servers.prefork.workers.base import WorkerRuntime
+from bench.servers.prefork.config import PreforkConfig
+from bench.servers.prefork.workers.base import WorkerRuntime
 
 
 def eventloop_settings(config: PreforkConfig) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def eventloop_config(config: PreforkConfig) -> Any:
     """The ServerConfig of each worker: the one given, or one derived from our settings."""
     if config.eventloop_config is not None:
         return config.eventloop_config
-    from servers.asgi.config import ServerConfig
+    from bench.servers.asgi.config import ServerConfig
 
     return ServerConfig(**eventloop_settings(config))
 
@@ -65,7 +65,7 @@ def run_eventloop_worker(
     runtime: WorkerRuntime,
 ) -> int:
     """Run the event-loop server in this worker until it is stopped; return its exit code."""
-    from servers.asgi.server import run_worker
+    from bench.servers.asgi.server import run_worker
 
     stop_sent = False
 

@@ -20,7 +20,7 @@ The loop is accept → read the head → app → sendall → close, as lean as i
   worker would miss its heartbeat, and no ``poll`` precedes each ``recv``/``send`` as
   Python socket timeouts would add.
 * Bytes go through the sans-IO HTTP/1.1 core and the WSGI handler
-  (``servers.wsgi.blocking``); a complete small response leaves in one ``sendall``.
+  (``bench.servers.wsgi.blocking``); a complete small response leaves in one ``sendall``.
 
 Keep-alive: off by default, as in gunicorn: the connection closes after each response
 (``Connection: close``). A kept-alive client would hold the only thread of the
@@ -46,16 +46,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from servers.prefork.config import PreforkConfig
-from servers.prefork.workers import (
+from bench.servers.prefork.config import PreforkConfig
+from bench.servers.prefork.workers import (
     client_address,
     io_timeout,
     server_address,
     set_io_timeouts,
     tune_listener,
 )
-from servers.prefork.workers.base import WorkerRuntime
-from servers.protocol import (
+from bench.servers.prefork.workers.base import WorkerRuntime
+from bench.servers.protocol import (
     NEED_DATA,
     Connection,
     Limits,
@@ -63,7 +63,7 @@ from servers.protocol import (
     Request,
     State,
 )
-from servers.wsgi.blocking import RECV_SIZE, WSGIHandler
+from bench.servers.wsgi.blocking import RECV_SIZE, WSGIHandler
 
 #: Longest sleep waiting for a connection (the heartbeat cadence of an idle worker).
 IDLE_WAIT = 1.0

@@ -17,7 +17,7 @@ A thread woken by a connection reads what is available without blocking
   same way before the app runs, so slow uploads do not hold threads either; bigger or
   ``Expect: 100-continue`` bodies are streamed to the app with blocking reads bounded
   by the socket timeout;
-* a complete request runs the app (``servers.wsgi.blocking``); afterwards an unread
+* a complete request runs the app (``bench.servers.wsgi.blocking``); afterwards an unread
   body is drained up to a cap (else the connection closes), and a keep-alive
   connection is parked until its next request or until ``--keep-alive`` seconds of
   idleness close it;
@@ -55,17 +55,17 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from servers.prefork.config import PreforkConfig
-from servers.prefork.workers import (
+from bench.servers.prefork.config import PreforkConfig
+from bench.servers.prefork.workers import (
     client_address,
     io_timeout,
     server_address,
     set_io_timeouts,
     tune_listener,
 )
-from servers.prefork.workers.base import WorkerRuntime
-from servers.prefork.workers.sync import limits_of
-from servers.protocol import (
+from bench.servers.prefork.workers.base import WorkerRuntime
+from bench.servers.prefork.workers.sync import limits_of
+from bench.servers.protocol import (
     NEED_DATA,
     Connection,
     Data,
@@ -74,8 +74,8 @@ from servers.protocol import (
     Request,
     State,
 )
-from servers.sockets import send_nowait
-from servers.wsgi.blocking import RECV_SIZE, WSGIHandler
+from bench.servers.sockets import send_nowait
+from bench.servers.wsgi.blocking import RECV_SIZE, WSGIHandler
 
 #: Request bodies up to this size are gathered before the app runs (no thread waits).
 BODY_BUFFER_LIMIT = 1024 * 1024

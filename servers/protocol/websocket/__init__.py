@@ -22,20 +22,20 @@ A server, in three steps (the transport around it only moves bytes)::
     ws.receive_data(read()); for event in ws.events(): ...; write(ws.data_to_send())
 """
 
-from servers.protocol.websocket.closecodes import CloseCode, is_wire_code
-from servers.protocol.websocket.connection import (
+from bench.servers.protocol.websocket.closecodes import CloseCode, is_wire_code
+from bench.servers.protocol.websocket.connection import (
     DEFAULT_MAX_MESSAGE_SIZE,
     ConnectionState,
     WSConnection,
 )
-from servers.protocol.websocket.deflate import DeflateConfig, DeflateParams, PerMessageDeflate
-from servers.protocol.websocket.errors import (
+from bench.servers.protocol.websocket.deflate import DeflateConfig, DeflateParams, PerMessageDeflate
+from bench.servers.protocol.websocket.errors import (
     HandshakeError,
     InvalidPayload,
     MessageTooBig,
     WebSocketProtocolError,
 )
-from servers.protocol.websocket.events import (
+from bench.servers.protocol.websocket.events import (
     BytesMessage,
     CloseConnection,
     Message,
@@ -44,7 +44,7 @@ from servers.protocol.websocket.events import (
     TextMessage,
     WSEvent,
 )
-from servers.protocol.websocket.handshake import (
+from bench.servers.protocol.websocket.handshake import (
     Accepted,
     ClientHandshake,
     Offer,

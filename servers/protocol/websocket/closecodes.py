@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import enum
 
-from servers.protocol.errors import LocalProtocolError
-from servers.protocol.websocket.errors import InvalidPayload, WebSocketProtocolError
+from bench.servers.protocol.errors import LocalProtocolError
+from bench.servers.protocol.websocket.errors import InvalidPayload, WebSocketProtocolError
 
 #: Largest payload of any control frame, Close included (RFC 6455 section 5.5).
 MAX_CONTROL_PAYLOAD = 125

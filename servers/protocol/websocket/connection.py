@@ -28,18 +28,18 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterator
 
-from servers.protocol.errors import LocalProtocolError
-from servers.protocol.http11 import Role
-from servers.protocol.websocket.closecodes import (
+from bench.servers.protocol.errors import LocalProtocolError
+from bench.servers.protocol.http11 import Role
+from bench.servers.protocol.websocket.closecodes import (
     MAX_CONTROL_PAYLOAD,
     CloseCode,
     build_close_payload,
     parse_close_payload,
     truncate_reason,
 )
-from servers.protocol.websocket.deflate import PerMessageDeflate
-from servers.protocol.websocket.errors import WebSocketProtocolError
-from servers.protocol.websocket.events import (
+from bench.servers.protocol.websocket.deflate import PerMessageDeflate
+from bench.servers.protocol.websocket.errors import WebSocketProtocolError
+from bench.servers.protocol.websocket.events import (
     BytesMessage,
     CloseConnection,
     Ping,
@@ -47,14 +47,14 @@ from servers.protocol.websocket.events import (
     TextMessage,
     WSEvent,
 )
-from servers.protocol.websocket.frames import (
+from bench.servers.protocol.websocket.frames import (
     Frame,
     FrameParser,
     Opcode,
     new_mask,
     serialize_frame,
 )
-from servers.protocol.websocket.messages import MessageAssembler
+from bench.servers.protocol.websocket.messages import MessageAssembler
 
 #: Default limit on a received message, as uvicorn's ``--ws-max-size``.
 DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024

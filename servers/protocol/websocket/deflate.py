@@ -23,12 +23,12 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-from servers.protocol.websocket.errors import (
+from bench.servers.protocol.websocket.errors import (
     HandshakeError,
     MessageTooBig,
     WebSocketProtocolError,
 )
-from servers.protocol.websocket.headers import ExtensionItem, format_extension
+from bench.servers.protocol.websocket.headers import ExtensionItem, format_extension
 
 #: Registered name of the extension.
 EXTENSION_NAME = "permessage-deflate"

@@ -13,8 +13,8 @@ raises the package's ``LocalProtocolError``.
 
 from __future__ import annotations
 
-from servers.protocol.errors import LocalProtocolError, RemoteProtocolError
-from servers.protocol.events import Headers
+from bench.servers.protocol.errors import LocalProtocolError, RemoteProtocolError
+from bench.servers.protocol.events import Headers
 
 __all__ = [
     "HandshakeError",

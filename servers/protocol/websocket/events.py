@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from servers.protocol.websocket.closecodes import CloseCode
+from bench.servers.protocol.websocket.closecodes import CloseCode
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,8 +23,8 @@ import functools
 import secrets
 from dataclasses import dataclass
 
-from servers.protocol.websocket.closecodes import MAX_CONTROL_PAYLOAD
-from servers.protocol.websocket.errors import MessageTooBig, WebSocketProtocolError
+from bench.servers.protocol.websocket.closecodes import MAX_CONTROL_PAYLOAD
+from bench.servers.protocol.websocket.errors import MessageTooBig, WebSocketProtocolError
 
 _FIN = 0x80
 _RSV1 = 0x40
@@ -97,7 +97,7 @@ def apply_mask_python(data: bytes | bytearray | memoryview, mask: bytes) -> byte
 
 
 try:
-    from servers.protocol.websocket._speedups import apply_mask
+    from bench.servers.protocol.websocket._speedups import apply_mask
 except ImportError:  # not compiled on this machine
     apply_mask = apply_mask_python
 

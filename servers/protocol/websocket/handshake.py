@@ -23,11 +23,11 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from servers.protocol.errors import LocalProtocolError
-from servers.protocol.events import Headers, InformationalResponse, Request, Response
-from servers.protocol.http11 import Role
-from servers.protocol.websocket.connection import DEFAULT_MAX_MESSAGE_SIZE, WSConnection
-from servers.protocol.websocket.deflate import (
+from bench.servers.protocol.errors import LocalProtocolError
+from bench.servers.protocol.events import Headers, InformationalResponse, Request, Response
+from bench.servers.protocol.http11 import Role
+from bench.servers.protocol.websocket.connection import DEFAULT_MAX_MESSAGE_SIZE, WSConnection
+from bench.servers.protocol.websocket.deflate import (
     DeflateConfig,
     DeflateParams,
     PerMessageDeflate,
@@ -35,8 +35,8 @@ from servers.protocol.websocket.deflate import (
     negotiate_client,
     negotiate_server,
 )
-from servers.protocol.websocket.errors import HandshakeError
-from servers.protocol.websocket.headers import (
+from bench.servers.protocol.websocket.errors import HandshakeError
+from bench.servers.protocol.websocket.headers import (
     ExtensionItem,
     has_token,
     header_values,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from servers.protocol.events import Headers
-from servers.protocol.websocket.errors import HandshakeError
+from bench.servers.protocol.events import Headers
+from bench.servers.protocol.websocket.errors import HandshakeError
 
 #: One extension offer or answer: its name and its ``(param, value or None)`` pairs.
 ExtensionItem = tuple[str, list[tuple[str, str | None]]]

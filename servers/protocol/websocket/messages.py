@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import codecs
 
-from servers.protocol.websocket.deflate import PerMessageDeflate
-from servers.protocol.websocket.errors import (
+from bench.servers.protocol.websocket.deflate import PerMessageDeflate
+from bench.servers.protocol.websocket.errors import (
     InvalidPayload,
     MessageTooBig,
     WebSocketProtocolError,
 )
-from servers.protocol.websocket.events import BytesMessage, Message, TextMessage
-from servers.protocol.websocket.frames import Frame, Opcode
+from bench.servers.protocol.websocket.events import BytesMessage, Message, TextMessage
+from bench.servers.protocol.websocket.frames import Frame, Opcode
 
 _utf8_decoder = codecs.getincrementaldecoder("utf-8")
 

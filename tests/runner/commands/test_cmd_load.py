@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from runner.cli import main
-from runner.commands.load import outcome, parse_cpus, parse_duration, parse_header, read_body
-from runner.engines.native.testing import Behaviour, serve
-from runner.errors import UsageError
-from runner.exit_codes import ExitCode
+from bench.runner.cli import main
+from bench.runner.commands.load import outcome, parse_cpus, parse_duration, parse_header, read_body
+from bench.runner.engines.native.testing import Behaviour, serve
+from bench.runner.errors import UsageError
+from bench.runner.exit_codes import ExitCode
 
 
 @pytest.mark.parametrize(

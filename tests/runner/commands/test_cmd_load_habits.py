@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from runner.cli import build_parser, main
-from runner.commands.load import build_spec
+from bench.runner.cli import build_parser, main
+from bench.runner.commands.load import build_spec
 
 
 def _spec(*argv: str):

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from runner.cli import build_parser
-from runner.commands.serve import eventloop_config
-from runner.errors import UsageError
-from servers.asgi.config import ServerConfig
-from servers.settings import cli_fields
+from bench.runner.cli import build_parser
+from bench.runner.commands.serve import eventloop_config
+from bench.runner.errors import UsageError
+from bench.servers.asgi.config import ServerConfig
+from bench.servers.settings import cli_fields
 
 #: Every option of ``bench serve eventloop --help`` as it was written by hand (flags,
 #: metavar or choices): the settings-driven parser keeps each of them.
@@ -69,7 +69,7 @@ def test_a_bad_value_is_a_usage_error() -> None:
 def _serve_cli(*args: str) -> subprocess.CompletedProcess[str]:
     # A child process: --param exports BENCH_APP_* variables into the serving process.
     return subprocess.run(
-        [sys.executable, "-m", "runner.cli", "serve", *args],
+        [sys.executable, "-m", "bench.runner.cli", "serve", *args],
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
@@ -106,5 +106,5 @@ def test_a_declared_param_reaches_the_app(serve: Any) -> None:
 
 
 def test_an_import_string_app_takes_any_param(serve: Any) -> None:
-    with serve("eventloop", "servers.apps.hello:asgi", "--param", "anything=1") as url:
+    with serve("eventloop", "bench.servers.apps.hello:asgi", "--param", "anything=1") as url:
         assert httpx.get(url + "/").status_code == 200

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from runner.results.schema import CELL_COLUMNS, frame
-from runner.results.store import atomic_write_json, atomic_write_parquet
+from bench.runner.results.schema import CELL_COLUMNS, frame
+from bench.runner.results.store import atomic_write_json, atomic_write_parquet
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from compare_testkit import rows, scenario_text, write_run
 
-from runner.compare.baseline import (
+from bench.runner.compare.baseline import (
     baseline_path,
     baselines_dir,
     list_baselines,
@@ -16,7 +16,7 @@ from runner.compare.baseline import (
     read_baseline_file,
     save_baseline,
 )
-from runner.errors import UsageError
+from bench.runner.errors import UsageError
 
 
 def test_compare_baseline_round_trip(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from compare_testkit import rows, scenario_text, write_run
 
-from runner.cli import main
-from runner.exit_codes import ExitCode
+from bench.runner.cli import main
+from bench.runner.exit_codes import ExitCode
 
 
 @pytest.fixture

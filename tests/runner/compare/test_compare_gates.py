@@ -1,11 +1,11 @@
-"""runner.scenario.gates: the gates configuration (scenario section and command-line options)."""
+"""bench.runner.scenario.gates: the gates configuration (scenario section and command-line options)."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
 
-from runner.scenario.gates import Gates, canonical_metric, parse_metric_option
+from bench.runner.scenario.gates import Gates, canonical_metric, parse_metric_option
 
 
 def test_compare_gates_defaults() -> None:

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from compare_testkit import CellSpec, rows
 
-from runner.compare import Outcome, judge, summarize
-from runner.compare.decide import evaluate
-from runner.compare.judge import STATUS_METRIC, Verdict
-from runner.errors import UsageError
-from runner.exit_codes import ExitCode
-from runner.scenario.gates import Gates
+from bench.runner.compare import Outcome, judge, summarize
+from bench.runner.compare.decide import evaluate
+from bench.runner.compare.judge import STATUS_METRIC, Verdict
+from bench.runner.errors import UsageError
+from bench.runner.exit_codes import ExitCode
+from bench.runner.scenario.gates import Gates
 
 
 def by_key(verdicts: list[Verdict]) -> dict[tuple[str, str], Verdict]:

@@ -1,7 +1,7 @@
 """Statistical tests of the gate itself, on synthetic repetitions with known truth.
 
 Each test runs thousands of simulated comparisons (fixed seeds) through the gate's real
-decision (``runner.compare.decide.evaluate``, the code ``judge`` runs) and checks:
+decision (``bench.runner.compare.decide.evaluate``, the code ``judge`` runs) and checks:
 
 * power: a real 10 % slowdown, 5 repetitions per side, 3 % noise, default gates → caught;
 * false alarms: A/A (nothing changed) at 20 % noise → the chance that a comparison
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from runner.compare.decide import Evaluation, Outcome, evaluate
-from runner.scenario.gates import Gates
+from bench.runner.compare.decide import Evaluation, Outcome, evaluate
+from bench.runner.scenario.gates import Gates
 
 #: Seeds, written once so the report can quote them.
 SEED_POWER = 20240601

@@ -9,9 +9,9 @@ import pytest
 from compare_testkit import CellSpec, rows
 from rich.console import Console
 
-from runner.compare import judge, summarize
-from runner.compare.judge import Summary, Verdict
-from runner.compare.render import (
+from bench.runner.compare import judge, summarize
+from bench.runner.compare.judge import Summary, Verdict
+from bench.runner.compare.render import (
     Context,
     headline,
     to_json,
@@ -20,7 +20,7 @@ from runner.compare.render import (
     to_rich,
     verdict_row,
 )
-from runner.scenario.gates import Gates
+from bench.runner.scenario.gates import Gates
 
 
 @pytest.fixture(scope="module")

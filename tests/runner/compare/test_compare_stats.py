@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from runner.compare.stats import (
+from bench.runner.compare.stats import (
     holm_adjust,
     min_pvalue,
     one_sided_pvalues,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.engines.locust import (
+from bench.runner.engines.locust import (
     LOCUST_RESOLUTION_US,
     LocustEngine,
     LocustSettings,
@@ -16,10 +16,10 @@ from runner.engines.locust import (
     result_from_dump,
     write_locustfile,
 )
-from runner.engines.registry import make_engine
-from runner.engines.wrk import WrkEngine, parse_wrk_output, result_from_wrk, wrk_script
-from runner.errors import EngineError
-from runner.loadspec import LoadSpec
+from bench.runner.engines.registry import make_engine
+from bench.runner.engines.wrk import WrkEngine, parse_wrk_output, result_from_wrk, wrk_script
+from bench.runner.errors import EngineError
+from bench.runner.loadspec import LoadSpec
 
 SPEC = LoadSpec(url="http://127.0.0.1:9/path?x=1", connections=4, duration_s=1.0)
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from runner.engines.locust import LocustEngine, LocustSettings
-from runner.errors import ScenarioError
-from runner.exit_codes import ExitCode
-from runner.loadspec import LoadSpec
-from runner.scenario.model import load_scenario, parse_scenario
+from bench.runner.engines.locust import LocustEngine, LocustSettings
+from bench.runner.errors import ScenarioError
+from bench.runner.exit_codes import ExitCode
+from bench.runner.loadspec import LoadSpec
+from bench.runner.scenario.model import load_scenario, parse_scenario
 
 USER_LOCUSTFILE = """
 from locust import HttpUser, constant, task
@@ -107,7 +107,13 @@ def test_bench_run_with_an_own_locustfile_from_another_folder_and_the_default_ou
     cwd = tmp_path / "work"
     cwd.mkdir()
     proc = subprocess.run(
-        [sys.executable, "-m", "runner.cli", "run", str(Path("..") / "scenarios" / "own.yaml")],
+        [
+            sys.executable,
+            "-m",
+            "bench.runner.cli",
+            "run",
+            str(Path("..") / "scenarios" / "own.yaml"),
+        ],
         cwd=cwd,
         capture_output=True,
         text=True,

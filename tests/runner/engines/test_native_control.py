@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from runner.engines.native import run, validate_spec
-from runner.engines.native.testing import Behaviour, serve
-from runner.errors import UsageError
-from runner.loadspec import LoadSpec
+from bench.runner.engines.native import run, validate_spec
+from bench.runner.engines.native.testing import Behaviour, serve
+from bench.runner.errors import UsageError
+from bench.runner.loadspec import LoadSpec
 
 
 def test_progress_is_reported_every_second() -> None:

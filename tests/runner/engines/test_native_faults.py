@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from runner.engines.native import run
-from runner.engines.native.testing import Behaviour, closed_port, serve
-from runner.loadspec import LoadSpec
+from bench.runner.engines.native import run
+from bench.runner.engines.native.testing import Behaviour, closed_port, serve
+from bench.runner.loadspec import LoadSpec
 
 DURATION_S = 0.6
 TIMEOUT_S = 0.3

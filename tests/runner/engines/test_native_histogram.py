@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from runner.results.histogram import Histogram, summarize_ns
+from bench.runner.results.histogram import Histogram, summarize_ns
 
 
 def test_values_are_truncated_to_microseconds() -> None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from runner.engines.native import run
-from runner.engines.native.merge import littles_law_ratio
-from runner.engines.native.testing import Behaviour, serve
-from runner.loadspec import LoadSpec
-from runner.results.histogram import Histogram
+from bench.runner.engines.native import run
+from bench.runner.engines.native.merge import littles_law_ratio
+from bench.runner.engines.native.testing import Behaviour, serve
+from bench.runner.loadspec import LoadSpec
+from bench.runner.results.histogram import Histogram
 
 MS = 1000.0  # µs per ms
 

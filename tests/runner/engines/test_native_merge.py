@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from runner.engines.native.cpu import engine_cpu_share, is_engine_bound, thread_sched_ns
-from runner.engines.native.merge import littles_law_ratio, merge_shards
-from runner.engines.native.multiproc import split_spec
-from runner.engines.native.timeline import SecondStats, ShardResult
-from runner.loadspec import LoadSpec
-from runner.results.histogram import Histogram
+from bench.runner.engines.native.cpu import engine_cpu_share, is_engine_bound, thread_sched_ns
+from bench.runner.engines.native.merge import littles_law_ratio, merge_shards
+from bench.runner.engines.native.multiproc import split_spec
+from bench.runner.engines.native.timeline import SecondStats, ShardResult
+from bench.runner.loadspec import LoadSpec
+from bench.runner.results.histogram import Histogram
 
 
 def test_a_saturated_process_is_engine_bound() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from runner.engines.native.recorder import Recorder
-from runner.results.histogram import Histogram
+from bench.runner.engines.native.recorder import Recorder
+from bench.runner.results.histogram import Histogram
 
 
 def test_slices_fold_into_seconds_exactly() -> None:

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from runner.engines.native.schedule import Schedule
+from bench.runner.engines.native.schedule import Schedule
 
 NS = 1_000_000_000
 

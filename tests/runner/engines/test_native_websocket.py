@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from runner.engines.native import run
-from runner.engines.native.testing import Behaviour, serve
-from runner.loadspec import LoadSpec
+from bench.runner.engines.native import run
+from bench.runner.engines.native.testing import Behaviour, serve
+from bench.runner.loadspec import LoadSpec
 
 MS = 1000.0
 

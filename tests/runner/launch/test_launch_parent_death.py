@@ -1,7 +1,7 @@
 """A runner killed with SIGKILL leaves no server under test running (Linux).
 
 A small launcher process starts a prefork server with two workers through
-``runner.launch.ServerProcess``, as ``bench run`` does, waits until it answers and
+``bench.runner.launch.ServerProcess``, as ``bench run`` does, waits until it answers and
 prints the pids of the server's process tree; the test SIGKILLs the launcher and waits
 (a bounded poll) for every one of those pids to go away.
 """
@@ -30,10 +30,10 @@ LAUNCHER = textwrap.dedent(
     import sys
     import time
     from pathlib import Path
-    from runner.launch.process import ServerProcess, free_port
+    from bench.runner.launch.process import ServerProcess, free_port
 
     port = free_port()
-    argv = [sys.executable, "-m", "runner.cli", "serve", "prefork", "hello", "-w", "2",
+    argv = [sys.executable, "-m", "bench.runner.cli", "serve", "prefork", "hello", "-w", "2",
             "-b", f"127.0.0.1:{port}"]
     server = ServerProcess(argv, log_path=Path(sys.argv[1]), cwd=sys.argv[2])
     server.start()

@@ -12,11 +12,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from runner.errors import LaunchError
-from runner.launch.pinning import pin_command, plan_pinning
-from runner.launch.process import ServerProcess, free_port
-from runner.launch.sampler import TreeSample, TreeSampler, window_stats
-from runner.scenario.model import ExplicitPin
+from bench.runner.errors import LaunchError
+from bench.runner.launch.pinning import pin_command, plan_pinning
+from bench.runner.launch.process import ServerProcess, free_port
+from bench.runner.launch.sampler import TreeSample, TreeSampler, window_stats
+from bench.runner.scenario.model import ExplicitPin
 
 PY = sys.executable
 

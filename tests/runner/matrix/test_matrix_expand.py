@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from runner.errors import UsageError
-from runner.matrix.cells import expand, server_points
-from runner.matrix.schedule import filter_cells, parse_only, schedule
-from runner.scenario.model import parse_scenario
+from bench.runner.errors import UsageError
+from bench.runner.matrix.cells import expand, server_points
+from bench.runner.matrix.schedule import filter_cells, parse_only, schedule
+from bench.runner.scenario.model import parse_scenario
 
 
 def scenario(servers: str, load: str = "{concurrency: [8, 32]}", app: str = "hello"):

@@ -1,7 +1,7 @@
 """Synthetic run folders for the plan tests, written through the real results writer.
 
 ``Point`` is one cell × repetition with the numbers a real run would record; ``write_run``
-stores points with ``runner.results.RunStore`` (cells.parquet + a histogram per row) and
+stores points with ``bench.runner.results.RunStore`` (cells.parquet + a histogram per row) and
 a manifest, so the plan reads them exactly as it reads a real run.
 """
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.results.steps import write_steps
-from runner.results.store import RunStore, atomic_write_json
+from bench.runner.results.steps import write_steps
+from bench.runner.results.store import RunStore, atomic_write_json
 
 
 @dataclass(frozen=True)

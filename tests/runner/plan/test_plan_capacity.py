@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from plan_testkit import Point, SearchRecord, write_run
 
-from runner.plan.capacity import best_of, capacities, little_deviations
-from runner.results.slo import Slo
-from runner.results.steps import read_steps
-from runner.results.store import load_run
-from runner.results.summary import summarize
+from bench.runner.plan.capacity import best_of, capacities, little_deviations
+from bench.runner.results.slo import Slo
+from bench.runner.results.steps import read_steps
+from bench.runner.results.store import load_run
+from bench.runner.results.summary import summarize
 
 SLO = Slo({"p99": 100_000.0}, 0.001)
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from plan_testkit import Point, write_run
 
-from runner.cli import main
+from bench.runner.cli import main
 
 
 @pytest.fixture

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from plan_testkit import Point, write_run
 
-from runner.plan.capacity import capacities
-from runner.plan.limits import limits, machine_limit
-from runner.plan.scaling import scaling_fits
-from runner.results.slo import Slo
-from runner.results.steps import read_steps
-from runner.results.store import load_run
-from runner.results.summary import summarize
+from bench.runner.plan.capacity import capacities
+from bench.runner.plan.limits import limits, machine_limit
+from bench.runner.plan.scaling import scaling_fits
+from bench.runner.results.slo import Slo
+from bench.runner.results.steps import read_steps
+from bench.runner.results.store import load_run
+from bench.runner.results.summary import summarize
 
 
 def _limits(tmp_path, points):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from runner.errors import UsageError
-from runner.plan.options import parse_headroom, parse_slo
-from runner.results.slo import DEFAULT_ERROR_RATE, Slo
+from bench.runner.errors import UsageError
+from bench.runner.plan.options import parse_headroom, parse_slo
+from bench.runner.results.slo import DEFAULT_ERROR_RATE, Slo
 
 
 @pytest.mark.parametrize(

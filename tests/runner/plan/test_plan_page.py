@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from plan_testkit import Point, SearchRecord, write_run
 
-from dashboards.plan.markdown import render_markdown
-from dashboards.plan.page import render_html, write_reports
-from runner.errors import UsageError
-from runner.plan.analysis import build_plan
-from runner.plan.usl import usl
-from runner.results.slo import Slo
+from bench.dashboards.plan.markdown import render_markdown
+from bench.dashboards.plan.page import render_html, write_reports
+from bench.runner.errors import UsageError
+from bench.runner.plan.analysis import build_plan
+from bench.runner.plan.usl import usl
+from bench.runner.results.slo import Slo
 
 SLO = Slo({"p99": 100_000.0}, 0.001)
 

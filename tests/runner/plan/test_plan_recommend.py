@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from runner.plan.capacity import Capacity, PointVerdict
-from runner.plan.recommend import explain, instances_needed, recommend
+from bench.runner.plan.capacity import Capacity, PointVerdict
+from bench.runner.plan.recommend import explain, instances_needed, recommend
 
 
 def _cap(config: str, rps: float | None, cpu: float | None = 0.5, lower: bool = False) -> Capacity:

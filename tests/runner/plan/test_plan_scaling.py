@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from plan_testkit import Point, write_run
 
-from runner.plan.scaling import family_label, scaling_fits
-from runner.plan.usl import peak, usl
-from runner.results.store import load_run
-from runner.results.summary import summarize
+from bench.runner.plan.scaling import family_label, scaling_fits
+from bench.runner.plan.usl import peak, usl
+from bench.runner.results.store import load_run
+from bench.runner.results.summary import summarize
 
 LAM, SIGMA, KAPPA = 120.0, 0.04, 0.002
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from runner.plan.usl import fit_usl, peak, usl
+from bench.runner.plan.usl import fit_usl, peak, usl
 
 
 def _synthetic(lam: float, sigma: float, kappa: float, ns: list[int], noise: float, seed: int):

@@ -10,11 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from runner.errors import ScenarioError
-from runner.matrix.cells import expand
-from runner.results.steps import read_steps
-from runner.scenario.model import parse_scenario
-from runner.session.loop import cell_estimate_s
+from bench.runner.errors import ScenarioError
+from bench.runner.matrix.cells import expand
+from bench.runner.results.steps import read_steps
+from bench.runner.scenario.model import parse_scenario
+from bench.runner.session.loop import cell_estimate_s
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -82,7 +82,7 @@ def test_search_needs_its_slo_and_closed_loop_does_not_take_one():
 
 def _bench(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "runner.cli", *args],
+        [sys.executable, "-m", "bench.runner.cli", *args],
         capture_output=True,
         text=True,
         cwd=REPO,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from runner.results.formatting import format_latency
-from runner.results.little import little_note, little_ratio, little_suspect
-from runner.results.overload import SecondCounts, judge_overload, least_squares_slope
-from runner.results.status import cell_status, cell_status_parts
+from bench.runner.results.formatting import format_latency
+from bench.runner.results.little import little_note, little_ratio, little_suspect
+from bench.runner.results.overload import SecondCounts, judge_overload, least_squares_slope
+from bench.runner.results.status import cell_status, cell_status_parts
 
 
 def seconds(completed: list[int], scheduled: int, backlog: list[int] | None = None):
@@ -18,7 +18,9 @@ def seconds(completed: list[int], scheduled: int, backlog: list[int] | None = No
 
 
 def test_a_server_that_keeps_up_is_not_overloaded() -> None:
-    verdict = judge_overload(asked_rate=100, sent_rate=100, seconds=seconds([40, 101, 99, 100], 100))
+    verdict = judge_overload(
+        asked_rate=100, sent_rate=100, seconds=seconds([40, 101, 99, 100], 100)
+    )
     assert not verdict.overloaded
     assert verdict.served_share == pytest.approx(1.0)  # the first (filling) second left out
     assert verdict.reason.startswith("kept up")
@@ -113,4 +115,3 @@ def test_the_failed_repetitions_note_is_its_own_part() -> None:
     assert note == " (1 of 2 repetitions failed: crashed)"
     assert cell_status_parts(["ok", "ok"]) == ("ok", "ok", "")
     assert cell_status_parts(["failed: a", "failed: b"]) == ("failed", "failed: a; b", "")
-

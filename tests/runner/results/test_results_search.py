@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from runner.results.search import SearchConfig, Step, judge_step, next_rate, search
-from runner.results.slo import Slo
+from bench.runner.results.search import SearchConfig, Step, judge_step, next_rate, search
+from bench.runner.results.slo import Slo
 
 
 def _queue_server(capacity: float, service_us: float = 2000.0):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runner.results.slo import DEFAULT_ERROR_RATE, Slo, slo_from_manifest, slo_from_mapping
+from bench.runner.results.slo import DEFAULT_ERROR_RATE, Slo, slo_from_manifest, slo_from_mapping
 
 SCENARIO = """\
 name: x

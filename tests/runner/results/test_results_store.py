@@ -8,14 +8,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from runner.results.schema import (
+from bench.runner.results.schema import (
     CELL_COLUMNS,
     HISTOGRAM_COLUMNS,
     TIMESERIES_COLUMNS,
     frame,
     schema_markdown,
 )
-from runner.results.store import (
+from bench.runner.results.store import (
     RunStore,
     atomic_write_json,
     atomic_write_parquet,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from runner.errors import ScenarioError
-from runner.scenario.model import Scenario, load_scenario, parse_scenario
-from runner.units import format_cpus, parse_cpus, parse_duration, parse_fraction
+from bench.runner.errors import ScenarioError
+from bench.runner.scenario.model import Scenario, load_scenario, parse_scenario
+from bench.runner.units import format_cpus, parse_cpus, parse_duration, parse_fraction
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "scenarios"

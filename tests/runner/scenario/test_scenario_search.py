@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from runner.results.search import SearchConfig
-from runner.scenario.search import SearchSettings, SearchSlo
+from bench.runner.results.search import SearchConfig
+from bench.runner.scenario.search import SearchSettings, SearchSlo
 
 
 def test_slo_from_human_units():

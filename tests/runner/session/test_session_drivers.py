@@ -5,8 +5,8 @@ from __future__ import annotations
 import inspect
 from typing import get_args
 
-from runner.scenario.model import Load
-from runner.session import drivers
+from bench.runner.scenario.model import Load
+from bench.runner.session import drivers
 
 
 def test_every_load_mode_has_a_driver() -> None:

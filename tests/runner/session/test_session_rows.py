@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from runner.launch.sampler import WindowStats
-from runner.loadspec import LoadResult
-from runner.matrix.cells import expand
-from runner.results.schema import CELL_COLUMNS, HISTOGRAM_COLUMNS, frame
-from runner.scenario.model import Slo, parse_scenario
-from runner.session.rows import (
+from bench.runner.launch.sampler import WindowStats
+from bench.runner.loadspec import LoadResult
+from bench.runner.matrix.cells import expand
+from bench.runner.results.schema import CELL_COLUMNS, HISTOGRAM_COLUMNS, frame
+from bench.runner.scenario.model import Slo, parse_scenario
+from bench.runner.session.rows import (
     cell_row,
     cell_spec,
     dimension_fields,
@@ -20,7 +20,7 @@ from runner.session.rows import (
     slo_pass,
     timeseries_rows,
 )
-from runner.session.summary import summarize
+from bench.runner.session.summary import summarize
 
 SCENARIO = parse_scenario(
     "name: r\nworkload: {app: hello, expect_status: 200}\n"

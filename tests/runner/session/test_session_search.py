@@ -6,12 +6,12 @@ import math
 
 import pytest
 
-from runner.loadspec import LoadResult, LoadSpec
-from runner.matrix.cells import Cell, LoadPoint, ServerPoint
-from runner.results.search import SearchConfig
-from runner.results.slo import Slo
-from runner.results.steps import SEARCH_STEP_COLUMNS, read_steps, write_steps
-from runner.session.search import error_rate, run_search, step_spec, to_step
+from bench.runner.loadspec import LoadResult, LoadSpec
+from bench.runner.matrix.cells import Cell, LoadPoint, ServerPoint
+from bench.runner.results.search import SearchConfig
+from bench.runner.results.slo import Slo
+from bench.runner.results.steps import SEARCH_STEP_COLUMNS, read_steps, write_steps
+from bench.runner.session.search import error_rate, run_search, step_spec, to_step
 
 CELL = Cell(
     index=0, server=ServerPoint(server="eventloop", workers=1), load=LoadPoint(mode="search")

@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from runner.exit_codes import ExitCode
-from runner.launch import commands as server_commands
-from runner.launch.preflight import skipped_cells
-from runner.results.manifest import new_manifest
-from runner.session.conduct import run_session
-from runner.session.prepare import new_run_dir, plan_run
+from bench.runner.exit_codes import ExitCode
+from bench.runner.launch import commands as server_commands
+from bench.runner.launch.preflight import skipped_cells
+from bench.runner.results.manifest import new_manifest
+from bench.runner.session.conduct import run_session
+from bench.runner.session.prepare import new_run_dir, plan_run
 
 SCENARIO = """
 name: skip

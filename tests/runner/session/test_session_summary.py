@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runner.session.summary import _status_text
+from bench.runner.session.summary import _status_text
 
 
 def test_the_terminal_shortens_an_overloaded_cell_and_keeps_its_note() -> None:

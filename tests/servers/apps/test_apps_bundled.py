@@ -11,7 +11,7 @@ from wsgiref.validate import validator
 
 import pytest
 
-from servers.apps import hello, json_app
+from bench.servers.apps import hello, json_app
 
 
 def run_asgi(

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from servers.apps import cpu, downstream, load_app
-from servers.apps import io_app as io
-from servers.apps.io_app import AsyncPool, DownstreamError, SyncClient
+from bench.servers.apps import cpu, downstream, load_app
+from bench.servers.apps import io_app as io
+from bench.servers.apps.io_app import AsyncPool, DownstreamError, SyncClient
 
 
 async def call_asgi(app: Any, query: bytes = b"") -> tuple[int, bytes]:
@@ -67,7 +67,7 @@ def test_downstream_delay_from_query_or_default() -> None:
 
 @pytest.mark.slow
 def test_pooled_clients_reuse_connections(serve) -> None:  # type: ignore[no-untyped-def]
-    with serve("eventloop", "servers.apps.downstream:asgi") as url:
+    with serve("eventloop", "bench.servers.apps.downstream:asgi") as url:
         client = SyncClient(url)
         assert [client.get("/?ms=1") for _ in range(3)] == [b"downstream 1 ms\n"] * 3
 
@@ -101,7 +101,7 @@ def test_a_dead_downstream_is_a_downstream_error() -> None:
     ids=["eventloop-asgi", "prefork-wsgi"],
 )
 def test_io_http_mode_through_real_servers(serve, server: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
-    with serve("eventloop", "servers.apps.downstream:asgi") as down:
+    with serve("eventloop", "bench.servers.apps.downstream:asgi") as down:
         env = {"BENCH_APP_MS": "5", "BENCH_APP_MODE": "http", "BENCH_APP_DOWNSTREAM": str(down)}
         with serve(*server, env=env) as url, httpx.Client() as client:
             for _ in range(3):

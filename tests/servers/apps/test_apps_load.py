@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from servers.apps import (
+from bench.servers.apps import (
     AppInterfaceError,
     AppLoadError,
     bundled_names,

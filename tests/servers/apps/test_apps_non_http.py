@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-from servers.apps import answer_non_http, text_headers
+from bench.servers.apps import answer_non_http, text_headers
 
 
 def _drive(app, scope: dict, incoming: list[dict]) -> list[dict]:
@@ -25,7 +25,7 @@ def _drive(app, scope: dict, incoming: list[dict]) -> list[dict]:
 
 
 @pytest.mark.parametrize(
-    "module", ["servers.apps.cpu", "servers.apps.io_app", "servers.apps.json_app"]
+    "module", ["bench.servers.apps.cpu", "bench.servers.apps.io_app", "bench.servers.apps.json_app"]
 )
 def test_lifespan_and_websocket(module: str) -> None:
     app = importlib.import_module(module).asgi

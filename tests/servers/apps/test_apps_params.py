@@ -8,8 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from servers.apps import AppLoadError, AppParamError, Param, Params, bundled_names, declared_params
-from servers.apps._params import params_table
+from bench.servers.apps import (
+    AppLoadError,
+    AppParamError,
+    Param,
+    Params,
+    bundled_names,
+    declared_params,
+)
+from bench.servers.apps._params import params_table
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "scenarios.md"
 CPU = Params("cpu", Param("iterations", int, 20_000, "loop iterations", minimum=0))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from servers.apps import load_app, ws_broadcast, ws_echo
+from bench.servers.apps import load_app, ws_broadcast, ws_echo
 
 
 def test_bundled_names_load_their_asgi_form():

@@ -6,7 +6,7 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from servers.protocol import (
+from bench.servers.protocol import (
     END_OF_MESSAGE,
     NEED_DATA,
     Connection,

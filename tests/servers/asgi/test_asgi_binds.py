@@ -68,7 +68,7 @@ def test_bind_failure_is_a_one_line_error() -> None:
             [
                 sys.executable,
                 "-m",
-                "runner.cli",
+                "bench.runner.cli",
                 "serve",
                 "eventloop",
                 "hello",

@@ -11,11 +11,11 @@ import asyncio
 import time
 from typing import Any
 
-from servers.asgi.config import ServerConfig
-from servers.asgi.cycle import HIGH_WATER, HttpCycle
-from servers.asgi.http import HttpProtocol, ProtocolContext
-from servers.asgi.state import ServerState
-from servers.protocol import Connection, Data, EndOfMessage, Request, Response, Role
+from bench.servers.asgi.config import ServerConfig
+from bench.servers.asgi.cycle import HIGH_WATER, HttpCycle
+from bench.servers.asgi.http import HttpProtocol, ProtocolContext
+from bench.servers.asgi.state import ServerState
+from bench.servers.protocol import Connection, Data, EndOfMessage, Request, Response, Role
 
 
 class MemoryTransport(asyncio.Transport):

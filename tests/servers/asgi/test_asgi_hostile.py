@@ -48,7 +48,7 @@ def _half_closed_exchange(url: ServedURL, data: bytes) -> bytes:
 def test_half_close_still_gets_the_responses(serve, shell: str) -> None:
     args = HALF_CLOSE_SHELLS[shell]
     if args[0] == "prefork":
-        args = (*args[:1], "servers.apps.io_app:wsgi", *args[2:])
+        args = (*args[:1], "bench.servers.apps.io_app:wsgi", *args[2:])
     with serve(*args, env=SLOW_APP) as url:
         replies = parse_responses(_half_closed_exchange(url, GET), [b"GET"])
         assert [r.status for r in replies] == [200]

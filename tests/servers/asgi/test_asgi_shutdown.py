@@ -78,7 +78,16 @@ def test_graceful_timeout_cuts_long_requests(serve, tmp_path: Path) -> None:
 
 def _run_until_exit(*args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "runner.cli", "serve", "eventloop", *args, "-b", "127.0.0.1:0"],
+        [
+            sys.executable,
+            "-m",
+            "bench.runner.cli",
+            "serve",
+            "eventloop",
+            *args,
+            "-b",
+            "127.0.0.1:0",
+        ],
         cwd=REPO_ROOT,
         env=_environment(APPS_ENV),
         capture_output=True,

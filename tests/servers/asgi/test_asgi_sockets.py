@@ -1,4 +1,4 @@
-"""servers.sockets: bind strings, listeners for TCP (v4/v6), Unix sockets and inherited fds."""
+"""bench.servers.sockets: bind strings, listeners for TCP (v4/v6), Unix sockets and inherited fds."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from servers.sockets import BindError, BindSpec, create_listener, describe, parse_bind
+from bench.servers.sockets import BindError, BindSpec, create_listener, describe, parse_bind
 
 
 @pytest.mark.parametrize(

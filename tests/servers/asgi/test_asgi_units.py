@@ -8,18 +8,18 @@ from typing import Any
 
 import pytest
 
-from servers.asgi import eager
-from servers.asgi.config import ServerConfig
-from servers.asgi.cycle import describe_exception
-from servers.asgi.scope import (
+from bench.servers.asgi import eager
+from bench.servers.asgi.config import ServerConfig
+from bench.servers.asgi.cycle import describe_exception
+from bench.servers.asgi.scope import (
     decode_path,
     http_scope,
     socket_addresses,
     split_request_target,
 )
-from servers.errors import ConfigError
-from servers.protocol import Connection, Request, Role
-from servers.protocol.websocket import is_websocket_upgrade
+from bench.servers.errors import ConfigError
+from bench.servers.protocol import Connection, Request, Role
+from bench.servers.protocol.websocket import is_websocket_upgrade
 
 
 def _request(target: bytes, method: bytes = b"GET", version: bytes = b"1.1") -> Request:

@@ -1,4 +1,4 @@
-"""servers.wsgi.environ: the PEP 3333 environ of a Request event, and StartResponse's rules."""
+"""bench.servers.wsgi.environ: the PEP 3333 environ of a Request event, and StartResponse's rules."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from servers.protocol import Request
-from servers.wsgi.environ import StartResponse, WSGIResponseError, build_environ, split_target
+from bench.servers.protocol import Request
+from bench.servers.wsgi.environ import StartResponse, WSGIResponseError, build_environ, split_target
 
 
 def _environ(request: Request, **overrides: object) -> dict[str, object]:

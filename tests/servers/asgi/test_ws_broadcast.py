@@ -10,8 +10,8 @@ import pytest
 from websockets.asyncio.client import connect
 from ws_serverkit import Served, raw_upgrade, served
 
-from servers.protocol import Role
-from servers.protocol.websocket import CloseConnection, WSConnection
+from bench.servers.protocol import Role
+from bench.servers.protocol.websocket import CloseConnection, WSConnection
 
 
 @pytest.fixture(scope="module")

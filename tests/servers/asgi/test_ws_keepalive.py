@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from servers.asgi.ws_keepalive import Keepalive
+from bench.servers.asgi.ws_keepalive import Keepalive
 
 
 async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:

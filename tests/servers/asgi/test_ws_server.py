@@ -16,16 +16,16 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError, InvalidStatus
 from ws_serverkit import Served, raw_upgrade, read_until_closed, served
 
-from servers.protocol import END_OF_MESSAGE, Connection, InformationalResponse, Response, Role
-from servers.protocol.events import Request
-from servers.protocol.websocket import (
+from bench.servers.protocol import END_OF_MESSAGE, Connection, InformationalResponse, Response, Role
+from bench.servers.protocol.events import Request
+from bench.servers.protocol.websocket import (
     ClientHandshake,
     CloseConnection,
     Ping,
     TextMessage,
     WSConnection,
 )
-from servers.protocol.websocket.frames import Opcode, serialize_frame
+from bench.servers.protocol.websocket.frames import Opcode, serialize_frame
 
 MASK = b"\x0f\x1e\x2d\x3c"
 

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from ws_test_apps import app as ws_app
 
-from servers.asgi.config import ServerConfig
-from servers.asgi.state import ServerState
-from servers.asgi.websocket import Phase, WebSocketSession
-from servers.errors import ClientDisconnected
-from servers.protocol import (
+from bench.servers.asgi.config import ServerConfig
+from bench.servers.asgi.state import ServerState
+from bench.servers.asgi.websocket import Phase, WebSocketSession
+from bench.servers.errors import ClientDisconnected
+from bench.servers.protocol import (
     END_OF_MESSAGE,
     Connection,
     InformationalResponse,
@@ -27,14 +27,14 @@ from servers.protocol import (
     Response,
     Role,
 )
-from servers.protocol.websocket import (
+from bench.servers.protocol.websocket import (
     BytesMessage,
     CloseConnection,
     Ping,
     TextMessage,
     WSConnection,
 )
-from servers.protocol.websocket.frames import Opcode, serialize_frame
+from bench.servers.protocol.websocket.frames import Opcode, serialize_frame
 
 KEY = base64.b64encode(b"0123456789abcdef")
 

@@ -1,6 +1,6 @@
 """Start a real ``bench serve`` process for the WebSocket tests, and raw-socket helpers.
 
-``served(...)`` runs ``python -m runner.cli serve eventloop APP -b 127.0.0.1:0 ...`` in its
+``served(...)`` runs ``python -m bench.runner.cli serve eventloop APP -b 127.0.0.1:0 ...`` in its
 own process group, waits for the readiness line on stderr (with a deadline), yields
 the ``ws://`` base URL, and always stops the group it started (SIGTERM, then SIGKILL).
 """
@@ -74,7 +74,17 @@ def served(app: str = "ws_echo", *args: str, server: str = "eventloop") -> Itera
     """Run ``bench serve SERVER APP -b 127.0.0.1:0 ARGS`` until the block ends."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(HERE), str(ROOT), env.get("PYTHONPATH", "")])
-    cmd = [sys.executable, "-m", "runner.cli", "serve", server, app, "-b", "127.0.0.1:0", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.runner.cli",
+        "serve",
+        server,
+        app,
+        "-b",
+        "127.0.0.1:0",
+        *args,
+    ]
     proc = subprocess.Popen(
         cmd,
         cwd=ROOT,

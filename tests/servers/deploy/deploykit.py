@@ -104,7 +104,7 @@ def tls_get(url: str, context: ssl.SSLContext, path: str = "/") -> tuple[str | N
 def run_serve(*args: str) -> subprocess.CompletedProcess[str]:
     """Run ``bench serve ARGS`` expected to exit by itself; its group is killed regardless."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "runner.cli", "serve", *args],
+        [sys.executable, "-m", "bench.runner.cli", "serve", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from deploykit import run_serve, write_app
 
-from servers.errors import ConfigError
-from servers.prefork.config_file import merged_config, read_config_file
+from bench.servers.errors import ConfigError
+from bench.servers.prefork.config_file import merged_config, read_config_file
 
 pytestmark = pytest.mark.slow
 

@@ -7,10 +7,16 @@ import logging
 
 import pytest
 
-from servers.access_log import WsgiAccessLog, check_format, format_line
-from servers.deploy import DeployOptions, parse_env_pairs, parse_env_text, wrap_asgi, wrap_wsgi
-from servers.errors import ConfigError
-from servers.proxy_headers import AsgiProxyHeaders, TrustedProxies, parse_forwarded, resolve
+from bench.servers.access_log import WsgiAccessLog, check_format, format_line
+from bench.servers.deploy import (
+    DeployOptions,
+    parse_env_pairs,
+    parse_env_text,
+    wrap_asgi,
+    wrap_wsgi,
+)
+from bench.servers.errors import ConfigError
+from bench.servers.proxy_headers import AsgiProxyHeaders, TrustedProxies, parse_forwarded, resolve
 
 
 def _headers(**values: str):
@@ -147,7 +153,7 @@ def test_tls_context_password_ca_and_alpn(tmp_path) -> None:
     import trustme
     from cryptography.hazmat.primitives import serialization
 
-    from servers.tls import TLSSettings, server_context
+    from bench.servers.tls import TLSSettings, server_context
 
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1")

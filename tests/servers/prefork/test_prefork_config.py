@@ -7,8 +7,8 @@ import dataclasses
 
 import pytest
 
-from servers.errors import ConfigError
-from servers.prefork.config import PreforkConfig, add_arguments, from_namespace
+from bench.servers.errors import ConfigError
+from bench.servers.prefork.config import PreforkConfig, add_arguments, from_namespace
 
 
 def parse(*argv: str) -> PreforkConfig:

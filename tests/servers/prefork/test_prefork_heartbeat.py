@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from servers.prefork.heartbeat import Heartbeat, StatusMessage, StatusPipe
+from bench.servers.prefork.heartbeat import Heartbeat, StatusMessage, StatusPipe
 
 
 def test_a_beat_in_a_child_is_seen_by_the_parent() -> None:

@@ -237,7 +237,7 @@ def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]
         os.environ, PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
     )
     return subprocess.run(
-        [sys.executable, "-m", "runner.cli", "serve", "prefork", *args],
+        [sys.executable, "-m", "bench.runner.cli", "serve", "prefork", *args],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -366,7 +366,7 @@ def test_bench_serve_eventloop_with_workers_and_a_broken_app_is_one_line_exit_tw
         [
             sys.executable,
             "-m",
-            "runner.cli",
+            "bench.runner.cli",
             "serve",
             "eventloop",
             BROKEN,

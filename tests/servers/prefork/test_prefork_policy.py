@@ -5,8 +5,8 @@ from __future__ import annotations
 import signal
 from dataclasses import replace
 
-from servers.errors import APP_LOAD_ERROR, BOOT_ERROR
-from servers.prefork.policy import (
+from bench.servers.errors import APP_LOAD_ERROR, BOOT_ERROR
+from bench.servers.prefork.policy import (
     Abort,
     Exit,
     Halt,

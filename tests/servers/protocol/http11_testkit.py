@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from servers.protocol import NEED_DATA, PAUSED, Connection, ConnectionClosed, Request, Role
+from bench.servers.protocol import NEED_DATA, PAUSED, Connection, ConnectionClosed, Request, Role
 
 GET = b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
 

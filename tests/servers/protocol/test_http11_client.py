@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from servers.protocol import (
+from bench.servers.protocol import (
     END_OF_MESSAGE,
     NEED_DATA,
     PAUSED,
@@ -356,7 +356,7 @@ def test_eof_inside_a_response(partial: bytes) -> None:
 
 
 def test_response_limits_apply() -> None:
-    from servers.protocol import Limits
+    from bench.servers.protocol import Limits
 
     conn = Connection(Role.CLIENT, limits=Limits(max_header_count=2))
     conn.send(Request(b"GET", b"/", [HOST]))

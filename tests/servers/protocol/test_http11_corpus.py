@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from servers.protocol import (
+from bench.servers.protocol import (
     END_OF_MESSAGE,
     NEED_DATA,
     PAUSED,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from servers.protocol import (
+from bench.servers.protocol import (
     END_OF_MESSAGE,
     Connection,
     Data,

@@ -16,7 +16,7 @@ from http import HTTPStatus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from servers.protocol import (
+from bench.servers.protocol import (
     NEED_DATA,
     PAUSED,
     Connection,

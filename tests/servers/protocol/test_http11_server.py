@@ -7,7 +7,7 @@ from email.utils import formatdate
 import pytest
 from http11_testkit import GET, header, respond, served, split_response
 
-from servers.protocol import (
+from bench.servers.protocol import (
     END_OF_MESSAGE,
     Connection,
     Data,
@@ -19,7 +19,7 @@ from servers.protocol import (
     Role,
     State,
 )
-from servers.protocol._serialize import http_date
+from bench.servers.protocol._serialize import http_date
 
 # ---------------------------------------------------------------------------- framing
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from http11_testkit import GET, events_until_signal, respond, served
 
-from servers.protocol import (
+from bench.servers.protocol import (
     END_OF_MESSAGE,
     NEED_DATA,
     PAUSED,

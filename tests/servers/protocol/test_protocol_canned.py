@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from servers.protocol import (
+from bench.servers.protocol import (
     END_OF_MESSAGE,
     Connection,
     Data,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from servers.protocol import (
+from bench.servers.protocol import (
     END_OF_MESSAGE,
     NEED_DATA,
     PAUSED,
@@ -18,8 +18,8 @@ from servers.protocol import (
     Response,
     Role,
 )
-from servers.protocol.client_fast import HeadCache, ResponseReader
-from servers.protocol.limits import Limits
+from bench.servers.protocol.client_fast import HeadCache, ResponseReader
+from bench.servers.protocol.limits import Limits
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nDate: Tue, 24 Nov 2026 22:09:39 GMT\r\n\r\nhello"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import servers.protocol
+import bench.servers.protocol
 
 PROTOCOL = Path(servers.protocol.__file__).resolve().parent
 FORBIDDEN = frozenset(

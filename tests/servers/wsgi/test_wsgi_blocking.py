@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from wsgi_harness import exchange, parse_replies, replies, request_bytes, serve_connection
 
-from servers.wsgi.blocking import WSGIHandler
+from bench.servers.wsgi.blocking import WSGIHandler
 
 
 def hello(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:

@@ -6,7 +6,7 @@ import io
 import os
 from pathlib import Path
 
-from servers.wsgi.filewrapper import FileWrapper, sendfile_span
+from bench.servers.wsgi.filewrapper import FileWrapper, sendfile_span
 
 
 def test_iterates_in_blocks_and_closes_the_file() -> None:

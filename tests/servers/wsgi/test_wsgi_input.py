@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from servers.wsgi.input import RequestBody, RequestBodyError
+from bench.servers.wsgi.input import RequestBody, RequestBodyError
 
 
 def puller(*pieces: bytes) -> tuple[Callable[[], bytes], list[int]]:

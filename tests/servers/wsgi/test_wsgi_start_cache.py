@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from servers.wsgi import start_cache
-from servers.wsgi.environ import StartResponse, WSGIResponseError
-from servers.wsgi.start_cache import CachedStartResponse
+from bench.servers.wsgi import start_cache
+from bench.servers.wsgi.environ import StartResponse, WSGIResponseError
+from bench.servers.wsgi.start_cache import CachedStartResponse
 
 HEAD = ("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
 

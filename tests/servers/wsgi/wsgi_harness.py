@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from servers.protocol import (
+from bench.servers.protocol import (
     NEED_DATA,
     Connection,
     Data,
@@ -25,7 +25,7 @@ from servers.protocol import (
     Response,
     Role,
 )
-from servers.wsgi.blocking import WSGIHandler
+from bench.servers.wsgi.blocking import WSGIHandler
 
 CLIENT = ("127.0.0.1", 40000)
 SERVER = ("127.0.0.1", 8000)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 from ws_testkit import Harness, TheirOpcode
 
-from servers.protocol import Role
-from servers.protocol.websocket import (
+from bench.servers.protocol import Role
+from bench.servers.protocol.websocket import (
     BytesMessage,
     CloseConnection,
     ConnectionState,
@@ -20,7 +20,7 @@ from servers.protocol.websocket import (
     Pong,
     TextMessage,
 )
-from servers.protocol.websocket.frames import Opcode
+from bench.servers.protocol.websocket.frames import Opcode
 
 TEXT, BINARY, CONT = Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION
 PING, PONG, CLOSE = Opcode.PING, Opcode.PONG, Opcode.CLOSE

@@ -17,13 +17,13 @@ from ws_testkit import (
     TheirOpcode,
 )
 
-from servers.protocol import Role
-from servers.protocol.websocket import (
+from bench.servers.protocol import Role
+from bench.servers.protocol.websocket import (
     CloseConnection,
     DeflateConfig,
     TextMessage,
 )
-from servers.protocol.websocket.frames import Opcode
+from bench.servers.protocol.websocket.frames import Opcode
 
 SIDES = pytest.mark.parametrize(
     "role", [Role.SERVER, Role.CLIENT], ids=["our-server", "our-client"]

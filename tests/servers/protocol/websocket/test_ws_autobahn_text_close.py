@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from ws_testkit import Harness, TheirOpcode
 
-from servers.protocol import Role
-from servers.protocol.websocket import CloseConnection, ConnectionState, TextMessage
-from servers.protocol.websocket.frames import Opcode
+from bench.servers.protocol import Role
+from bench.servers.protocol.websocket import CloseConnection, ConnectionState, TextMessage
+from bench.servers.protocol.websocket.frames import Opcode
 
 TEXT, CONT, PING, CLOSE = Opcode.TEXT, Opcode.CONTINUATION, Opcode.PING, Opcode.CLOSE
 

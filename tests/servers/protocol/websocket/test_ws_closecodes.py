@@ -6,15 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from servers.protocol.errors import LocalProtocolError
-from servers.protocol.websocket.closecodes import (
+from bench.servers.protocol.errors import LocalProtocolError
+from bench.servers.protocol.websocket.closecodes import (
     MAX_CLOSE_REASON,
     build_close_payload,
     is_wire_code,
     parse_close_payload,
     truncate_reason,
 )
-from servers.protocol.websocket.errors import InvalidPayload, WebSocketProtocolError
+from bench.servers.protocol.websocket.errors import InvalidPayload, WebSocketProtocolError
 
 VALID = [
     1000,

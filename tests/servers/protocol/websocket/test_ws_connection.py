@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ws_testkit import drain, our_pair
 
-from servers.protocol import Role
-from servers.protocol.errors import LocalProtocolError
-from servers.protocol.websocket import (
+from bench.servers.protocol import Role
+from bench.servers.protocol.errors import LocalProtocolError
+from bench.servers.protocol.websocket import (
     BytesMessage,
     CloseConnection,
     ConnectionState,
@@ -19,7 +19,7 @@ from servers.protocol.websocket import (
     TextMessage,
     WSConnection,
 )
-from servers.protocol.websocket.frames import FrameParser, Opcode, serialize_frame
+from bench.servers.protocol.websocket.frames import FrameParser, Opcode, serialize_frame
 
 
 def frames_in(data: bytes, *, masked: bool) -> list[tuple[Opcode, bytes]]:

@@ -11,7 +11,7 @@ from websockets.extensions.permessage_deflate import PerMessageDeflate as TheirD
 from websockets.frames import Frame as TheirFrame
 from websockets.frames import Opcode as TheirOpcode
 
-from servers.protocol.websocket.deflate import (
+from bench.servers.protocol.websocket.deflate import (
     DeflateConfig,
     DeflateParams,
     PerMessageDeflate,
@@ -19,12 +19,12 @@ from servers.protocol.websocket.deflate import (
     negotiate_client,
     negotiate_server,
 )
-from servers.protocol.websocket.errors import (
+from bench.servers.protocol.websocket.errors import (
     HandshakeError,
     MessageTooBig,
     WebSocketProtocolError,
 )
-from servers.protocol.websocket.headers import parse_extensions
+from bench.servers.protocol.websocket.headers import parse_extensions
 
 
 def offers(value: bytes) -> list:

@@ -9,8 +9,8 @@ from websockets.frames import Frame as TheirFrame
 from websockets.frames import Opcode as TheirOpcode
 from websockets.streams import StreamReader
 
-from servers.protocol.websocket.errors import MessageTooBig, WebSocketProtocolError
-from servers.protocol.websocket.frames import (
+from bench.servers.protocol.websocket.errors import MessageTooBig, WebSocketProtocolError
+from bench.servers.protocol.websocket.frames import (
     CONTROL_OPCODES,
     Frame,
     FrameParser,

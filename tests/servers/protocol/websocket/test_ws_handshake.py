@@ -11,10 +11,10 @@ from websockets.extensions.permessage_deflate import (
 from websockets.uri import parse_uri
 from ws_testkit import drain, our_pair, their_bytes, with_their_client, with_their_server
 
-from servers.protocol import END_OF_MESSAGE, Connection, Role
-from servers.protocol.errors import LocalProtocolError
-from servers.protocol.events import Data, InformationalResponse, Request, Response
-from servers.protocol.websocket import (
+from bench.servers.protocol import END_OF_MESSAGE, Connection, Role
+from bench.servers.protocol.errors import LocalProtocolError
+from bench.servers.protocol.events import Data, InformationalResponse, Request, Response
+from bench.servers.protocol.websocket import (
     ClientHandshake,
     DeflateConfig,
     HandshakeError,
@@ -25,7 +25,7 @@ from servers.protocol.websocket import (
     rejection,
     validate_request,
 )
-from servers.protocol.websocket.frames import Opcode, serialize_frame
+from bench.servers.protocol.websocket.frames import Opcode, serialize_frame
 
 GOOD = (
     b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n"

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from servers.protocol.websocket.deflate import DeflateParams, PerMessageDeflate
-from servers.protocol.websocket.errors import InvalidPayload, MessageTooBig, WebSocketProtocolError
-from servers.protocol.websocket.events import BytesMessage, TextMessage
-from servers.protocol.websocket.frames import Frame, Opcode
-from servers.protocol.websocket.messages import MessageAssembler, _completable
+from bench.servers.protocol.websocket.deflate import DeflateParams, PerMessageDeflate
+from bench.servers.protocol.websocket.errors import (
+    InvalidPayload,
+    MessageTooBig,
+    WebSocketProtocolError,
+)
+from bench.servers.protocol.websocket.events import BytesMessage, TextMessage
+from bench.servers.protocol.websocket.frames import Frame, Opcode
+from bench.servers.protocol.websocket.messages import MessageAssembler, _completable
 
 # Completions to try: the second byte's range varies by lead byte (0x80, 0x90 or 0xA0
 # starts each allowed range); every later byte is a plain continuation byte.

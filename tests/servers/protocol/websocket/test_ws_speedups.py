@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from servers.protocol.websocket.frames import apply_mask_python
+from bench.servers.protocol.websocket.frames import apply_mask_python
 
 speedups = pytest.importorskip(
-    "servers.protocol.websocket._speedups", reason="C extension not built on this machine"
+    "bench.servers.protocol.websocket._speedups", reason="C extension not built on this machine"
 )
 
 

@@ -20,18 +20,18 @@ from websockets.protocol import State as TheirState
 from websockets.server import ServerProtocol
 from websockets.uri import parse_uri
 
-from servers.protocol import END_OF_MESSAGE, Connection, Role
-from servers.protocol.events import InformationalResponse, Request
-from servers.protocol.websocket import (
+from bench.servers.protocol import END_OF_MESSAGE, Connection, Role
+from bench.servers.protocol.events import InformationalResponse, Request
+from bench.servers.protocol.websocket import (
     ClientHandshake,
     DeflateConfig,
     WSConnection,
     accept,
     validate_request,
 )
-from servers.protocol.websocket.connection import ConnectionState
-from servers.protocol.websocket.events import BytesMessage, TextMessage, WSEvent
-from servers.protocol.websocket.frames import serialize_frame
+from bench.servers.protocol.websocket.connection import ConnectionState
+from bench.servers.protocol.websocket.events import BytesMessage, TextMessage, WSEvent
+from bench.servers.protocol.websocket.frames import serialize_frame
 
 __all__ = [
     "ClientPerMessageDeflateFactory",
