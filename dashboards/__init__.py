@@ -17,4 +17,4 @@ def __getattr__(name: str) -> Any:
         from bench.dashboards.report import build_report
 
         return build_report
-    raise AttributeError(f"module 'dashboards' has no attribute {name!r}")
+    raise AttributeError(f"module 'bench.dashboards' has no attribute {name!r}")

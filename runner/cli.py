@@ -18,7 +18,16 @@ from bench.runner.errors import BenchError
 from bench.runner.exit_codes import ExitCode, document
 
 #: Subcommand modules, in the order ``bench --help`` lists them.
-COMMANDS: tuple[str, ...] = ("run", "serve", "load", "report", "compare", "baseline", "plan")
+COMMANDS: tuple[str, ...] = (
+    "run",
+    "scenarios",
+    "serve",
+    "load",
+    "report",
+    "compare",
+    "baseline",
+    "plan",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

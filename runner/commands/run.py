@@ -19,7 +19,11 @@ def register(subparsers: Any) -> None:
             "cell; --resume RUN_DIR runs the rest."
         ),
     )
-    parser.add_argument("scenario", nargs="?", help="scenario YAML file (see scenarios/)")
+    parser.add_argument(
+        "scenario",
+        nargs="?",
+        help="scenario YAML file, or the name of a bundled one (quick, io_bound, …: bench scenarios)",
+    )
     parser.add_argument(
         "--out", default="results", help="folder for run folders (default: results)"
     )

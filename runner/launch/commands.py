@@ -11,6 +11,7 @@ interpreter (and virtualenv) of the runner. Bundled app parameters travel as
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from dataclasses import dataclass, field
 
@@ -81,7 +82,7 @@ def server_command(
     python: str = sys.executable,
 ) -> ServerCommand:
     """The command that serves ``workload`` with configuration ``point`` on host:port."""
-    env = workload.env()
+    env = {**workload.env(), **workload.search_path(os.environ.get("PYTHONPATH"))}
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     builder = _BUILDERS[point.server]
     argv = builder(point, workload, host, port, bind)

@@ -43,7 +43,7 @@ def check_app(scenario: Scenario, source: str, *, timeout: float = 60.0) -> str 
         ScenarioError: the app cannot be imported (message names file and ``workload.app``).
     """
     workload = scenario.workload
-    env = {**os.environ, **workload.env()}
+    env = {**os.environ, **workload.env(), **workload.search_path(os.environ.get("PYTHONPATH"))}
     if workload.downstream:
         env.setdefault("BENCH_APP_DOWNSTREAM", PLACEHOLDER_DOWNSTREAM)
     try:

@@ -1,7 +1,7 @@
 """The manifest of a run: everything needed to reproduce it and to judge its numbers.
 
 ``collect_environment`` looks at the machine once (Python, CPU model and count, package
-versions, git sha of the bench checkout, wrk version); ``new_manifest`` adds the scenario
+versions, the bench version and, run from a checkout, its git sha; wrk version); ``new_manifest`` adds the scenario
 text, the options and the pinning. The runner updates ``status``, ``finished_at`` and the
 cell counts as the run goes and writes it atomically (``bench.runner.results``).
 """
@@ -58,11 +58,31 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+#: This file, as the repository lays it out: a git checkout of bench has it here.
+_THIS_IN_CHECKOUT = Path("runner", "results", "manifest.py")
+
+
 def git_sha(repo: Path) -> str | None:
-    """The checkout's commit (with ``-dirty`` when it has changes), or None."""
+    """The commit of the bench checkout ``repo`` lies in (``-dirty`` with changes), or None.
+
+    None when bench is installed from a wheel: the folder is then a site-packages
+    folder, which may well sit inside some other project's checkout (a venv in the
+    user's repository), whose commit says nothing about bench. The checkout counts only
+    when its top level holds this very file.
+    """
     if shutil.which("git") is None:
         return None
     try:
+        top = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        mine = Path(top, _THIS_IN_CHECKOUT)
+        if not (mine.is_file() and mine.samefile(__file__)):
+            return None
         sha = subprocess.run(
             ["git", "-C", str(repo), "rev-parse", "HEAD"],
             capture_output=True,

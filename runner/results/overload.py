@@ -156,8 +156,5 @@ def judge_overload(
             slope,
         )
     return OverloadVerdict(
-        False,
-        f"kept up: served {share:.0%} of the arrivals due at {asked_rate:,.0f}/s",
-        share,
-        slope,
+        False, f"kept up: served {share:.0%} of the arrivals due at {asked_rate:,.0f}/s", share, slope
     )

@@ -136,12 +136,7 @@ CELL_COLUMNS: tuple[Column, ...] = (
     C("started_at", "string", "ISO 8601", "when the cell started (UTC)"),
     C("finished_at", "string", "ISO 8601", "when the cell finished (UTC)"),
     # --- search mode (bench plan): what a cell's SLO search concluded (steps: search/) ---
-    C(
-        "search_slo",
-        "string",
-        "",
-        "search: the SLO searched for, e.g. 'p99 ≤ 100 ms, errors ≤ 0.1%'",
-    ),
+    C("search_slo", "string", "", "search: the SLO searched for, e.g. 'p99 ≤ 100 ms, errors ≤ 0.1%'"),
     C("search_capacity", "float64", "req/s", "search: highest arrival rate meeting the SLO"),
     C("search_steps", "Int64", "", "search: measured windows (see search/)"),
     C("search_converged", "boolean", "", "search: the bracket closed within the precision"),

@@ -97,6 +97,8 @@ def cell_status_parts(statuses: Sequence[object]) -> tuple[str, str, str]:
         reasons = sorted({status_reason(s) for s in failed} - {""})
         note = f" ({len(failed)} of {len(statuses)} repetitions failed: {'; '.join(reasons)})"
     kind = next(s.name for s in STATUSES if s.name in usable)
-    reason = next((status_reason(s) for s, k in zip(statuses, kinds, strict=True) if k == kind), "")
+    reason = next(
+        (status_reason(s) for s, k in zip(statuses, kinds, strict=True) if k == kind), ""
+    )
     head = f"{kind}: {reason}" if reason else _BY_NAME[kind].text
     return kind, head, note

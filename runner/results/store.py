@@ -39,6 +39,7 @@ from bench.runner.results.schema import (
     frame,
 )
 
+
 #: Mode of the files a run writes (temporary files start owner-only).
 FILE_MODE = 0o644
 
@@ -180,3 +181,5 @@ def _is_na(value: Any) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
+
+

@@ -28,13 +28,7 @@ import pandas as pd
 from bench.runner.loadspec import ERROR_KINDS, PERCENTILES
 from bench.runner.results.dimensions import CONFIG_COLUMNS, LOAD_COLUMNS, PERCENTILE_COLUMNS
 from bench.runner.results.histogram import Histogram
-from bench.runner.results.labels import (
-    config_label,
-    field_value,
-    load_label,
-    load_value,
-    series_labels,
-)
+from bench.runner.results.labels import field_value, config_label, load_label, load_value, series_labels
 from bench.runner.results.slo import Slo
 from bench.runner.results.status import USABLE, cell_status_parts, is_missing, status_kind
 
@@ -197,3 +191,5 @@ def _slo_pass(values: dict[str, Any], usable: list[dict[str, Any]], slo: Slo | N
         return slo.verdict(values)
     verdicts = [bool(r["slo_pass"]) for r in usable if not is_missing(r.get("slo_pass"))]
     return all(verdicts) if verdicts else None
+
+

@@ -12,6 +12,7 @@ The schema is the user's contract: change it only by adding fields with defaults
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -95,6 +96,27 @@ class Workload(_Model):
     expect_body: str | None = None
     websocket: bool | None = None
     downstream: bool = False
+    app_dir: str | None = Field(
+        default=None,
+        description="folder the app imports from (like --app-dir), relative to the scenario "
+        "file's folder; first on the server's module search path (PYTHONPATH)",
+    )
+
+    @field_validator("app_dir")
+    @classmethod
+    def _resolve_app_dir(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        if not path.is_absolute():
+            path = base_dir(info) / path
+        path = path.resolve()
+        if not path.is_dir():
+            raise ValueError(
+                f"app_dir {value!r} is not a folder (looked for {path}); give a path relative "
+                "to the scenario file's folder, or an absolute one"
+            )
+        return str(path)
 
     @model_validator(mode="after")
     def _check(self) -> Workload:
@@ -123,6 +145,12 @@ class Workload(_Model):
     def is_websocket(self) -> bool:
         """True when the load is WebSocket round-trips rather than HTTP requests."""
         return self.websocket if self.websocket is not None else self.app in WEBSOCKET_APPS
+
+    def search_path(self, current: str | None) -> dict[str, str]:
+        """``PYTHONPATH`` with ``app_dir`` first (``current``: the runner's own), or nothing."""
+        if self.app_dir is None:
+            return {}
+        return {"PYTHONPATH": os.pathsep.join(p for p in (self.app_dir, current) if p)}
 
     def env(self) -> dict[str, str]:
         """Environment variables carrying ``params`` to a bundled app."""
@@ -497,11 +525,16 @@ def load_scenario(path: str | Path) -> Scenario:
     Raises:
         ScenarioError: one line, ``FILE:LINE: at YAML.PATH: problem; allowed: ...``.
     """
-    path = Path(path)
+    from bench.runner.scenario.bundled import bundled_names_hint, resolve_scenario
+
+    path = resolve_scenario(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scenario file") from None
+        hint = bundled_names_hint()
+        raise ScenarioError(
+            f"{path}: no such scenario file" + (f"; {hint}" if hint else "")
+        ) from None
     except IsADirectoryError:
         raise ScenarioError(f"{path}: is a folder, not a scenario file") from None
     except OSError as exc:

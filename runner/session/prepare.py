@@ -24,6 +24,7 @@ from bench.runner.launch.pinning import Pinning, available_cpus, plan_pinning
 from bench.runner.launch.preflight import check_app, engine_problem, skipped_cells
 from bench.runner.matrix.cells import Cell, expand
 from bench.runner.matrix.schedule import filter_cells, parse_only, schedule
+from bench.runner.scenario.bundled import resolve_scenario
 from bench.runner.scenario.model import Scenario, load_scenario, parse_scenario
 from bench.runner.session.loop import cell_estimate_s
 from bench.runner.units import format_duration
@@ -63,7 +64,7 @@ def plan_run(
     else:
         if scenario_path is None:
             raise UsageError("give a scenario file (or --resume RUN_DIR)")
-        path = Path(scenario_path)
+        path = resolve_scenario(scenario_path)
         scenario = load_scenario(path)
         text = path.read_text(encoding="utf-8")
         source = str(path)

@@ -33,6 +33,7 @@ import inspect
 import os
 import re
 import sys
+import traceback
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -149,6 +150,22 @@ def _load_bundled(module: Any, name: str, interface: InterfaceChoice) -> tuple[C
     )
 
 
+def raised_at(exc: BaseException) -> str:
+    """`` at FILE:LINE`` of the app's own code that raised ``exc`` (or a syntax error's place).
+
+    The innermost frame outside the import machinery is the line the user wrote; for a
+    SyntaxError the file and line are on the exception itself.
+    """
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f" at {exc.filename}:{exc.lineno}"
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if not frame.filename.startswith("<frozen ") and frame.filename != __file__
+    ]
+    return f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+
+
 def _import_string(spec: str) -> Callable:
     """Resolve ``module:attr[.attr...][()]`` to the object it names."""
     module_name, _, attr_path = spec.partition(":")
@@ -164,9 +181,11 @@ def _import_string(spec: str) -> Callable:
     except ModuleNotFoundError as exc:
         if exc.name and module_name.startswith(exc.name):
             raise AppLoadError(f"app {spec!r}: no module named {exc.name!r}") from None
-        raise AppLoadError(f"app {spec!r}: import failed: {exc}") from None
+        raise AppLoadError(f"app {spec!r}: import failed{raised_at(exc)}: {exc}") from None
     except Exception as exc:
-        raise AppLoadError(f"app {spec!r}: import failed: {type(exc).__name__}: {exc}") from None
+        raise AppLoadError(
+            f"app {spec!r}: import failed{raised_at(exc)}: {type(exc).__name__}: {exc}"
+        ) from None
     for part in attr_path.split("."):
         try:
             obj = getattr(obj, part)

@@ -41,6 +41,7 @@ def run_worker_process(
     else:
         from bench.servers.apps import AppLoadError
 
+        runtime.booting = True
         try:
             app, interface = load_worker_app(config, app_spec)
         except AppLoadError as exc:
@@ -49,6 +50,8 @@ def run_worker_process(
         except Exception as exc:
             status.send("error", f"worker failed to boot: {type(exc).__name__}: {exc}")
             return BOOT_ERROR
+        finally:
+            runtime.booting = False
     if kind == "sync":
         from bench.servers.prefork.workers.sync import SyncWorker
 

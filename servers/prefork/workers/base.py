@@ -56,6 +56,8 @@ class WorkerRuntime:
             self.max_requests = config.max_requests + random.randint(0, config.max_requests_jitter)
         self._retire_sent = False
         self._next_parent_check = 0.0
+        #: True while the app is being imported: a quit then ends the process at once.
+        self.booting = False
 
     def install_signals(self) -> None:
         """Install the worker's handlers (call once, in the worker's main thread)."""
@@ -75,6 +77,11 @@ class WorkerRuntime:
             self.stop_requested_at = time.monotonic()
 
     def _on_quit(self, signum: int, frame: FrameType | None) -> None:
+        if self.booting:
+            # Mid-import, a SystemExit can land in one of importlib's callbacks, which
+            # swallows it ("Exception ignored in ...") and the import goes on: nothing is
+            # served yet, so there is nothing to finish; leave now.
+            os._exit(0)
         raise SystemExit(0)
 
     def _on_abort(self, signum: int, frame: FrameType | None) -> None:

@@ -18,9 +18,7 @@ def seconds(completed: list[int], scheduled: int, backlog: list[int] | None = No
 
 
 def test_a_server_that_keeps_up_is_not_overloaded() -> None:
-    verdict = judge_overload(
-        asked_rate=100, sent_rate=100, seconds=seconds([40, 101, 99, 100], 100)
-    )
+    verdict = judge_overload(asked_rate=100, sent_rate=100, seconds=seconds([40, 101, 99, 100], 100))
     assert not verdict.overloaded
     assert verdict.served_share == pytest.approx(1.0)  # the first (filling) second left out
     assert verdict.reason.startswith("kept up")
@@ -115,3 +113,4 @@ def test_the_failed_repetitions_note_is_its_own_part() -> None:
     assert note == " (1 of 2 repetitions failed: crashed)"
     assert cell_status_parts(["ok", "ok"]) == ("ok", "ok", "")
     assert cell_status_parts(["failed: a", "failed: b"]) == ("failed", "failed: a; b", "")
+

@@ -14,7 +14,7 @@ import pytest
 
 import bench.servers.protocol
 
-PROTOCOL = Path(servers.protocol.__file__).resolve().parent
+PROTOCOL = Path(bench.servers.protocol.__file__).resolve().parent
 FORBIDDEN = frozenset(
     {
         "socket",

@@ -1,0 +1,1 @@
+"""The bundled scenarios (package data: ``bench run quick``, ``bench scenarios``)."""
