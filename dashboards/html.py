@@ -36,7 +36,11 @@ PLOTLY_CONFIG: dict[str, Any] = {
 
 
 def _asset(name: str) -> str:
-    return resources.files(__package__ or "bench.dashboards").joinpath(name).read_text(encoding="utf-8")
+    return (
+        resources.files(__package__ or "bench.dashboards")
+        .joinpath(name)
+        .read_text(encoding="utf-8")
+    )
 
 
 def figure_html(panel: Panel) -> str:
