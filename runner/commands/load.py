@@ -143,6 +143,13 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("-p", "--processes", "-t", type=int, default=1, help="engine processes (wrk -t)")
     p.add_argument("--cpus", default=None, help="pin engine processes to CPUs, e.g. 1 or 2-3")
+    p.add_argument(
+        "--cluster",
+        default=None,
+        metavar="ADDRESS",
+        help="split the load across the workers of a dask scheduler, e.g. tcp://10.0.0.1:8786 "
+        "(-p: engine processes per worker; docs/cluster.md)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
         "--no-record",
@@ -202,18 +209,38 @@ def handle(args: argparse.Namespace) -> int:
         interrupted = True
         stop.set()
 
+    cluster, shards = None, None
+    if args.cluster:  # connected and checked (one line) before any load is sent
+        from bench.runner.engines.cluster import Cluster
+
+        cluster = Cluster.open(args.cluster)
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         with view.ProgressView(spec, enabled=sys.stderr.isatty()) as progress:
-            result = run(spec, progress=progress.update, stop=stop, record=not args.no_record)
+            if cluster is None:
+                result = run(spec, progress=progress.update, stop=stop, record=not args.no_record)
+            else:
+                shards = cluster.run(
+                    spec, progress=progress.update, stop=stop, record=not args.no_record
+                )
+                result = shards.result
     finally:
         signal.signal(signal.SIGINT, previous)
+        if cluster is not None:
+            cluster.close()
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        print(json.dumps(result.to_dict() if shards is None else shards.to_dict(), indent=2))
     else:
         view.print_result(spec, result, interrupted=interrupted)
+        if shards is not None:
+            from bench.runner.commands._cluster_view import print_shards
+
+            print_shards(shards)
     if interrupted:
         return ExitCode.INTERRUPTED
+    if shards is not None and shards.failed:
+        print(f"bench: cluster {args.cluster}: {shards.failed}", file=sys.stderr)
+        return ExitCode.FAILED
     code, why = outcome(result.requests, result.error_count, args.max_error_rate)
     if why:
         print(f"bench: {why}", file=sys.stderr)

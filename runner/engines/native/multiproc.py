@@ -80,8 +80,13 @@ def run_processes(
     progress: Callable[[dict[str, Any]], None] | None = None,
     stop: threading.Event | None = None,
     record: bool = True,
+    before_start: Callable[[], None] | None = None,
 ) -> list[ShardResult]:
-    """Run ``spec`` in ``spec.processes`` pinned processes; return their shards."""
+    """Run ``spec`` in ``spec.processes`` pinned processes; return their shards.
+
+    ``before_start`` is called once every process is ready, just before the common start
+    time is chosen (a cluster worker waits there for the other hosts: a barrier).
+    """
     parts = split_spec(spec)
     procs: list[subprocess.Popen[bytes]] = []
     pipes: list[Connection] = []
@@ -99,6 +104,8 @@ def run_processes(
             pipes.append(pipe)
             pipe.send((part, record))
         _await_ready(pipes, procs)
+        if before_start is not None:
+            before_start()
         start_ns = time.perf_counter_ns() + int(START_DELAY_S * 1e9)
         for pipe in pipes:
             pipe.send(start_ns)
