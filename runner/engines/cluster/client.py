@@ -58,6 +58,7 @@ class ClusterRun:
         shards: one row per worker (``plan.ShardSummary``).
         start_skew_s: spread of the shards' start times (host wall clocks).
         failed: why the run failed (a shard failed, died or was late), else None.
+        by_worker: each finished worker's own merged result (its histogram, series).
     """
 
     address: str
@@ -65,6 +66,7 @@ class ClusterRun:
     shards: list[plan.ShardSummary] = field(default_factory=list)
     start_skew_s: float = 0.0
     failed: str | None = None
+    by_worker: dict[str, LoadResult] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """``bench load --json``: the merged result plus ``cluster`` and ``shards``."""
@@ -291,9 +293,12 @@ def _merge(
     starts = [r.started_at for r in reports.values()]
     first = min(starts, default=0.0)
     rows: list[plan.ShardSummary] = []
+    by_worker: dict[str, LoadResult] = {}
     for i, (worker, part) in enumerate(zip(workers, parts, strict=True)):
         report = reports.get(i)
         own = merge_shards(part, report.shards, cpus=report.cpus) if report else None
+        if own is not None:
+            by_worker[worker] = own
         offset = report.started_at - first if report else 0.0
         rows.append(
             plan.ShardSummary(
@@ -330,4 +335,4 @@ def _merge(
     for row in rows:
         if row.status != "ok":
             result.notes.append(f"shard on {row.worker} ({row.host or '?'}): {row.status}")
-    return ClusterRun(address, result, rows, skew, failed)
+    return ClusterRun(address, result, rows, skew, failed, by_worker)
