@@ -297,6 +297,7 @@ class Load(_Model):
     primer: Duration = 1.0
     timeout: Duration = 10.0
     processes: PositiveInt | Literal["auto"] = "auto"
+    cluster: str | None = None  # a dask scheduler: the native engine on its workers
     websocket: WebSocketLoad | None = None
     locust: LocustOptions = Field(default_factory=LocustOptions)
     # --- search mode (bench plan): the SLO searched for, and how the search moves ---
@@ -307,6 +308,8 @@ class Load(_Model):
     def _check(self) -> Load:
         if self.duration <= 0:
             raise ValueError("duration must be more than 0")
+        if self.cluster is not None and self.engine != "native":
+            raise ValueError("load.cluster runs the native engine on a dask cluster: engine native")
         if self.mode == "search":
             if self.slo is None:
                 raise ValueError("search mode needs slo: {p99: 100ms, error_rate: 0.1%}")

@@ -19,15 +19,16 @@ Modules, one concern each:
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from typing import Any
 
 from bench.runner.engines.base import Progress
 from bench.runner.engines.cluster.client import ClusterRun, check, connect, run_on_cluster
-from bench.runner.errors import EngineError
+from bench.runner.errors import EngineError, UsageError
 from bench.runner.loadspec import LoadResult, LoadSpec
 
-__all__ = ["Cluster", "ClusterEngine", "ClusterRun", "run_cluster"]
+__all__ = ["Cluster", "ClusterEngine", "ClusterRun", "cluster_problem", "run_cluster"]
 
 
 class Cluster:
@@ -90,6 +91,15 @@ def run_cluster(
         return cluster.run(spec, progress=progress, stop=stop, record=record)
 
 
+def cluster_problem(address: str) -> str | None:
+    """The one line that says why the cluster at ``address`` cannot run load, or None."""
+    try:
+        Cluster.open(address).close()
+    except UsageError as exc:
+        return str(exc)
+    return None
+
+
 class ClusterEngine:
     """The native engine on a cluster, as an ``Engine`` for ``bench run`` (load.cluster)."""
 
@@ -105,7 +115,12 @@ class ClusterEngine:
         progress: Progress | None = None,
         stop: threading.Event | None = None,
     ) -> LoadResult:
-        """Run one cell's load on the cluster; EngineError when a shard failed."""
+        """Run one cell's load on the cluster; EngineError when a shard failed.
+
+        The cell's engine CPUs are this host's: they are dropped (each worker pins its
+        processes on its own host).
+        """
+        spec = dataclasses.replace(spec, cpus=None)
         run = run_cluster(spec, self.address, progress=progress, stop=stop)
         if run.failed:
             raise EngineError(f"cluster {self.address}: {run.failed}")

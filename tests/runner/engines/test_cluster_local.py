@@ -166,3 +166,48 @@ def test_an_unreachable_scheduler_is_one_line() -> None:
     with pytest.raises(UsageError, match="cannot reach a dask scheduler") as info:
         Cluster.open(f"tcp://127.0.0.1:{closed_port()}")
     assert "dask scheduler" in str(info.value) and "\n" not in str(info.value)
+
+
+SCENARIO = """
+name: on_a_cluster
+description: one small cell, its load from the cluster's workers
+workload: {{app: hello}}
+servers:
+  - {{server: eventloop, workers: 1}}
+load:
+  cluster: "{address}"
+  concurrency: 4
+  processes: 1
+  duration: 1s
+  warmup: 0s
+  primer: 0.2s
+repeat: 1
+pin: none
+launch: {{ready_timeout: 20s, stop_timeout: 5s}}
+"""
+
+
+def test_a_scenario_runs_its_load_on_the_cluster(cluster: Any, tmp_path: Any) -> None:
+    import pandas as pd
+
+    path = tmp_path / "cluster.yaml"
+    path.write_text(SCENARIO.format(address=cluster.scheduler_address))
+    code = main(["run", str(path), "--out", str(tmp_path / "results")])
+    assert code == ExitCode.OK
+    (run_dir,) = (tmp_path / "results").iterdir()
+    cells = pd.read_parquet(run_dir / "cells.parquet")
+    assert cells["status"].tolist() in (["ok"], ["engine-bound"]), cells["status"].tolist()
+    assert cells["requests"].iloc[0] > 0
+    assert "cluster: 2 shards" in " ".join(str(n) for n in cells["notes"].tolist())
+
+
+def test_a_scenario_with_an_unreachable_cluster_is_one_line(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "cluster.yaml"
+    path.write_text(SCENARIO.format(address=f"tcp://127.0.0.1:{closed_port()}"))
+    code = main(["run", str(path), "--out", str(tmp_path / "results")])
+    assert code == ExitCode.USAGE
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "at load.cluster: cannot reach a dask scheduler" in err[0]
+    assert not (tmp_path / "results").exists()
