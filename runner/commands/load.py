@@ -105,7 +105,7 @@ def register(subparsers: Any) -> None:
         help="drive load at one URL with the native engine (like wrk/oha)",
         description="Drive load at one URL with the native engine and print latencies.",
     )
-    p.add_argument("url", help="http://HOST:PORT/PATH or ws://HOST:PORT/PATH")
+    p.add_argument("url", help="http(s)://HOST:PORT/PATH or ws(s)://HOST:PORT/PATH")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
         "-c", "--connections", type=int, default=None, help="closed loop (default 16)"
@@ -129,6 +129,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("-m", "--method", default="GET")
     p.add_argument("-H", "--header", action="append", default=[], help="'Name: value'")
     p.add_argument("--body", default=None, help="request body, or @FILE")
+    p.add_argument(
+        "-k",
+        "--insecure",
+        action="store_true",
+        help="https/wss: do not verify the server's certificate (verified by default)",
+    )
     p.add_argument("--timeout", default="10s", help="per-request timeout (default 10s)")
     p.add_argument("--expect-status", type=int, default=200, help="0: accept any status")
     p.add_argument("--expect-body", default=None, help="verify each body (text, or @FILE)")
@@ -165,7 +171,7 @@ def build_spec(args: argparse.Namespace) -> Any:
 
     if args.total_requests is not None:
         raise UsageError("-n (a request count) is not supported: use -d DURATION (e.g. -d 10s)")
-    websocket = args.ws or args.url.startswith("ws://")
+    websocket = args.ws or args.url.startswith(("ws://", "wss://"))
     open_loop = args.rate is not None
     connections = args.connections if args.connections is not None else 16
     return LoadSpec(
@@ -189,6 +195,7 @@ def build_spec(args: argparse.Namespace) -> Any:
         expect_body=read_body(args.expect_body) if args.expect_body is not None else None,
         expect_length=args.expect_length,
         max_connections=args.max_connections,
+        tls_verify=not args.insecure,
     )
 
 

@@ -146,9 +146,9 @@ def test_a_worker_killed_mid_run_fails_the_run_with_its_reason() -> None:
 
 
 def test_the_cluster_engine_fails_a_cell_whose_shard_failed(cluster: Any) -> None:
-    # A shard that cannot run (CPU 4096 does not exist on the worker's host) fails the cell.
-    spec = LoadSpec(url="http://127.0.0.1:9/", connections=2, duration_s=0.5, cpus=(4096,))
-    with pytest.raises(EngineError, match="CPUs"):
+    # The engine processes on the workers refuse the target: each shard fails, so the cell.
+    spec = LoadSpec(url="ftp://127.0.0.1:9/", connections=2, duration_s=0.5)
+    with pytest.raises(EngineError, match=r"shard 0 on tcp://.*unsupported URL scheme 'ftp'"):
         ClusterEngine(cluster.scheduler_address).run(spec)
 
 
