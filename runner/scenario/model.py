@@ -210,13 +210,32 @@ class HypercornServer(_Server):
     interface: Axis[Literal["asgi", "wsgi"]] = ("asgi",)
 
 
+class ExternalServer(_Server):
+    """A server bench did not start (``{url: https://host:port/path, label: staging}``)."""
+
+    server: Literal["external"] = "external"
+    url: str = Field(description="http(s):// or ws(s):// URL: the only host bench targets")
+    tls_verify: bool = Field(default=True, description="https/wss: verify the certificate")
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        from bench.runner.scenario.external import url_problem
+
+        problem = url_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
 ServerEntry = Annotated[
     PreforkServer
     | EventloopServer
     | GunicornServer
     | UvicornServer
     | GranianServer
-    | HypercornServer,
+    | HypercornServer
+    | ExternalServer,
     Field(discriminator="server"),
 ]
 
@@ -228,6 +247,7 @@ SERVER_KINDS: dict[str, type[_Server]] = {
     "uvicorn": UvicornServer,
     "granian": GranianServer,
     "hypercorn": HypercornServer,
+    "external": ExternalServer,
 }
 
 
@@ -411,6 +431,13 @@ class Scenario(_Model):
     def cell_slo(self) -> ResultsSlo | None:
         """The SLO cells are judged on (``slo:``), as the one SLO type; None without one."""
         return self.slo.to_slo() if self.slo is not None else None
+
+    @field_validator("servers", mode="before")
+    @classmethod
+    def _external_entries(cls, value: object) -> object:
+        from bench.runner.scenario.external import tag_external
+
+        return tag_external(value)
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
