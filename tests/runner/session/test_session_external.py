@@ -79,6 +79,12 @@ def test_a_run_measures_the_external_url_without_launching(tmp_path: Path) -> No
     assert row["label"] == "staging"
     assert pd.isna(row["server_cpu_s"]) and pd.isna(row["server_rss_peak_bytes"])
     assert NOT_LAUNCHED_NOTE in row["notes"]
+    # bench plan plans from it, saying what it could not measure (never "0 CPU-s").
+    assert main(["plan", str(run_dir), "--slo", "p99<=1s"]) == ExitCode.OK
+    plan = (run_dir / "plan.md").read_text()
+    line = next(x for x in plan.splitlines() if x.startswith("| staging |"))
+    assert "CPU-s" not in line
+    assert "**external**: staging: a server bench did not start" in plan
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +118,15 @@ def test_tls_is_verified_unless_the_entry_opts_out(
     else:
         assert row["status"] in ("ok", "engine-bound") and row["requests"] > 0
         assert UNVERIFIED_NOTE in row["notes"]
+
+
+def test_the_plan_states_that_an_external_target_was_not_sampled() -> None:
+    from bench.runner.plan.limits import external_limit
+
+    cells = pd.DataFrame(
+        {"server_kind": ["external", "bundled"], "label": ["staging", "eventloop w1 uvloop"]}
+    )
+    limit = external_limit(cells)
+    assert limit is not None and limit.kind == "external"
+    assert limit.text.startswith("staging: a server bench did not start")
+    assert external_limit(cells[cells["server_kind"] == "bundled"]) is None
