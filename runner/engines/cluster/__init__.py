@@ -25,6 +25,7 @@ from typing import Any
 
 from bench.runner.engines.base import Progress
 from bench.runner.engines.cluster.client import ClusterRun, check, connect, run_on_cluster
+from bench.runner.engines.cluster.plan import ShardSummary
 from bench.runner.errors import EngineError, UsageError
 from bench.runner.loadspec import LoadResult, LoadSpec
 
@@ -124,4 +125,14 @@ class ClusterEngine:
         run = run_cluster(spec, self.address, progress=progress, stop=stop)
         if run.failed:
             raise EngineError(f"cluster {self.address}: {run.failed}")
+        run.result.notes.extend(shard_note(row) for row in run.shards)
         return run.result
+
+
+def shard_note(row: ShardSummary) -> str:
+    """One shard as a note of the cell's row (``bench run``: the per-shard table, in words)."""
+    return (
+        f"shard {row.host or '?'} ({row.worker}): {row.processes} processes, "
+        f"{row.requests:,} requests, {row.errors:,} errors, {row.rps:,.1f} req/s, "
+        f"engine CPU {row.engine_cpu:.0%}, start +{row.start_offset_s * 1000:.1f} ms, {row.status}"
+    )

@@ -198,7 +198,9 @@ def test_a_scenario_runs_its_load_on_the_cluster(cluster: Any, tmp_path: Any) ->
     cells = pd.read_parquet(run_dir / "cells.parquet")
     assert cells["status"].tolist() in (["ok"], ["engine-bound"]), cells["status"].tolist()
     assert cells["requests"].iloc[0] > 0
-    assert "cluster: 2 shards" in " ".join(str(n) for n in cells["notes"].tolist())
+    notes = " ".join(str(n) for n in cells["notes"].tolist())
+    assert "cluster: 2 shards" in notes
+    assert notes.count("shard ") >= 2 and "requests" in notes
 
 
 def test_a_scenario_with_an_unreachable_cluster_is_one_line(
