@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+import psutil
 import pytest
 
 distributed = pytest.importorskip("distributed")
@@ -126,16 +127,24 @@ def test_a_worker_killed_mid_run_fails_the_run_with_its_reason() -> None:
         pids = client.run(os.getpid)
         victim = sorted(pids)[1]
         killed: list[str] = []
+        engines: list[psutil.Process] = []
 
         def kill_once(report: dict[str, Any]) -> None:
             # The load is running on both workers (a progress report arrived): kill one.
             if not killed:
                 killed.append(victim)
+                engines.extend(psutil.Process(pids[victim]).children(recursive=True))
                 os.kill(pids[victim], signal.SIGKILL)
 
-        spec = LoadSpec(url=url + "/", connections=2, duration_s=4.0)
+        # A long window: the run must end because the worker died, not because time is up.
+        spec = LoadSpec(url=url + "/", connections=2, duration_s=20.0)
         with Cluster.open(c.scheduler_address) as cl:
             run = cl.run(spec, progress=kill_once)
+        # The dead worker's engine process stops loading the server too (it is not orphaned).
+        _gone, alive = psutil.wait_procs(engines, timeout=5)
+        for proc in alive:
+            proc.kill()
+        assert engines and not alive
     assert killed == [victim]
     assert run.failed is not None and victim in run.failed
     assert "left the cluster" in run.failed
