@@ -54,6 +54,8 @@ class LoadSpec:
         expect_body: if set, a response whose body differs counts as a "body" error.
         expect_length: if set, a response whose body length differs counts as "body".
         max_connections: open loop cap on connections.
+        tls_verify: https/wss: verify the server's certificate and host name (the
+            default); False encrypts without verifying (an explicit opt-out).
     """
 
     url: str
@@ -76,6 +78,7 @@ class LoadSpec:
     expect_body: bytes | None = None
     expect_length: int | None = None
     max_connections: int = 4096
+    tls_verify: bool = True
 
 
 @dataclass(slots=True)

@@ -105,7 +105,7 @@ def register(subparsers: Any) -> None:
         help="drive load at one URL with the native engine (like wrk/oha)",
         description="Drive load at one URL with the native engine and print latencies.",
     )
-    p.add_argument("url", help="http://HOST:PORT/PATH or ws://HOST:PORT/PATH")
+    p.add_argument("url", help="http(s)://HOST:PORT/PATH or ws(s)://HOST:PORT/PATH")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
         "-c", "--connections", type=int, default=None, help="closed loop (default 16)"
@@ -129,6 +129,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("-m", "--method", default="GET")
     p.add_argument("-H", "--header", action="append", default=[], help="'Name: value'")
     p.add_argument("--body", default=None, help="request body, or @FILE")
+    p.add_argument(
+        "-k",
+        "--insecure",
+        action="store_true",
+        help="https/wss: do not verify the server's certificate (verified by default)",
+    )
     p.add_argument("--timeout", default="10s", help="per-request timeout (default 10s)")
     p.add_argument("--expect-status", type=int, default=200, help="0: accept any status")
     p.add_argument("--expect-body", default=None, help="verify each body (text, or @FILE)")
@@ -143,6 +149,13 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("-p", "--processes", "-t", type=int, default=1, help="engine processes (wrk -t)")
     p.add_argument("--cpus", default=None, help="pin engine processes to CPUs, e.g. 1 or 2-3")
+    p.add_argument(
+        "--cluster",
+        default=None,
+        metavar="ADDRESS",
+        help="split the load across the workers of a dask scheduler, e.g. tcp://10.0.0.1:8786 "
+        "(-p: engine processes per worker; docs/cluster.md)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
         "--no-record",
@@ -158,7 +171,7 @@ def build_spec(args: argparse.Namespace) -> Any:
 
     if args.total_requests is not None:
         raise UsageError("-n (a request count) is not supported: use -d DURATION (e.g. -d 10s)")
-    websocket = args.ws or args.url.startswith("ws://")
+    websocket = args.ws or args.url.startswith(("ws://", "wss://"))
     open_loop = args.rate is not None
     connections = args.connections if args.connections is not None else 16
     return LoadSpec(
@@ -182,6 +195,7 @@ def build_spec(args: argparse.Namespace) -> Any:
         expect_body=read_body(args.expect_body) if args.expect_body is not None else None,
         expect_length=args.expect_length,
         max_connections=args.max_connections,
+        tls_verify=not args.insecure,
     )
 
 
@@ -202,18 +216,38 @@ def handle(args: argparse.Namespace) -> int:
         interrupted = True
         stop.set()
 
+    cluster, shards = None, None
+    if args.cluster:  # connected and checked (one line) before any load is sent
+        from bench.runner.engines.cluster import Cluster
+
+        cluster = Cluster.open(args.cluster)
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         with view.ProgressView(spec, enabled=sys.stderr.isatty()) as progress:
-            result = run(spec, progress=progress.update, stop=stop, record=not args.no_record)
+            if cluster is None:
+                result = run(spec, progress=progress.update, stop=stop, record=not args.no_record)
+            else:
+                shards = cluster.run(
+                    spec, progress=progress.update, stop=stop, record=not args.no_record
+                )
+                result = shards.result
     finally:
         signal.signal(signal.SIGINT, previous)
+        if cluster is not None:
+            cluster.close()
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        print(json.dumps(result.to_dict() if shards is None else shards.to_dict(), indent=2))
     else:
         view.print_result(spec, result, interrupted=interrupted)
+        if shards is not None:
+            from bench.runner.commands._cluster_view import print_shards
+
+            print_shards(shards)
     if interrupted:
         return ExitCode.INTERRUPTED
+    if shards is not None and shards.failed:
+        print(f"bench: cluster {args.cluster}: {shards.failed}", file=sys.stderr)
+        return ExitCode.FAILED
     code, why = outcome(result.requests, result.error_count, args.max_error_rate)
     if why:
         print(f"bench: {why}", file=sys.stderr)

@@ -39,16 +39,23 @@ class NativeEngine:
         return native.run(spec, progress=progress, stop=stop)
 
 
-def make_engine(name: str, *, options: Any = None, workdir: Path | None = None) -> Engine:
+def make_engine(
+    name: str, *, options: Any = None, workdir: Path | None = None, cluster: str | None = None
+) -> Engine:
     """The engine called ``name``.
 
     Args:
         options: engine-specific options from the scenario (locust: ``LocustOptions``).
         workdir: a folder the engine may write files to (generated locustfile, CSVs).
+        cluster: native only: a dask scheduler's address; the engine runs on its workers.
 
     Raises:
         EngineError: unknown engine, or one whose tool is not installed.
     """
+    if name == "native" and cluster:
+        from bench.runner.engines.cluster import ClusterEngine
+
+        return ClusterEngine(cluster)
     if name == "native":
         return NativeEngine()
     if name == "locust":

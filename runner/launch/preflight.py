@@ -92,7 +92,12 @@ def skipped_cells(cells: Sequence[Cell], app_interface: str | None = None) -> di
     for cell in cells:
         point = cell.server
         reason = peer_missing(point.server)
-        if reason is None and app_interface is not None and point.interface != app_interface:
+        if (
+            reason is None
+            and app_interface is not None
+            and not point.is_external  # serves whatever it serves: bench did not start it
+            and point.interface != app_interface
+        ):
             reason = (
                 f"{point.describe()} serves {point.interface.upper()} apps; "
                 f"the app is {app_interface.upper()}"

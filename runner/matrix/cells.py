@@ -17,9 +17,11 @@ import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from bench.runner.results.dimensions import LOAD_COLUMNS, SERVER_AXES
 from bench.runner.results.labels import config_label, load_label
+from bench.runner.scenario.external import default_label
 from bench.runner.scenario.model import BUNDLED_SERVERS, Scenario
 
 #: Keys ``--only KEY=VALUE`` accepts (and the dimension columns of the results).
@@ -28,6 +30,9 @@ FILTER_KEYS: tuple[str, ...] = (
     "label",
     *("rate" if c == "target_rate" else c for c in LOAD_COLUMNS),
 )
+
+#: ServerPoint fields left out of a cell's id while unset (ids of older runs stay the same).
+_NEW: frozenset[str] = frozenset({"url", "tls_verify"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,13 @@ class ServerPoint:
     http: str | None = None
     args: tuple[str, ...] = ()
     label: str | None = None
+    url: str | None = None  # an external target: a server bench did not start
+    tls_verify: bool | None = None
+
+    @property
+    def is_external(self) -> bool:
+        """True for a server bench does not launch (a scenario entry with ``url``)."""
+        return self.url is not None
 
     @property
     def is_peer(self) -> bool:
@@ -82,7 +94,8 @@ class Cell:
     @property
     def cell_id(self) -> str:
         """A stable id from the cell's parameters (not its position): survives --only."""
-        payload = json.dumps([asdict(self.server), asdict(self.load)], sort_keys=True)
+        server = {k: v for k, v in asdict(self.server).items() if v is not None or k not in _NEW}
+        payload = json.dumps([server, asdict(self.load)], sort_keys=True)
         return hashlib.sha1(payload.encode()).hexdigest()[:10]
 
     def describe(self) -> str:
@@ -134,6 +147,11 @@ def server_points(scenario: Scenario, app_interface: str | None = None) -> list[
     points: list[ServerPoint] = []
     for entry in scenario.servers:
         kind = entry.server
+        if kind == "external":
+            point = external_point(entry)
+            if point not in points:
+                points.append(point)
+            continue
         classes = getattr(entry, "worker_class", (None,))
         loops = getattr(entry, "loop", (None,))
         interfaces = getattr(entry, "interface", (None,))
@@ -159,6 +177,18 @@ def server_points(scenario: Scenario, app_interface: str | None = None) -> list[
             if point not in points:
                 points.append(point)
     return points
+
+
+def external_point(entry: Any) -> ServerPoint:
+    """The one configuration of an external target (bench knows nothing of its workers)."""
+    return ServerPoint(
+        server="external",
+        workers=1,
+        interface="asgi",
+        label=entry.label or default_label(entry.url),
+        url=entry.url,
+        tls_verify=entry.tls_verify,
+    )
 
 
 def _threads_apply(kind: str, worker_class: str | None, interface: str) -> bool:

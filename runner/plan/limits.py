@@ -113,6 +113,21 @@ def _noise_limits(cells: pd.DataFrame) -> list[Limit]:
     return []
 
 
+def external_limit(cells: pd.DataFrame) -> Limit | None:
+    """Servers bench did not start: measured from outside, their resources unknown."""
+    if cells.empty or "server_kind" not in cells:
+        return None
+    labels = sorted(set(cells.loc[cells["server_kind"] == "external", "label"].dropna()))
+    if not labels:
+        return None
+    return Limit(
+        "external",
+        f"{', '.join(labels)}: a server bench did not start (an external target): its "
+        "capacity is what this load host measured through the network, and its CPU and "
+        "memory were not measured, so the plan cannot size its instances' resources",
+    )
+
+
 def limits(
     manifest: Mapping[str, Any],
     summary: pd.DataFrame,
@@ -129,6 +144,9 @@ def limits(
     workers = _workers_limit(caps, int(logical) if isinstance(logical, int) else None)
     if workers:
         out.append(workers)
+    external = external_limit(cells)
+    if external:
+        out.append(external)
     if not summary.empty:
         bound = summary[summary["status_kind"] == "engine-bound"]
         if len(bound):

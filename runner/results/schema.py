@@ -36,7 +36,7 @@ CELL_COLUMNS: tuple[Column, ...] = (
     C("repetition", "int64", "", "0-based repetition number"),
     C("label", "string", "", "human label of the server configuration"),
     C("server", "string", "", "prefork, eventloop, gunicorn, uvicorn, granian, hypercorn"),
-    C("server_kind", "string", "", "bundled (ours) or peer"),
+    C("server_kind", "string", "", "bundled (ours), peer, or external (not started by bench)"),
     C("worker_class", "string", "", "prefork: sync/thread/eventloop; gunicorn: sync/gthread"),
     C("workers", "Int64", "processes", "worker processes"),
     C("threads", "Int64", "threads", "threads per worker (where it applies)"),

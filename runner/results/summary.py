@@ -178,7 +178,8 @@ def _summarize_cell(
     out["target_rate_sent"] = out["achieved_rate"] / target[0] if target and target[0] else nan
     out["engine_cpu"] = _max(usable, "engine_cpu")
     cpu = _sum(usable, "server_cpu_s")
-    out["cpu_us_per_request"] = cpu * 1e6 / out["requests"] if usable and out["requests"] else nan
+    measured = bool(_numbers(usable, "server_cpu_s"))  # an external target: never sampled
+    out["cpu_us_per_request"] = cpu * 1e6 / out["requests"] if measured and out["requests"] else nan
     out["server_rss_peak_bytes"] = _max(usable, "server_rss_peak_bytes")
     out["slo_pass"] = _slo_pass(out, usable, slo)
     return out

@@ -238,13 +238,32 @@ class HypercornServer(_Server):
     interface: Axis[Literal["asgi", "wsgi"]] = ("asgi",)
 
 
+class ExternalServer(_Server):
+    """A server bench did not start (``{url: https://host:port/path, label: staging}``)."""
+
+    server: Literal["external"] = "external"
+    url: str = Field(description="http(s):// or ws(s):// URL: the only host bench targets")
+    tls_verify: bool = Field(default=True, description="https/wss: verify the certificate")
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        from bench.runner.scenario.external import url_problem
+
+        problem = url_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
 ServerEntry = Annotated[
     PreforkServer
     | EventloopServer
     | GunicornServer
     | UvicornServer
     | GranianServer
-    | HypercornServer,
+    | HypercornServer
+    | ExternalServer,
     Field(discriminator="server"),
 ]
 
@@ -256,6 +275,7 @@ SERVER_KINDS: dict[str, type[_Server]] = {
     "uvicorn": UvicornServer,
     "granian": GranianServer,
     "hypercorn": HypercornServer,
+    "external": ExternalServer,
 }
 
 
@@ -325,6 +345,7 @@ class Load(_Model):
     primer: Duration = 1.0
     timeout: Duration = 10.0
     processes: PositiveInt | Literal["auto"] = "auto"
+    cluster: str | None = None  # a dask scheduler: the native engine on its workers
     websocket: WebSocketLoad | None = None
     locust: LocustOptions = Field(default_factory=LocustOptions)
     # --- search mode (bench plan): the SLO searched for, and how the search moves ---
@@ -335,6 +356,8 @@ class Load(_Model):
     def _check(self) -> Load:
         if self.duration <= 0:
             raise ValueError("duration must be more than 0")
+        if self.cluster is not None and self.engine != "native":
+            raise ValueError("load.cluster runs the native engine on a dask cluster: engine native")
         if self.mode == "search":
             if self.slo is None:
                 raise ValueError("search mode needs slo: {p99: 100ms, error_rate: 0.1%}")
@@ -436,6 +459,13 @@ class Scenario(_Model):
     def cell_slo(self) -> ResultsSlo | None:
         """The SLO cells are judged on (``slo:``), as the one SLO type; None without one."""
         return self.slo.to_slo() if self.slo is not None else None
+
+    @field_validator("servers", mode="before")
+    @classmethod
+    def _external_entries(cls, value: object) -> object:
+        from bench.runner.scenario.external import tag_external
+
+        return tag_external(value)
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:

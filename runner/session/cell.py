@@ -27,6 +27,7 @@ from bench.runner.matrix.cells import Cell
 from bench.runner.results.manifest import utc_now
 from bench.runner.session.context import CellOutcome, CellRun, Interrupted, RunContext
 from bench.runner.session.drivers import DRIVERS, in_process_if_pinned
+from bench.runner.session.external import run_external_cell
 from bench.runner.session.rows import cell_spec, dimension_fields, failed_row, primer_spec
 
 
@@ -44,6 +45,10 @@ def run_cell(ctx: RunContext, cell: Cell, repetition: int) -> CellOutcome:
     if cell.cell_id in ctx.skipped:
         row = failed_row(base, ctx.skipped[cell.cell_id], notes=[], status_prefix="skipped", **cpus)
         return CellOutcome({**row, "finished_at": utc_now()})
+    if cell.server.is_external:  # a server bench did not start: no launch, no sampling
+        outcome = run_external_cell(ctx, cell, repetition, base, _prime)
+        outcome.row["finished_at"] = utc_now()
+        return outcome
     host = scenario.launch.host
     port = free_port(host)
     command = server_command(cell.server, scenario.workload, host, port)

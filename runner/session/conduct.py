@@ -111,7 +111,10 @@ def run_session(
     stop = threading.Event()
     view = view or RichView(console)
     engine = make_engine(
-        plan.scenario.load.engine, options=plan.scenario.load.locust, workdir=run_dir / "engine"
+        plan.scenario.load.engine,
+        options=plan.scenario.load.locust,
+        workdir=run_dir / "engine",
+        cluster=plan.scenario.load.cluster,
     )
     outcome = None
     manifest["status"] = "running"

@@ -73,6 +73,12 @@ def plan_run(
         problem = engine_problem(scenario)
         if problem:
             raise ScenarioError(f"{source}: at load.engine: {problem}")
+        if scenario.load.cluster:  # reachable, with workers on this bench version
+            from bench.runner.engines.cluster import cluster_problem
+
+            problem = cluster_problem(scenario.load.cluster)
+            if problem:
+                raise ScenarioError(f"{source}: at load.cluster: {problem}")
         app_interface = check_app(scenario, source)
     else:
         app_interface = None

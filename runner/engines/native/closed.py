@@ -128,7 +128,7 @@ class ClosedLoop:
             started = clock()
             try:
                 await asyncio.wait_for(
-                    loop.create_connection(lambda c=conn: c, self._target.host, self._target.port),
+                    self._target.connect(loop, lambda c=conn: c, session.notes),
                     self._timeout_s,
                 )
             except TimeoutError:

@@ -71,7 +71,7 @@ def run_shard(
     ``start_ns`` (a ``time.perf_counter_ns()`` time, shared by all processes of a run)
     delays the start; ``should_stop`` is polled every 100 ms to end the run early.
     """
-    target = parse_target(spec.url)
+    target = parse_target(spec.url, verify=spec.tls_verify)
     loop = new_event_loop()
     try:
         return loop.run_until_complete(

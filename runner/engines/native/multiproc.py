@@ -80,8 +80,13 @@ def run_processes(
     progress: Callable[[dict[str, Any]], None] | None = None,
     stop: threading.Event | None = None,
     record: bool = True,
+    before_start: Callable[[], None] | None = None,
 ) -> list[ShardResult]:
-    """Run ``spec`` in ``spec.processes`` pinned processes; return their shards."""
+    """Run ``spec`` in ``spec.processes`` pinned processes; return their shards.
+
+    ``before_start`` is called once every process is ready, just before the common start
+    time is chosen (a cluster worker waits there for the other hosts: a barrier).
+    """
     parts = split_spec(spec)
     procs: list[subprocess.Popen[bytes]] = []
     pipes: list[Connection] = []
@@ -99,6 +104,8 @@ def run_processes(
             pipes.append(pipe)
             pipe.send((part, record))
         _await_ready(pipes, procs)
+        if before_start is not None:
+            before_start()
         start_ns = time.perf_counter_ns() + int(START_DELAY_S * 1e9)
         for pipe in pipes:
             pipe.send(start_ns)
@@ -195,16 +202,26 @@ def _recv(pipe: Connection, proc: subprocess.Popen[bytes]) -> tuple[str, Any]:
 
 
 class _StopPoll:
-    """``should_stop`` for a child: has the parent sent "stop" on the pipe?"""
+    """``should_stop`` for a child: has the parent sent "stop", or gone away (killed)?"""
 
     def __init__(self, pipe: Connection) -> None:
         self._pipe = pipe
         self._stopped = False
 
     def __call__(self) -> bool:
-        while not self._stopped and self._pipe.poll(0):
-            self._stopped = self._pipe.recv() == "stop"
+        try:
+            while not self._stopped and self._pipe.poll(0):
+                self._stopped = self._pipe.recv() == "stop"
+        except (EOFError, OSError):  # the parent died: stop loading the server at once
+            self._stopped = True
         return self._stopped
+
+    def send_progress(self, report: dict[str, Any]) -> None:
+        """Relay progress; a parent that is gone stops the run instead of a traceback."""
+        try:
+            self._pipe.send(("progress", report))
+        except OSError:
+            self._stopped = True
 
 
 def _child_main(fd: int) -> int:
@@ -216,12 +233,13 @@ def _child_main(fd: int) -> int:
             os.sched_setaffinity(0, set(spec.cpus))
         pipe.send(("ready", None))
         start_ns = pipe.recv()
+        poll = _StopPoll(pipe)
         shard = run_shard(
             spec,
             record=record,
             start_ns=start_ns,
-            progress=lambda d: pipe.send(("progress", d)),
-            should_stop=_StopPoll(pipe),
+            progress=poll.send_progress,
+            should_stop=poll,
         )
         pipe.send(("result", shard))
         return 0

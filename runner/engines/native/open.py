@@ -230,9 +230,7 @@ class OpenLoop:
                 started = clock()
                 try:
                     await asyncio.wait_for(
-                        session.loop.create_connection(
-                            lambda c=conn: c, self._target.host, self._target.port
-                        ),
+                        self._target.connect(session.loop, lambda c=conn: c, session.notes),
                         self._timeout_s,
                     )
                 except (TimeoutError, OSError) as exc:

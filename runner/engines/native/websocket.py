@@ -270,9 +270,7 @@ class WebSocketLoop:
             self._conns.add(conn)
             try:
                 await asyncio.wait_for(
-                    session.loop.create_connection(
-                        lambda c=conn: c, self.target.host, self.target.port
-                    ),
+                    self.target.connect(session.loop, lambda c=conn: c, session.notes),
                     self._spec.timeout_s,
                 )
             except (TimeoutError, OSError) as exc:

@@ -75,7 +75,6 @@ def test_without_recording_responses_are_counted_only() -> None:
         LoadSpec(url="http://127.0.0.1:1/", connections=0),
         LoadSpec(url="http://127.0.0.1:1/", mode="open", rate=None),
         LoadSpec(url="http://127.0.0.1:1/", cpus=(10_000,)),
-        LoadSpec(url="https://127.0.0.1:1/"),
         LoadSpec(url="ftp://127.0.0.1:1/"),
     ],
 )
