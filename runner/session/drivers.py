@@ -26,6 +26,7 @@ from bench.runner.launch.sampler import WindowStats
 from bench.runner.loadspec import LoadResult, LoadSpec
 from bench.runner.results.steps import write_steps
 from bench.runner.session.context import CellOutcome, CellRun, Interrupted
+from bench.runner.session.profiling import profiled_window
 from bench.runner.session.rows import cell_row, timeseries_rows
 from bench.runner.session.search import run_search, step_spec
 
@@ -73,8 +74,12 @@ def _row(
 def drive_fixed(run: CellRun) -> CellOutcome:
     """Warm-up + one measured window at the cell's load point (closed or open loop)."""
     run.ctx.view.phase("warm-up" if run.ctx.scenario.load.warmup else "measuring")
-    result, window = measure_window(run, run.spec)
-    row = _row(run, run.base, result, window, run.notes)
+    extra: dict[str, object] = {}
+    if run.ctx.scenario.profile:  # a clean window, then a profiled one (session.profiling)
+        result, window, extra = profiled_window(run, run.spec, measure_window)
+    else:
+        result, window = measure_window(run, run.spec)
+    row = {**_row(run, run.base, result, window, run.notes), **extra}
     return CellOutcome(row, list(result.histogram), timeseries_rows(result, window))
 
 
