@@ -25,6 +25,7 @@ from bench.runner.errors import EngineError, LaunchError
 from bench.runner.launch.sampler import WindowStats
 from bench.runner.loadspec import LoadResult, LoadSpec
 from bench.runner.results.steps import write_steps
+from bench.runner.results.workers import worker_fields
 from bench.runner.session.context import CellOutcome, CellRun, Interrupted
 from bench.runner.session.profiling import profiled_window
 from bench.runner.session.rows import cell_row, timeseries_rows
@@ -59,7 +60,7 @@ def _row(
     run: CellRun, base: dict[str, object], result: LoadResult, window: WindowStats, notes: list[str]
 ) -> dict[str, object]:
     pin = run.ctx.pinning
-    return cell_row(
+    row = cell_row(
         base,
         result,
         window,
@@ -69,6 +70,7 @@ def _row(
         startup_s=run.startup_s,
         notes=notes,
     )
+    return {**row, **worker_fields(window.workers)}  # per-worker shares (results.workers)
 
 
 def drive_fixed(run: CellRun) -> CellOutcome:
