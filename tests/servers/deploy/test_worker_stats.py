@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import os
 import urllib.request
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench.servers import worker_stats
-from bench.servers.worker_stats import ENV, bucket, read_stats
+from bench.servers.worker_stats import ENV, bucket, parse_stats, read_stats
 from tests.serverkit import wait_until
 
 
@@ -67,8 +66,7 @@ def test_on_it_counts_calls_gc_and_loop_lag_into_the_folder(
 
     asyncio.run(calls())
     gc.collect()
-    worker_stats._COUNTERS.write()
-    mine = read_stats(tmp_path)[os.getpid()]
+    mine = read_stats(tmp_path)[os.getpid()]  # the mapped file, read while it is live
     assert mine["requests"] - before == 4  # one WSGI call and three HTTP scopes
     assert mine["gc_pause_s"] > 0 and sum(mine["gc_hist"].values()) >= 1
     assert sum(mine["lag_hist"].values()) >= 1
@@ -87,5 +85,10 @@ def test_a_prefork_server_writes_one_file_per_worker(serve, tmp_path: Path) -> N
         assert wait_until(counted, timeout=20)
         stats = read_stats(folder)
     assert 1 <= len(stats) <= 2  # only workers that took a request write a file
-    assert all(json.dumps(s) for s in stats.values())
     assert bucket(0.5) == 0
+    assert all(s["pid"] == pid for pid, s in stats.items())
+
+
+def test_parse_stats_refuses_other_files() -> None:
+    assert parse_stats(b"") is None
+    assert parse_stats(b"XXXX" + bytes(worker_stats.FILE_SIZE)) is None
