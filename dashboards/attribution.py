@@ -123,13 +123,22 @@ def profiles_html(profiles: list[CellProfile]) -> str:
     if not profiles:
         return ""
     blocks = "\n".join(_profile_block(p) for p in profiles)
+    costs = sorted(p.overhead for p in profiles if p.overhead is not None)
+    median = ""
+    if costs:
+        mid = len(costs) // 2
+        value = costs[mid] if len(costs) % 2 else (costs[mid - 1] + costs[mid]) / 2
+        median = (
+            f" Median profiling overhead over {len(costs)} profiled window(s): {value:.1%} "
+            "of throughput (one window each, so a single cell's figure is noisy)."
+        )
     return (
         '<section class="card" id="profiles"><h2>Where the time goes: profiles</h2>\n'
         '<p class="explains">A py-spy sampling profile of the server\'s whole process tree '
         "during a second window of the same cell, right after the clean window the other "
         "figures show. <em>self</em>: share of busy samples in the function itself; "
         "<em>total</em>: with what it called. Open the flamegraph for the whole picture, or "
-        "load the speedscope file in speedscope.</p>\n"
+        f"load the speedscope file in speedscope.{escape(median)}</p>\n"
         f"{blocks}</section>"
     )
 
