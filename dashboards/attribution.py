@@ -101,6 +101,8 @@ def _profile_block(p: CellProfile) -> str:
             f"{format_rate(p.profile_rps)} profiled)."
         )
     samples = f" {p.samples} samples." if p.samples else ""
+    if p.profiler_cores is not None:
+        cost += f" py-spy itself used {p.profiler_cores:.2f} cores while it recorded."
     rows = "".join(
         f'<tr><td class="fn">{escape(s.function)}</td><td>{s.self_share:.1%}</td>'
         f"<td>{s.total_share:.1%}</td></tr>"

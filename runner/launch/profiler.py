@@ -21,8 +21,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import psutil
 
 from bench.runner.launch.flamegraph import flamegraph_svg
 from bench.runner.results.profile import FunctionShare, load_profile, top_functions
@@ -69,6 +72,8 @@ class RecordedProfile:
     top: list[FunctionShare] = field(default_factory=list)
     processes: dict[int, float] = field(default_factory=dict)
     reason: str | None = None
+    profiler_cpu_s: float | None = None  # CPU py-spy itself used while recording
+    recorded_s: float | None = None  # how long it recorded
 
 
 class ProfileRecorder:
@@ -90,6 +95,7 @@ class ProfileRecorder:
         self.executable = executable if executable is not None else py_spy_path()
         self._proc: subprocess.Popen[bytes] | None = None
         self._reason: str | None = None
+        self._started = 0.0
 
     @property
     def speedscope_path(self) -> Path:
@@ -130,12 +136,15 @@ class ProfileRecorder:
                 )
             except OSError as exc:
                 self._reason = f"py-spy could not start: {exc.strerror or exc}"
+        self._started = time.monotonic()
 
     def finish(self, title: str = "") -> RecordedProfile:
         """Stop py-spy, then read its profile and draw the flamegraph (or say why not)."""
         if self._proc is None:
             return RecordedProfile(reason=self._reason or "the profiler was not started")
         proc, self._proc = self._proc, None
+        recorded_s = time.monotonic() - self._started
+        cpu_s = _cpu_seconds(proc.pid)
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
         try:
@@ -159,4 +168,15 @@ class ProfileRecorder:
             top=top_functions(profile),
             processes=profile.processes,
             reason=None if profile.samples else "py-spy attached but saw no busy thread",
+            profiler_cpu_s=cpu_s,
+            recorded_s=recorded_s,
         )
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system) a live process has used; None when it is gone."""
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return None
+    return times.user + times.system

@@ -86,6 +86,7 @@ class CellProfile:
     overhead: float | None
     note: str | None
     top: list[FunctionShare] = field(default_factory=list)
+    profiler_cores: float | None = None  # py-spy's own CPU while it recorded
 
 
 def _usable(cells: pd.DataFrame) -> list[dict[str, Any]]:
@@ -151,6 +152,7 @@ def cell_profiles(cells: pd.DataFrame) -> list[CellProfile]:
                 overhead=_num(row.get("profile_overhead")),
                 note=note if isinstance(note, str) else None,
                 top=top_from_json(row.get("profile_top")),
+                profiler_cores=_num(row.get("profile_cpu_share")),
             )
         )
     return out

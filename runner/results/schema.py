@@ -164,6 +164,12 @@ CELL_COLUMNS: tuple[Column, ...] = (
     ),
     C("profile_overhead", "float64", "fraction", "profiled: 1 − profile_rps ÷ rps"),
     C(
+        "profile_cpu_share",
+        "float64",
+        "cores",
+        "profiled: CPU py-spy itself used ÷ time it recorded",
+    ),
+    C(
         "profile_note",
         "string",
         "",

@@ -47,4 +47,6 @@ def render_attribution(console: Console, cells: pd.DataFrame) -> None:
             continue
         top = f"{p.top[0].function} {p.top[0].self_share:.0%}" if p.top else "no busy samples"
         cost = f", profiling cost {p.overhead:.1%} of req/s" if p.overhead is not None else ""
+        if p.profiler_cores is not None:
+            cost += f" (py-spy used {p.profiler_cores:.2f} cores)"
         console.print(f"profile {where}: top {top}{cost} — {p.svg}")

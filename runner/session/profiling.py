@@ -52,6 +52,11 @@ def profile_fields(
         "profile_top": top_to_json(recorded.top),
         "profile_rps": profiled_rps,
         "profile_overhead": None if profiled_rps is None else overhead(clean_rps, profiled_rps),
+        "profile_cpu_share": (
+            recorded.profiler_cpu_s / recorded.recorded_s
+            if recorded.profiler_cpu_s is not None and recorded.recorded_s
+            else None
+        ),
         "profile_note": recorded.reason,
     }
 

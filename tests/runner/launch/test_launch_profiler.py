@@ -107,3 +107,5 @@ def test_profile_of_a_process_tree_names_its_busy_function(tmp_path: Path) -> No
     svg = (tmp_path / result.svg).read_text(encoding="utf-8")
     assert "spin_for_profile" in svg
     assert (tmp_path / result.speedscope).is_file()
+    assert result.recorded_s is not None and result.recorded_s > 0
+    assert result.profiler_cpu_s is not None and result.profiler_cpu_s >= 0
