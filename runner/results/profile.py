@@ -18,7 +18,10 @@ the time the server was busy.
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,19 +60,42 @@ class FunctionShare:
     total_share: float
 
 
-def short_file(path: str) -> str:
-    """A file path as a reader knows it: from the package (site-packages) or 3 parts."""
+def _roots() -> tuple[str, ...]:
+    """Import roots (sys.path and the current folder), longest first."""
+    found = {os.path.abspath(p or os.curdir).replace("\\", "/").rstrip("/") for p in sys.path}
+    found.add(os.getcwd().replace("\\", "/").rstrip("/"))
+    return tuple(sorted((r for r in found if r), key=len, reverse=True))
+
+
+def short_file(path: str, roots: Sequence[str] | None = None) -> str:
+    """A file path as a reader knows it: relative to its import root, else 3 parts.
+
+    ``roots`` defaults to this process's import path and current folder (the server ran
+    from the same checkout and environment); a path under ``site-packages`` is cut there.
+    """
     path = path.replace("\\", "/")
     for marker in _LIB_MARKERS:
         if marker in path:
             return path.rsplit(marker, 1)[1]
+    for root in _roots() if roots is None else roots:
+        if path.startswith(root.rstrip("/") + "/"):
+            return path[len(root.rstrip("/")) + 1 :]
     parts = [p for p in path.split("/") if p]
     return "/".join(parts[-3:]) if parts else path
 
 
+_SHORT: dict[str, str] = {}
+
+
+def _short(path: str) -> str:
+    if path not in _SHORT:
+        _SHORT[path] = short_file(path)
+    return _SHORT[path]
+
+
 def function_key(name: str, file: str) -> str:
     """``name (short/file.py)``; the name alone when the file is unknown."""
-    return f"{name} ({short_file(file)})" if file else name
+    return f"{name} ({_short(file)})" if file else name
 
 
 def read_speedscope(data: dict[str, Any]) -> Profile:

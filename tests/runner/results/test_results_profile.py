@@ -79,7 +79,10 @@ def test_short_file_keeps_what_a_reader_recognises() -> None:
     assert short_file("/venv/lib/python3.11/site-packages/gunicorn/workers/sync.py") == (
         "gunicorn/workers/sync.py"
     )
-    assert short_file("/home/u/proj/servers/apps/cpu.py") == "servers/apps/cpu.py"
+    assert short_file("/home/u/proj/servers/apps/cpu.py", roots=()) == "servers/apps/cpu.py"
+    roots = ["/home/u/proj", "/usr/lib/python3.11"]
+    assert short_file("/home/u/proj/servers/sockets.py", roots) == "servers/sockets.py"
+    assert short_file("/usr/lib/python3.11/socket.py", roots) == "socket.py"
     assert short_file("<string>") == "<string>"
 
 
