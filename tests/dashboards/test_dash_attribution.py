@@ -58,3 +58,20 @@ def test_profile_block_links_files_and_lists_top_functions_escaped() -> None:
     assert "Profiling cost 12.0% of throughput" in html
     assert "no profile: py-spy cannot attach: no ptrace permission" in html
     assert profiles_html([]) == ""
+
+
+def test_the_compare_page_section_lists_grown_and_shrunk_functions() -> None:
+    from bench.dashboards.profile_diff_view import diff_html
+    from bench.runner.compare.profile_diff import CellDiff, FunctionDelta
+
+    d = CellDiff(
+        "c1",
+        "prefork sync w2 · c=8",
+        True,
+        [FunctionDelta("audit <x>", 0.0, 0.3)],
+        [FunctionDelta("burn", 0.7, 0.45)],
+    )
+    html = diff_html([d])
+    assert '<tr class="grew"><td class="fn">audit &lt;x&gt;</td>' in html
+    assert "+30.0 pp" in html and "-25.0 pp" in html and "regressed" in html
+    assert diff_html([]) == ""
