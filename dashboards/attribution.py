@@ -4,8 +4,8 @@ How this works: ``attribution_html(view)`` renders the records of
 ``bench.runner.results.attribution``: a worker balance table (each worker's CPU and request
 share, busiest first, bar-shaded against the even share, beside the cell's p99 and the
 side channel's event-loop lag and GC pauses), and for each profiled cell a link to its
-flamegraph SVG and speedscope file (relative to the run folder, where the report is
-written by default), the profiling overhead and the top functions by self share. Cells
+flamegraph SVG and speedscope file (relative to the page: the run folder itself when the
+report is written there, as by default), the profiling overhead and the top functions by self share. Cells
 that asked for a profile and got none show the one-line reason. Every string from the
 run is escaped. Nothing is rendered when the run has neither.
 """
@@ -85,15 +85,19 @@ def balance_html(balance: list[Balance]) -> str:
     )
 
 
-def _profile_block(p: CellProfile) -> str:
+def _href(files: str, relative: str) -> str:
+    return relative if files in ("", ".") else f"{files.rstrip('/')}/{relative}"
+
+
+def _profile_block(p: CellProfile, files: str = ".") -> str:
     title = escape(f"{p.config} · {p.load} · repetition {p.repetition + 1}")
     if p.svg is None:
         return (
             f'<div class="profile"><h3>{title}</h3><p>no profile: {escape(p.note or "")}</p></div>'
         )
-    links = f'<a href="{escape(p.svg)}">flamegraph (SVG)</a>'
+    links = f'<a href="{escape(_href(files, p.svg))}">flamegraph (SVG)</a>'
     if p.speedscope:
-        links += f' · <a href="{escape(p.speedscope)}">speedscope JSON</a>'
+        links += f' · <a href="{escape(_href(files, p.speedscope))}">speedscope JSON</a>'
     cost = ""
     if p.overhead is not None and p.rps is not None and p.profile_rps is not None:
         cost = (
@@ -120,11 +124,11 @@ def _profile_block(p: CellProfile) -> str:
     )
 
 
-def profiles_html(profiles: list[CellProfile]) -> str:
-    """The profiles section ('' when no cell asked for a profile)."""
+def profiles_html(profiles: list[CellProfile], files: str = ".") -> str:
+    """The profiles section ('' when no cell asked for a profile); links under ``files``."""
     if not profiles:
         return ""
-    blocks = "\n".join(_profile_block(p) for p in profiles)
+    blocks = "\n".join(_profile_block(p, files) for p in profiles)
     costs = sorted(p.overhead for p in profiles if p.overhead is not None)
     median = ""
     if costs:
@@ -145,9 +149,13 @@ def profiles_html(profiles: list[CellProfile]) -> str:
     )
 
 
-def attribution_html(view: RunView) -> str:
-    """Both sections for the report page ('' when the run has neither)."""
-    return balance_html(worker_balance(view.cells)) + profiles_html(cell_profiles(view.cells))
+def attribution_html(view: RunView, files: str = ".") -> str:
+    """Both sections for the report page ('' when the run has neither).
+
+    ``files``: the run folder relative to the page, for the links to profile files.
+    """
+    profiles = profiles_html(cell_profiles(view.cells), files)
+    return balance_html(worker_balance(view.cells)) + profiles
 
 
 def toc_links(view: RunView) -> list[tuple[str, str]]:

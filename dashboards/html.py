@@ -203,11 +203,11 @@ data-light="{escape(json.dumps(LIGHT))}">
 """
 
 
-def render_page(view: RunView, panels: Sequence[Panel]) -> str:
-    """The whole report page as a string."""
+def render_page(view: RunView, panels: Sequence[Panel], files: str = ".") -> str:
+    """The whole report page as a string (``files``: the run folder, relative to the page)."""
     links = [(p.key, p.title) for p in panels] + toc_links(view)  # + dashboards.attribution
     toc = " ".join(f'<a href="#{escape(key)}">{escape(title)}</a>' for key, title in links)
-    sections = "\n".join(figure_html(p) for p in panels) + attribution_html(view)
+    sections = "\n".join(figure_html(p) for p in panels) + attribution_html(view, files)
     body = f"""<p class="lede">What each server configuration delivers at each load: throughput, latency \
 percentiles and the resources it took. Compare configurations within this run; absolute numbers \
 move with the machine.</p>

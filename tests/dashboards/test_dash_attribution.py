@@ -75,3 +75,11 @@ def test_the_compare_page_section_lists_grown_and_shrunk_functions() -> None:
     assert '<tr class="grew"><td class="fn">audit &lt;x&gt;</td>' in html
     assert "+30.0 pp" in html and "-25.0 pp" in html and "regressed" in html
     assert diff_html([]) == ""
+
+
+def test_links_follow_a_report_written_outside_the_run_folder() -> None:
+    p = CellProfile(
+        "a", 0, "prefork sync w2", "c=8", "profiles/a-r0.svg", None, 10, None, None, None, None, []
+    )
+    assert 'href="../run-1/profiles/a-r0.svg"' in profiles_html([p], "../run-1")
+    assert 'href="profiles/a-r0.svg"' in profiles_html([p], ".")
