@@ -91,3 +91,21 @@ def test_a_profiled_run_writes_a_flamegraph_naming_the_work_function(tmp_path: P
     report = (run_dir / "report.html").read_text(encoding="utf-8")
     assert f'href="{row["profile_svg"]}"' in report and "Worker balance" in report
     assert "profile prefork sync w2" in run.stdout
+
+
+def test_a_profiled_scenario_is_estimated_with_its_second_window() -> None:
+    from bench.runner.scenario.model import parse_scenario
+    from bench.runner.session.loop import cell_estimate_s
+
+    plain = parse_scenario(SCENARIO)
+    profiled = parse_scenario(SCENARIO + "profile: true\n")
+    window = plain.load.warmup + plain.load.duration
+    assert cell_estimate_s(profiled) == pytest.approx(cell_estimate_s(plain) + window)
+
+
+def test_profile_must_be_a_boolean() -> None:
+    from bench.runner.errors import ScenarioError
+    from bench.runner.scenario.model import parse_scenario
+
+    with pytest.raises(ScenarioError, match="profile"):
+        parse_scenario(SCENARIO + "profile: often\n", "s.yaml")
