@@ -34,6 +34,8 @@ from bench.runner.results.profile import FunctionShare, load_profile, top_functi
 SAMPLE_RATE = 100
 #: Seconds py-spy gets to write its file after SIGINT.
 FINISH_TIMEOUT_S = 30.0
+#: Seconds a ``py-spy dump`` probe of the root may take.
+PROBE_TIMEOUT_S = 10.0
 INSTALL_HINT = "pip install 'bench[profile]'"
 
 
@@ -57,6 +59,8 @@ def attach_problem(output: str, returncode: int | None) -> str:
         line = line.strip()
         if line.startswith("Error:"):
             return f"py-spy: {line.removeprefix('Error:').strip()}"
+    if returncode == -signal.SIGINT and not output.strip():
+        return "py-spy had not attached when the window ended"
     if returncode not in (0, None):
         return f"py-spy exited with code {returncode} and wrote no profile"
     return "py-spy wrote no profile"
@@ -138,6 +142,11 @@ class ProfileRecorder:
                 self._reason = f"py-spy could not start: {exc.strerror or exc}"
         self._started = time.monotonic()
 
+    def _probe_root(self) -> str:
+        """With ``--subprocesses`` py-spy reports a refused attach as "no python
+        processes found"; one ``py-spy dump`` of the root tells which it was."""
+        return _probe_output(self.executable, self.pid) if self.executable else ""
+
     def finish(self, title: str = "") -> RecordedProfile:
         """Stop py-spy, then read its profile and draw the flamegraph (or say why not)."""
         if self._proc is None:
@@ -154,6 +163,8 @@ class ProfileRecorder:
             code = proc.wait()
         output = self.log_path.read_text(encoding="utf-8", errors="replace")
         if not self.speedscope_path.is_file():
+            if "No python processes found" in output:
+                output = self._probe_root() + output  # a permission error hides behind it
             return RecordedProfile(reason=attach_problem(output, code))
         try:
             profile = load_profile(self.speedscope_path)
@@ -171,6 +182,22 @@ class ProfileRecorder:
             profiler_cpu_s=cpu_s,
             recorded_s=recorded_s,
         )
+
+
+def _probe_output(executable: str, pid: int) -> str:
+    """What ``py-spy dump`` says of one process (it names a permission error plainly)."""
+    try:
+        done = subprocess.run(
+            [executable, "dump", "--pid", str(pid), "--nonblocking"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT_S,
+            env={**os.environ, "RUST_BACKTRACE": "0"},
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout + done.stderr
 
 
 def _cpu_seconds(pid: int) -> float | None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,6 +46,7 @@ def test_attach_problem_is_one_line_naming_the_fix() -> None:
     backtrace = "Error: Failed to find python version\n\nStack backtrace:\n  0: anyhow\n"
     assert attach_problem(backtrace, 1) == "py-spy: Failed to find python version"
     assert attach_problem("", 3) == "py-spy exited with code 3 and wrote no profile"
+    assert attach_problem("", -2) == "py-spy had not attached when the window ended"
 
 
 def test_no_py_spy_is_a_reason_not_an_error(tmp_path: Path, monkeypatch) -> None:
@@ -109,3 +113,49 @@ def test_profile_of_a_process_tree_names_its_busy_function(tmp_path: Path) -> No
     assert (tmp_path / result.speedscope).is_file()
     assert result.recorded_s is not None and result.recorded_s > 0
     assert result.profiler_cpu_s is not None and result.profiler_cpu_s >= 0
+
+
+@needs_py_spy
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and setpriv to run py-spy as an unprivileged user",
+)
+def test_without_ptrace_permission_the_reason_is_one_line(tmp_path: Path) -> None:
+    """py-spy run as nobody against a root process: the real permission error."""
+    spy_path = py_spy_path()
+    assert spy_path is not None
+    shared = Path(tempfile.mkdtemp(prefix="bench-nobody-"))
+    try:
+        shared.chmod(0o755)
+        spy = shared / "py-spy"
+        shutil.copy2(spy_path, spy)
+        spy.chmod(0o755)
+        wrapper = shared / "py-spy-as-nobody"
+        wrapper.write_text(
+            f'#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups {spy} "$@"\n',
+            encoding="utf-8",
+        )
+        wrapper.chmod(0o755)
+        target = subprocess.Popen(
+            [sys.executable, "-c", "import sys; print('ready', flush=True); sys.stdin.read()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert target.stdout is not None
+            assert target.stdout.readline().strip() == "ready"
+            recorder = ProfileRecorder(
+                target.pid, tmp_path, "profiles/x-r0", executable=str(wrapper)
+            )
+            recorder.start()
+            assert _wait_for(recorder.log_path, "Error")  # py-spy gave up by itself
+            result = recorder.finish()
+        finally:
+            target.kill()
+            target.wait()
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+    assert result.speedscope is None
+    assert result.reason is not None and "\n" not in result.reason
+    assert result.reason.startswith("py-spy cannot attach: no ptrace permission")
