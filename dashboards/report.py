@@ -33,8 +33,10 @@ def build_report(run_dir: Path, out: Path | None = None) -> Path:
     """
     run_dir = Path(run_dir)
     view = load_view(run_dir)
-    page = render_page(view, build_panels(view))
     target = Path(out) if out is not None else run_dir / REPORT_NAME
+    # links to the run's files (flamegraphs) are relative to where the report lands
+    files = os.path.relpath(run_dir.resolve(), target.resolve().parent)
+    page = render_page(view, build_panels(view), files=files)
     if target.is_dir():
         raise ReportError(f"{target}: is a folder; give a file name like report.html")
     try:

@@ -14,7 +14,8 @@
   is on, so the request path costs nothing extra; otherwise the proxy-headers
   middleware runs first (the access log then shows the real client) and the access log
   sees every response. The blocking prefork workers serving TLS mark requests https
-  first (``DeployOptions.https``).
+  first (``DeployOptions.https``). With ``BENCH_WORKER_STATS`` set, the app is also
+  counted per worker (``bench.servers.worker_stats``, the side channel ``bench run`` reads).
 
 Every problem is a ``ConfigError`` of one line naming the file or setting.
 """
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.servers import worker_stats
 from bench.servers.access_log import ACCESS_LOGGER, DEFAULT_FORMAT, AsgiAccessLog, WsgiAccessLog
 from bench.servers.errors import ConfigError
 from bench.servers.proxy_headers import AsgiProxyHeaders, TrustedProxies, WsgiProxyHeaders
@@ -199,6 +201,7 @@ class DeployOptions:
 
 def wrap_asgi(app: App, options: DeployOptions) -> App:
     """``app`` wrapped in the ASGI middleware ``options`` turns on (else ``app``)."""
+    app = worker_stats.wrap_asgi(app)  # only with BENCH_WORKER_STATS set
     if options.access_log:
         app = AsgiAccessLog(app, options.access_log_format)
     if options.proxy_headers:
@@ -208,6 +211,7 @@ def wrap_asgi(app: App, options: DeployOptions) -> App:
 
 def wrap_wsgi(app: App, options: DeployOptions) -> App:
     """``app`` wrapped in the WSGI middleware ``options`` turns on (else ``app``)."""
+    app = worker_stats.wrap_wsgi(app)  # only with BENCH_WORKER_STATS set
     if options.access_log:
         app = WsgiAccessLog(app, options.access_log_format)
     if options.proxy_headers:

@@ -117,6 +117,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from bench.runner.compare.baseline import baselines_dir, load_side
     from bench.runner.compare.context import check_comparable, describe_side, scenario_gates
     from bench.runner.compare.judge import judge, summarize
+    from bench.runner.compare.profile_diff import diff_lines, diff_markdown, profile_diffs
     from bench.runner.compare.render import Context, to_json, to_junit, to_markdown, to_rich
     from bench.runner.scenario.gates import Gates
 
@@ -144,6 +145,9 @@ def run_compare(args: argparse.Namespace) -> int:
     summary = summarize(
         verdicts, gates, strict=args.strict, allow_inconclusive=args.allow_inconclusive
     )
+    diffs = profile_diffs(  # where the time went, when both sides were profiled
+        baseline.cells, candidate.cells, _run_dir(baseline), _run_dir(candidate), verdicts
+    )
     ctx = Context(
         baseline=describe_side(baseline),
         candidate=describe_side(candidate),
@@ -152,7 +156,7 @@ def run_compare(args: argparse.Namespace) -> int:
         notes=tuple(notes),
     )
     if args.markdown:
-        _write(args.markdown, to_markdown(verdicts, summary, ctx))
+        _write(args.markdown, to_markdown(verdicts, summary, ctx) + diff_markdown(diffs))
     if args.junit:
         _write(args.junit, to_junit(verdicts, summary, ctx))
     if args.json and args.json != "-":
@@ -161,12 +165,26 @@ def run_compare(args: argparse.Namespace) -> int:
         from bench.dashboards.compare_view import build_comparison_report
 
         build_comparison_report(
-            verdicts, baseline.cells, candidate.cells, Path(args.html), context=ctx
+            verdicts,
+            baseline.cells,
+            candidate.cells,
+            Path(args.html),
+            context=ctx,
+            profile_diffs=diffs,
         )
     if args.json == "-":
         sys.stdout.write(to_json(verdicts, summary, ctx))
     else:
         from rich.console import Console
 
-        Console().print(to_rich(verdicts, summary, ctx))
+        console = Console()
+        console.print(to_rich(verdicts, summary, ctx))
+        for line in diff_lines(diffs):
+            console.print(line, highlight=False)
     return summary.exit_code
+
+
+def _run_dir(side: Any) -> Path | None:
+    """A run folder side's folder (its profiles live there); None for a baseline file."""
+    path = Path(side.source)
+    return path if side.kind == "run" and path.is_dir() else None

@@ -37,6 +37,11 @@ def register(subparsers: Any) -> None:
         metavar="KEY=VALUE",
         help="run only matching cells, e.g. --only server=prefork --only concurrency=8,32",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile the server tree of every cell with py-spy (as 'profile: true')",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the cells and exit")
     parser.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted run")
     parser.add_argument("--open", action="store_true", help="open the report in a browser")
@@ -56,7 +61,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.repeat is not None and args.repeat < 1:
         raise UsageError("--repeat must be 1 or more")
     if args.resume:
-        if args.scenario or args.only or args.repeat:
+        if args.scenario or args.only or args.repeat or args.profile:
             raise UsageError("--resume takes the scenario and options from the run's manifest")
         run_dir = Path(args.resume)
         manifest = read_manifest(run_dir)
@@ -66,7 +71,7 @@ def handle(args: argparse.Namespace) -> int:
             return 0
         manifest.setdefault("resumed_at", []).append(utc_now())
     else:
-        plan = plan_run(args.scenario, repeat=args.repeat, only=args.only)
+        plan = plan_run(args.scenario, repeat=args.repeat, only=args.only, profile=args.profile)
         if args.dry_run:
             print_dry_run(plan, console)
             return 0
@@ -76,7 +81,12 @@ def handle(args: argparse.Namespace) -> int:
             scenario_name=plan.scenario.name,
             scenario_path=str(Path(plan.source).resolve()),  # --resume from any folder
             scenario_text=plan.scenario_text,
-            options={"repeat": plan.repeat, "only": plan.only, "out": args.out},
+            options={
+                "repeat": plan.repeat,
+                "only": plan.only,
+                "out": args.out,
+                "profile": plan.scenario.profile,
+            },
             pinning=plan.pinning.to_dict(),
             planned=len(plan.order),
             skipped=sorted(set(plan.skipped.values())),

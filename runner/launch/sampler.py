@@ -5,6 +5,10 @@ times a second: CPU seconds (live processes + reaped children) and resident memo
 runner asks it for the CPU used and the peak RSS inside the measured window;
 ``window_stats`` is the pure part (interpolated CPU at the window's edges, per-second
 use), tested with plain samples.
+
+Each sample also keeps every process's own CPU seconds and, when the cell turned on the
+worker stats side channel (``bench.servers.worker_stats``, a folder), the workers' latest
+snapshots: ``WindowStats.workers`` is their window (``bench.runner.results.workers``).
 """
 
 from __future__ import annotations
@@ -12,10 +16,14 @@ from __future__ import annotations
 import bisect
 import threading
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import psutil
+
+from bench.runner.results.workers import WorkerWindow, is_helper, worker_window
+from bench.servers.worker_stats import read_stats
 
 if TYPE_CHECKING:
     from bench.runner.launch.process import ServerProcess
@@ -32,14 +40,23 @@ class TreeSample:
     cpu_s: float
     rss_bytes: int
     processes: int
+    per_pid: dict[int, float] = field(default_factory=dict)  # pid -> its CPU seconds
+    channel: dict[int, dict[str, Any]] = field(default_factory=dict)  # pid -> stats snapshot
 
 
 class TreeSampler:
     """Samples a ServerProcess's tree in a background thread (start/stop, or a with-block)."""
 
-    def __init__(self, server: ServerProcess, interval: float = SAMPLE_INTERVAL_S) -> None:
+    def __init__(
+        self,
+        server: ServerProcess,
+        interval: float = SAMPLE_INTERVAL_S,
+        stats_dir: Path | None = None,
+    ) -> None:
         self.server = server
         self.interval = interval
+        self.stats_dir = stats_dir  # the worker stats side channel's folder, if on
+        self._helpers: dict[int, bool] = {}  # pid -> not a worker (multiprocessing helper)
         self.samples: list[TreeSample] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="tree-sampler", daemon=True)
@@ -61,19 +78,28 @@ class TreeSampler:
         cpu = 0.0
         rss = 0
         count = 0
+        per_pid: dict[int, float] = {}
         for proc in procs:
             try:
                 with proc.oneshot():
                     times = proc.cpu_times()
                     cpu += times.user + times.system + times.children_user + times.children_system
+                    if not self._is_helper(proc):
+                        per_pid[proc.pid] = times.user + times.system
                     rss += proc.memory_info().rss
                     count += 1
             except psutil.Error:
                 continue
-        item = TreeSample(time.monotonic(), cpu, rss, count)
+        channel = read_stats(self.stats_dir) if self.stats_dir is not None else {}
+        item = TreeSample(time.monotonic(), cpu, rss, count, per_pid, channel)
         with self._lock:
             self.samples.append(item)
         return item
+
+    def _is_helper(self, proc: psutil.Process) -> bool:
+        if proc.pid not in self._helpers:
+            self._helpers[proc.pid] = is_helper(proc.cmdline())
+        return self._helpers[proc.pid]
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -84,10 +110,12 @@ class TreeSampler:
         """CPU seconds, peak RSS and process count between two ``time.monotonic`` instants."""
         with self._lock:
             samples = list(self.samples)
-        return window_stats(samples, start, end)
+        stats = window_stats(samples, start, end)
+        stats.workers = worker_window(samples, self.server.pid, start, end)
+        return stats
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WindowStats:
     """The server's resource use over a window."""
 
@@ -95,6 +123,7 @@ class WindowStats:
     rss_peak_bytes: int | None
     processes: int | None
     per_second: list[tuple[float, float, int]]  # (t from start, cpu fraction of one core, rss)
+    workers: WorkerWindow | None = None  # per worker (TreeSampler.window fills it)
 
 
 def _cpu_at(samples: list[TreeSample], t: float) -> float:

@@ -141,6 +141,69 @@ CELL_COLUMNS: tuple[Column, ...] = (
     C("search_steps", "Int64", "", "search: measured windows (see search/)"),
     C("search_converged", "boolean", "", "search: the bracket closed within the precision"),
     C("search_reason", "string", "", "search: why it stopped"),
+    # --- where the time goes: profile (profile: true) and per-worker attribution ---
+    C("profile_svg", "string", "path", "profiled: flamegraph SVG, relative to the run folder"),
+    C(
+        "profile_speedscope",
+        "string",
+        "path",
+        "profiled: py-spy's speedscope JSON (speedscope opens it)",
+    ),
+    C("profile_samples", "Int64", "samples", "profiled: stack samples of busy threads"),
+    C("profile_top", "string", "JSON", "profiled: [[function, self share, total share], …] top 10"),
+    C(
+        "profile_rps",
+        "float64",
+        "req/s",
+        "profiled: rps of the profiled window (row: the clean one)",
+    ),
+    C("profile_overhead", "float64", "fraction", "profiled: 1 − profile_rps ÷ rps"),
+    C(
+        "profile_cpu_share",
+        "float64",
+        "cores",
+        "profiled: CPU py-spy itself used ÷ time it recorded",
+    ),
+    C(
+        "profile_note",
+        "string",
+        "",
+        "profiled: why there is no profile (py-spy missing, no ptrace)",
+    ),
+    C(
+        "worker_pids",
+        "string",
+        "JSON",
+        "PIDs of the server's workers (the tree's leaves), in order",
+    ),
+    C(
+        "worker_cpu_shares",
+        "string",
+        "JSON",
+        "each worker's share of the workers' CPU in the window",
+    ),
+    C(
+        "worker_cpu_max_share",
+        "float64",
+        "fraction",
+        "the busiest worker's CPU share (1/workers: even)",
+    ),
+    C(
+        "worker_request_shares",
+        "string",
+        "JSON",
+        "bundled servers: each worker's share of requests",
+    ),
+    C(
+        "worker_request_max_share",
+        "float64",
+        "fraction",
+        "bundled servers: the busiest worker's share",
+    ),
+    C("loop_lag_p99_us", "float64", "µs", "eventloop workers: 99th percentile event-loop lag"),
+    C("loop_lag_max_us", "float64", "µs", "eventloop workers: largest event-loop lag"),
+    C("gc_pause_s", "float64", "s", "bundled servers: time in garbage collection, all workers"),
+    C("gc_pause_max_us", "float64", "µs", "bundled servers: longest single collection"),
 )
 
 HISTOGRAM_COLUMNS: tuple[Column, ...] = (

@@ -454,6 +454,10 @@ class Scenario(_Model):
     slo: Slo | None = None
     launch: LaunchOptions = Field(default_factory=LaunchOptions)
     gates: Gates | None = None
+    profile: bool = Field(
+        default=False,
+        description="record a py-spy profile of the server tree in each cell (closed/open modes)",
+    )
 
     @property
     def cell_slo(self) -> ResultsSlo | None:

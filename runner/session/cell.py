@@ -4,8 +4,9 @@ How this works: ``run_cell``
 
 1. starts the server configuration in its own process group on the server CPUs and
    waits until it answers HTTP (``bench.runner.launch``);
-2. samples the server's process tree (CPU, RSS) in a background thread
-   (``bench.runner.launch.sampler``);
+2. samples the server's process tree (CPU, RSS; per worker, with the bundled servers'
+   worker stats side channel turned on: ``bench.servers.worker_stats``) in a background
+   thread (``bench.runner.launch.sampler``);
 3. runs the primer (short, low concurrency, discarded), then hands the running server
    to the driver of the cell's load mode (``bench.runner.session.drivers``): one warm-up +
    measured window, or an SLO search;
@@ -29,6 +30,7 @@ from bench.runner.session.context import CellOutcome, CellRun, Interrupted, RunC
 from bench.runner.session.drivers import DRIVERS, in_process_if_pinned
 from bench.runner.session.external import run_external_cell
 from bench.runner.session.rows import cell_spec, dimension_fields, failed_row, primer_spec
+from bench.servers.worker_stats import ENV as WORKER_STATS_ENV
 
 
 def run_cell(ctx: RunContext, cell: Cell, repetition: int) -> CellOutcome:
@@ -53,9 +55,9 @@ def run_cell(ctx: RunContext, cell: Cell, repetition: int) -> CellOutcome:
     port = free_port(host)
     command = server_command(cell.server, scenario.workload, host, port)
     log = ctx.run_dir / "logs" / f"{cell.cell_id}-r{repetition}.log"
-    server = ServerProcess(
-        command.argv, env={**command.env, **ctx.extra_env}, cpus=pin.server_cpus, log_path=log
-    )
+    stats_dir = ctx.run_dir / "workers" / f"{cell.cell_id}-r{repetition}"  # servers.worker_stats
+    env = {**command.env, **ctx.extra_env, WORKER_STATS_ENV: str(stats_dir)}
+    server = ServerProcess(command.argv, env=env, cpus=pin.server_cpus, log_path=log)
     notes: list[str] = []
     outcome: CellOutcome
     try:
@@ -68,7 +70,7 @@ def run_cell(ctx: RunContext, cell: Cell, repetition: int) -> CellOutcome:
             scenario.launch.ready_timeout,
             should_stop=ctx.stop.is_set,
         )
-        with TreeSampler(server) as sampler:
+        with TreeSampler(server, stats_dir=stats_dir) as sampler:
             spec = in_process_if_pinned(cell_spec(cell, scenario, host, port, pin.engine_cpus))
             run = CellRun(ctx, cell, base, spec, server, sampler, startup, notes)
             _prime(run)

@@ -27,6 +27,7 @@ from bench.runner.exit_codes import ExitCode
 from bench.runner.launch.process import ServerProcess, free_port
 from bench.runner.results.manifest import utc_now
 from bench.runner.results.store import RunStore, atomic_write_json, load_run
+from bench.runner.session.attribution_view import render_attribution
 from bench.runner.session.context import RunContext
 from bench.runner.session.loop import execute
 from bench.runner.session.prepare import RunPlan
@@ -147,6 +148,7 @@ def run_session(
     rows = summarize(data.cells, data.histograms)
     if rows:
         render_summary(console, rows, f"{plan.scenario.name} — {run_dir}")
+        render_attribution(console, data.cells)  # worker balance, profiles
     if manifest["status"] != "complete":
         console.print(
             f"[yellow]interrupted[/]: {len(store.cells)} of {len(plan.order)} cell "

@@ -25,7 +25,9 @@ from bench.runner.errors import EngineError, LaunchError
 from bench.runner.launch.sampler import WindowStats
 from bench.runner.loadspec import LoadResult, LoadSpec
 from bench.runner.results.steps import write_steps
+from bench.runner.results.workers import worker_fields
 from bench.runner.session.context import CellOutcome, CellRun, Interrupted
+from bench.runner.session.profiling import profiled_window
 from bench.runner.session.rows import cell_row, timeseries_rows
 from bench.runner.session.search import run_search, step_spec
 
@@ -58,7 +60,7 @@ def _row(
     run: CellRun, base: dict[str, object], result: LoadResult, window: WindowStats, notes: list[str]
 ) -> dict[str, object]:
     pin = run.ctx.pinning
-    return cell_row(
+    row = cell_row(
         base,
         result,
         window,
@@ -68,13 +70,18 @@ def _row(
         startup_s=run.startup_s,
         notes=notes,
     )
+    return {**row, **worker_fields(window.workers)}  # per-worker shares (results.workers)
 
 
 def drive_fixed(run: CellRun) -> CellOutcome:
     """Warm-up + one measured window at the cell's load point (closed or open loop)."""
     run.ctx.view.phase("warm-up" if run.ctx.scenario.load.warmup else "measuring")
-    result, window = measure_window(run, run.spec)
-    row = _row(run, run.base, result, window, run.notes)
+    extra: dict[str, object] = {}
+    if run.ctx.scenario.profile:  # a clean window, then a profiled one (session.profiling)
+        result, window, extra = profiled_window(run, run.spec, measure_window)
+    else:
+        result, window = measure_window(run, run.spec)
+    row = {**_row(run, run.base, result, window, run.notes), **extra}
     return CellOutcome(row, list(result.histogram), timeseries_rows(result, window))
 
 

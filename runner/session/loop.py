@@ -43,6 +43,8 @@ def cell_estimate_s(scenario: Scenario) -> float:
     window = load.warmup + load.duration
     if load.mode == "search":  # several windows per cell
         window = search_estimate_s(load.search.to_config(), window)
+    elif scenario.profile:  # a clean window, then a profiled one (session.profiling)
+        window *= 2
     return STARTUP_GUESS_S + load.primer + window
 
 

@@ -52,6 +52,7 @@ def plan_run(
     only: Sequence[str] = (),
     resume_manifest: dict[str, Any] | None = None,
     check: bool = True,
+    profile: bool = False,
 ) -> RunPlan:
     """Read, check and expand a scenario (or the one of a run being resumed)."""
     if resume_manifest is not None:
@@ -61,6 +62,7 @@ def plan_run(
         options = resume_manifest.get("options", {})
         repeat = int(options.get("repeat") or scenario.repeat)
         only = list(options.get("only") or [])
+        profile = bool(options.get("profile"))
     else:
         if scenario_path is None:
             raise UsageError("give a scenario file (or --resume RUN_DIR)")
@@ -69,6 +71,8 @@ def plan_run(
         text = path.read_text(encoding="utf-8")
         source = str(path)
         repeat = repeat or scenario.repeat
+    if profile:  # bench run --profile: as if the scenario said profile: true
+        scenario = scenario.model_copy(update={"profile": True})
     if check:
         problem = engine_problem(scenario)
         if problem:
