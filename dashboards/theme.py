@@ -45,6 +45,28 @@ STATUS_STYLE: dict[str, tuple[str, str]] = {
     "skipped": ("#757575", "x-open"),
 }
 
+#: Emoji -> a symbol every common font has. Emoji need a colour-emoji font, which a
+#: headless CI browser often lacks (they show as empty boxes); pages go through
+#: ``plain_symbols``.
+TEXT_SYMBOLS: dict[str, str] = {
+    "\N{CROSS MARK}": "✗",
+    "\N{WHITE HEAVY CHECK MARK}": "✓",
+    "\N{WHITE QUESTION MARK ORNAMENT}": "?",
+    "\N{LARGE RED CIRCLE}": "✗",
+    "\N{LARGE GREEN CIRCLE}": "✓",
+    "\N{MEDIUM WHITE CIRCLE}": "–",
+    "\N{LARGE YELLOW CIRCLE}": "?",
+    "\N{VARIATION SELECTOR-16}": "",
+}
+
+
+def plain_symbols(text: str) -> str:
+    """``text`` with each emoji of ``TEXT_SYMBOLS`` replaced by its plain symbol."""
+    for emoji, symbol in TEXT_SYMBOLS.items():
+        text = text.replace(emoji, symbol)
+    return text
+
+
 SLO_COLOR = "#C62828"
 SATURATION_COLOR = "#212121"
 WARMUP_FILL = "rgba(120, 120, 120, 0.18)"
