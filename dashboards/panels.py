@@ -121,7 +121,9 @@ def build_panels(view: RunView) -> list[Panel]:
                     f"capacity-{axis}",
                     f"Capacity vs {axis}",
                     f"For configurations that differ only in {axis}: the best throughput over "
-                    "the load points, and the p99 of that cell." + notes["cores"],
+                    "the load points (each point names the load it was reached at), and the p99 "
+                    "of every member at the same load: the highest load point they all ran."
+                    + notes["cores"],
                     fig,
                 )
             )
@@ -160,8 +162,9 @@ def build_panels(view: RunView) -> list[Panel]:
     panels.append(
         Panel(
             "timeseries",
-            "Per-second time series",
-            "Requests, errors and p99 second by second for one cell, each repetition a line; "
+            "Time series",
+            "Requests, errors and p99 through the window for one cell (a point per second, "
+            "finer in windows under 10 s), each repetition a line; "
             "pick the cell in the menu. The shaded band is the warm-up, whose samples are "
             "discarded; a series still climbing at 0 s means the warm-up was too short.",
             cell_timeseries(s, view.timeseries),

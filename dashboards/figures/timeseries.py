@@ -1,4 +1,8 @@
-"""Per-second time series of a cell: req/s, errors/s and p99, one line per repetition.
+"""Time series of a cell: req/s, errors/s and p99, one line per repetition.
+
+A point is 1 s of the window, or 0.5 s / 0.2 s when the window is short (the engine's
+``point_seconds``), so a 2 s window still draws ten points; rates divide by each point's
+``span_s``.
 
 A dropdown picks the cell; by default the busiest load point of the first configuration
 is shown, where stalls and warm-up effects are most likely. The figure has one trace per
@@ -98,7 +102,7 @@ def cell_timeseries(summary: pd.DataFrame, timeseries: pd.DataFrame) -> go.Figur
     entry carries its cell's data: the file grows with the data, not with plotly objects.
     """
     fig = subplots(3)
-    style(fig, title="Per-second time series of a cell", height=640, legend_title="repetition")
+    style(fig, title="Time series of a cell", height=640, legend_title="repetition")
     available = set(timeseries["cell_id"]) if not timeseries.empty else set()
     chosen = default_cell(summary, available)
     if chosen is None:
