@@ -107,6 +107,27 @@ _AXIS: dict[str, object] = {
 }
 
 
+#: Log axes spanning fewer decades than this get 1-2-5 ticks; more get one per decade.
+LOG_1_2_5_DECADES = 3.0
+#: Below this span plotly's own ticks (every digit) are few enough to keep.
+LOG_DIGITS_DECADES = 0.5
+
+
+def log_ticks(values: Iterable[float | None]) -> dict[str, object]:
+    """Tick options for a log axis showing ``values``: 1-2-5 (``50, 100, 200, 500``) over
+    half a decade to three, one tick per decade beyond, plotly's own below: never a label
+    on every digit of several decades (``40 50 60 70 80 90 100 200 300``)."""
+    finite = [float(v) for v in values if v is not None and not _isnan(v) and float(v) > 0]
+    if len(finite) < 2:
+        return {}
+    decades = math.log10(max(finite) / min(finite))
+    if decades > LOG_1_2_5_DECADES:
+        return {"dtick": 1}
+    if decades >= LOG_DIGITS_DECADES:
+        return {"dtick": "D2"}
+    return {}
+
+
 def template() -> dict[str, object]:
     """The report's plotly template: plotly_white's look in a few keys (cheap to copy)."""
     return {

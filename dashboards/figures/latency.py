@@ -38,6 +38,7 @@ from bench.dashboards.theme import (
     esc,
     figure,
     latency_unit,
+    log_ticks,
     no_data,
     style,
 )
@@ -153,10 +154,15 @@ def latency_vs_throughput(summary: pd.DataFrame, slo: Slo | None = None) -> go.F
     fig.update_xaxes(title_text=f"achieved throughput ({rate_unit(summary)})", type=x_scale)
     if x_scale == "linear":
         fig.update_xaxes(rangemode="tozero")
+    else:
+        fig.update_xaxes(**log_ticks(usable["rps"]))
+    shown = unit.scale([*usable["p99_us"], *usable["p50_us"]])
     fig.update_yaxes(title_text=f"latency ({unit.label})", type=scale)
     if scale == "linear":
         fig.update_yaxes(rangemode="tozero")
-    return add_menu(fig, _scale_buttons(scale))
+    else:
+        fig.update_yaxes(**log_ticks(shown))
+    return add_menu(fig, _scale_buttons(scale, log_ticks(shown).get("dtick")))
 
 
 #: Throughputs spanning this many times or more get a log x axis.
@@ -169,16 +175,25 @@ def throughput_axis_type(rps: Sequence[float]) -> str:
     return "log" if use_log_axis(list(rps), THROUGHPUT_LOG_RATIO) else "linear"
 
 
-def _scale_buttons(active: str) -> dict[str, object]:
-    """Buttons switching the latency axis between linear and log."""
+def _scale_buttons(active: str, log_dtick: object = None) -> dict[str, object]:
+    """Buttons switching the latency axis between linear and log (with ``log_dtick``, the
+    log axis's ticks from ``log_ticks``; the linear one gets plotly's own)."""
     return {
         "type": "buttons",
         "direction": "right",
         "showactive": True,
         "active": 0 if active == "linear" else 1,
         "buttons": [
-            {"label": "linear", "method": "relayout", "args": [{"yaxis.type": "linear"}]},
-            {"label": "log", "method": "relayout", "args": [{"yaxis.type": "log"}]},
+            {
+                "label": "linear",
+                "method": "relayout",
+                "args": [{"yaxis.type": "linear", "yaxis.dtick": None}],
+            },
+            {
+                "label": "log",
+                "method": "relayout",
+                "args": [{"yaxis.type": "log", "yaxis.dtick": log_dtick}],
+            },
         ],
     }
 
@@ -256,7 +271,9 @@ def percentile_spectrum(
         tickvals=[v for v, _ in ticks],
         ticktext=[t for _, t in ticks],
     )
-    fig.update_yaxes(title_text=f"latency ({unit.label})", type="log")
+    fig.update_yaxes(
+        title_text=f"latency ({unit.label})", type="log", **log_ticks(unit.scale(values))
+    )
     if len(loads) > 1:
         add_menu(fig, _load_menu(loads, labels, trace_loads, default))
     return fig

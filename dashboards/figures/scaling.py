@@ -31,7 +31,15 @@ from bench.dashboards.figures.marks import (
     use_log_axis,
 )
 from bench.dashboards.tables import load_axis_title, ordered_series, rate_unit
-from bench.dashboards.theme import colors_for, esc, latency_unit, no_data, style, subplots
+from bench.dashboards.theme import (
+    colors_for,
+    esc,
+    latency_unit,
+    log_ticks,
+    no_data,
+    style,
+    subplots,
+)
 from bench.runner.results.dimensions import CONFIG_COLUMNS
 from bench.runner.results.labels import config_label
 from bench.runner.results.slo import Slo
@@ -78,6 +86,8 @@ def throughput_vs_load(summary: pd.DataFrame, slo: Slo | None = None) -> go.Figu
     fig.update_yaxes(title_text=f"p99 latency ({unit.label})", type=p99_scale, row=2, col=1)
     if p99_scale == "linear":
         fig.update_yaxes(rangemode="tozero", row=2, col=1)
+    else:
+        fig.update_yaxes(**log_ticks(unit.scale(usable["p99_us"])), row=2, col=1)
     return fig
 
 
