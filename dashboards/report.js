@@ -35,31 +35,123 @@
     body.setAttribute("data-theme", isDark ? "dark" : "light");
   }
 
-  // On a phone-width window the legend wraps to one entry per line: make each figure
-  // taller by the legend's height, so the plot keeps its size, and trim the side margins.
-  function fitNarrow() {
-    if (window.innerWidth >= 600 || typeof Plotly === "undefined") { return; }
-    document.querySelectorAll(".js-plotly-plot").forEach(function (gd) {
-      var entries = (gd.data || []).filter(function (t) {
-        return t.showlegend !== false && t.visible !== false;
-      }).length;
-      var height = (gd.layout.height || 460) + Math.min(640, 24 * entries + 24);
-      (gd.data || []).forEach(function (trace, index) {
-        if (trace.type === "heatmap") {
-          Plotly.restyle(gd, { showscale: false, "textfont.size": 9 }, [index]);
-        }
-      });
-      gd.style.height = height + "px";
-      gd.parentElement.style.height = height + "px"; // plotly's wrapper div has a fixed height
-      Plotly.relayout(gd, { height: height, "margin.l": 52, "margin.r": 8, "title.font.size": 14 });
+  // A long category label wrapped to lines of at most ``width`` characters (an HTML
+  // entity such as &lt; counts as one and is never cut; a longer word is split).
+  function wrapLabel(label, width) {
+    var words = String(label).split(" "), lines = [], line = [];
+    words.forEach(function (word) {
+      var chars = word.match(/&#?\w+;|[\s\S]/g) || [];
+      while (chars.length > width) {
+        if (line.length) { lines.push(line.join("")); line = []; }
+        lines.push(chars.splice(0, width).join(""));
+      }
+      if (line.length && line.length + 1 + chars.length > width) { lines.push(line.join("")); line = []; }
+      if (line.length) { line.push(" "); }
+      line.push.apply(line, chars);
     });
+    if (line.length) { lines.push(line.join("")); }
+    return lines.join("<br>");
   }
 
-  fitNarrow();
+  // On a phone-width window the legend wraps to one entry per line: make each figure
+  // taller by the legend's height, so the plot keeps its size, and trim the side margins.
+  // A heatmap's row labels wrap at 16 characters, so its tiles keep room for their text.
+  function fitNarrow(gd) {
+    if (window.innerWidth >= 600) { return Promise.resolve(); }
+    var entries = (gd.data || []).filter(function (t) {
+      return t.showlegend !== false && t.visible !== false;
+    }).length;
+    var layout = gd.layout, margin = layout.margin || {};
+    // The legend hangs this far (px) under the plot (theme.style): keep it so once the
+    // plot is resized and the legend's own height has moved the margin.
+    var designed = (layout.height || 460) - (margin.t || 104) - (margin.b || 56);
+    var legendPx = -((layout.legend && layout.legend.y) || 0) * designed;
+    var height = (layout.height || 460) + Math.min(640, 24 * entries + 24);
+    var top = (layout.margin && layout.margin.t) || 104;
+    var update = { height: height, "margin.l": 52, "margin.r": 8, "title.font.size": 14 };
+    var subtitle = layout.title && layout.title.subtitle && layout.title.subtitle.text;
+    if (subtitle) { // one line per part, clear of the menu under it
+      update["title.subtitle.text"] = subtitle.split(" · ").join("<br>");
+      update["margin.t"] = top + 64;
+      update.height = height + 64;
+    }
+    var heatmaps = [];
+    (gd.data || []).forEach(function (trace, index) {
+      if (trace.type === "heatmap") {
+        heatmaps.push(index);
+        var rows = trace.y || [];
+        update["yaxis.tickmode"] = "array";
+        update["yaxis.tickvals"] = rows;
+        update["yaxis.ticktext"] = rows.map(function (r) { return wrapLabel(r, 16); });
+      }
+    });
+    if (heatmaps.length) { update.showscale = false; update["textfont.size"] = 9; }
+    gd.style.height = update.height + "px";
+    gd.parentElement.style.height = update.height + "px"; // plotly's wrapper div has a fixed height
+    var traces = heatmaps.length ? { showscale: false, "textfont.size": 9 } : {};
+    delete update.showscale; delete update["textfont.size"];
+    return Plotly.update(gd, traces, update, heatmaps.length ? heatmaps : undefined)
+      .then(function () { return keepLegendPx(gd, legendPx); })
+      .then(function () { return keepLegendPx(gd, legendPx); }); // the margin moves once more
+  }
+
+  function keepLegendPx(gd, px) {
+    if (!(px > 0) || !gd._fullLayout._size.h) { return Promise.resolve(); }
+    return Plotly.relayout(gd, { "legend.y": -px / gd._fullLayout._size.h });
+  }
+
+  // Tick labels given as a list (the spectrum's "min, p50, p90 …", load points) can
+  // crowd on a narrow plot: from the right, blank every label that would touch the one
+  // kept after it. Plotly's own ticks thin themselves; listed ones do not, nor do 1-2-5
+  // log ticks (theme.log_ticks): on a short axis those fall back to one per decade.
+  function thinTicks(gd) {
+    var update = {};
+    Object.keys(gd._fullLayout || {}).forEach(function (key) {
+      var axis = gd._fullLayout[key];
+      if (!/^xaxis\d*$/.test(key) || axis.tickmode !== "array" || !axis.ticktext) { return; }
+      var labels = gd.querySelectorAll("." + axis._id + "tick text");
+      if (labels.length < 2) { return; }
+      var boxes = Array.prototype.map.call(labels, function (el) {
+        return { text: el.textContent, box: el.getBoundingClientRect() };
+      }).sort(function (a, b) { return a.box.left - b.box.left; });
+      var left = Infinity, blank = {};
+      for (var i = boxes.length - 1; i >= 0; i--) {
+        if (boxes[i].box.right + 4 > left) { blank[boxes[i].text] = true; }
+        else { left = boxes[i].box.left; }
+      }
+      if (Object.keys(blank).length === 0) { return; }
+      update[key + ".ticktext"] = axis.ticktext.map(function (t) { return blank[t] ? "" : t; });
+    });
+    Object.keys(gd._fullLayout || {}).forEach(function (key) {
+      var axis = gd._fullLayout[key];
+      if (!/^yaxis\d*$/.test(key) || axis.type !== "log" || axis.dtick !== "D2") { return; }
+      var boxes = Array.prototype.map.call(
+        gd.querySelectorAll("." + axis._id + "tick text"),
+        function (el) { return el.getBoundingClientRect(); }
+      ).sort(function (a, b) { return a.top - b.top; });
+      for (var i = 1; i < boxes.length; i++) {
+        if (boxes[i].top < boxes[i - 1].bottom) { update[key + ".dtick"] = 1; return; }
+      }
+    });
+    return Object.keys(update).length ? Plotly.relayout(gd, update) : Promise.resolve();
+  }
+
+  function fitAll() {
+    if (typeof Plotly === "undefined") { return Promise.resolve(); }
+    var plots = Array.prototype.slice.call(document.querySelectorAll(".js-plotly-plot"));
+    return Promise.all(plots.map(function (gd) {
+      return fitNarrow(gd).then(function () { return thinTicks(gd); });
+    }));
+  }
+
+  var fitted = fitAll();
   var query = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
   if (query && query.matches) { apply(true); }
   if (query && query.addEventListener) {
     query.addEventListener("change", function (event) { apply(event.matches); });
   }
   body.setAttribute("data-figures-ready", String(document.querySelectorAll(".js-plotly-plot").length));
+  // Set once every figure has its final layout (narrow fit, thinned ticks): what a test
+  // measures after.
+  fitted.then(function () { body.setAttribute("data-layout-ready", "1"); });
 })();

@@ -107,6 +107,8 @@ _AXIS: dict[str, object] = {
 }
 
 
+#: Extra space (px) between the x axes and their tick labels.
+X_TICK_STANDOFF = 6
 #: Log axes spanning fewer decades than this get 1-2-5 ticks; more get one per decade.
 LOG_1_2_5_DECADES = 3.0
 #: Below this span plotly's own ticks (every digit) are few enough to keep.
@@ -138,7 +140,9 @@ def template() -> dict[str, object]:
             "colorway": list(PALETTE),
             "hovermode": "closest",
             "hoverlabel": {"align": "left"},
-            "xaxis": dict(_AXIS),
+            # x tick labels a few px lower: the first one (a 0 at the origin) no longer
+            # touches the y axis's lowest label.
+            "xaxis": {**_AXIS, "ticklabelstandoff": X_TICK_STANDOFF},
             "yaxis": dict(_AXIS),
             "shapedefaults": {"line": {"color": LIGHT["font"]}},
             "annotationdefaults": {"arrowcolor": LIGHT["font"], "arrowhead": 0, "arrowwidth": 1},

@@ -160,12 +160,27 @@ def cell_timeseries(summary: pd.DataFrame, timeseries: pd.DataFrame) -> go.Figur
             yanchor="top",
         )
     fig.update_xaxes(title_text="time in the measured window (s)", row=3, col=1)
+    fig.update_xaxes(range=time_range(timeseries, warmup))
     fig.update_yaxes(title_text="req/s", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text="errors/s", rangemode="tozero", row=2, col=1)
     fig.update_yaxes(title_text=f"p99 ({unit.label})", rangemode="tozero", row=3, col=1)
     if len(cells) > 1:
         add_menu(fig, _cell_menu(cells, payloads, chosen))
     return fig
+
+
+#: Share of the time axis left blank before the first second shown, so the first time
+#: tick (at the warm-up's start) does not sit on the y axis's "0".
+TIME_PAD = 0.04
+
+
+def time_range(timeseries: pd.DataFrame, warmup: float) -> list[float]:
+    """The time axis: from the warm-up's start (with ``TIME_PAD`` before it) to the end of
+    the longest series."""
+    ends = timeseries["t_s"] + pd.to_numeric(timeseries.get("span_s"), errors="coerce").fillna(0)
+    end = float(ends.max()) if len(ends) else 1.0
+    start = -warmup
+    return [start - TIME_PAD * (end - start), end]
 
 
 def _spans(points: pd.DataFrame) -> pd.Series:
