@@ -256,7 +256,9 @@ def style(
             "y": -LEGEND_OFFSET_PX / max(1, height - TOP_MARGIN - BOTTOM_MARGIN),
             "xanchor": "left",
             "x": 0.0,
-            "title": {"text": esc(legend_title) if legend_title else ""},
+            # The title above the entries: beside them, plotly wraps the entries as if it
+            # were not there and the last ones run past the figure's right edge.
+            "title": {"text": esc(legend_title) if legend_title else "", "side": "top"},
         },
     )
     return fig

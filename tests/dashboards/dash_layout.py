@@ -6,7 +6,8 @@ text boxes that overlap.
 returns plotly's axis types and every pair of visible text elements (tick labels, axis
 titles, legend entries, annotations, tile texts, menu labels, and the menu buttons'
 boxes) whose bounding boxes (``getBoundingClientRect``) intersect by more than ``SLACK``
-px both ways. Text in the hover layer and the modebar is not the page's: left out.
+px both ways, and the texts that stick out of the figure's left or right edge (cut off
+by the page). Text in the hover layer and the modebar is not the page's: left out.
 """
 
 from __future__ import annotations
@@ -68,7 +69,10 @@ new Promise((resolve) => {
         if (/^[xy]axis\\d*$/.test(key)) axes[key] = gd._fullLayout[key].type;
       }
       const bs = boxes(gd);
-      return {id: gd.id, axes, texts: bs.length, overlaps: overlaps(bs)};
+      const edge = gd.getBoundingClientRect();
+      const outside = bs.filter((b) => b.r.left < edge.left - SLACK || b.r.right > edge.right + SLACK)
+        .map((b) => `${b.kind} "${b.text}"`);
+      return {id: gd.id, axes, texts: bs.length, overlaps: overlaps(bs), outside};
     })});
   })();
 })
@@ -76,8 +80,9 @@ new Promise((resolve) => {
 
 
 def measure(browser: Any, session: str) -> dict[str, dict[str, Any]]:
-    """Per figure id: ``axes`` (name -> plotly type), ``texts`` (boxes measured) and
-    ``overlaps`` (one line per overlapping pair); fails if the layout never settled."""
+    """Per figure id: ``axes`` (name -> plotly type), ``texts`` (boxes measured),
+    ``overlaps`` (one line per overlapping pair) and ``outside`` (texts past the figure's
+    edges); fails if the layout never settled."""
     page = browser.evaluate(session, LAYOUT)
     assert page["ready"], "the report's script never set data-layout-ready"
     return {plot["id"]: plot for plot in page["plots"]}

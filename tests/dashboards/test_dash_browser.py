@@ -210,8 +210,8 @@ def test_axis_types_and_no_text_overlaps(
     browser: dash_cdp.Browser, report: Path, plan_page: Path, page: str, width: int
 ) -> None:
     """Every figure, at a desktop and a phone width: the axes have the expected types,
-    and no two texts (ticks, titles, legend, annotations, tile values, menu buttons) cover
-    each other."""
+    no two texts (ticks, titles, legend, annotations, tile values, menu buttons) cover
+    each other, and none runs past the figure's edge."""
     path, expected = (report, REPORT_AXES) if page == "report" else (plan_page, PLAN_AXES)
     session, _ = browser.open(path.as_uri(), width=width, height=900)
     figures = dash_layout.measure(browser, session)
@@ -219,6 +219,7 @@ def test_axis_types_and_no_text_overlaps(
     for fid, fig in figures.items():
         assert fig["texts"] >= 5, f"{fid}: too few texts measured"
         assert fig["overlaps"] == [], f"{fid} at {width} px"
+        assert fig["outside"] == [], f"{fid} at {width} px: cut off"
     assert browser.page_log(session).errors == []
 
 
