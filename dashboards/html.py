@@ -26,7 +26,7 @@ from bench.dashboards.attribution import attribution_html, toc_links
 from bench.dashboards.panels import Panel
 from bench.dashboards.run import RunView
 from bench.dashboards.tables import failed_lines
-from bench.dashboards.theme import DARK, LIGHT
+from bench.dashboards.theme import DARK, LIGHT, plain_symbols
 from bench.runner.results.status import STATUS_KINDS
 
 #: plotly's per-figure options: resize with the window, no plotly logo, PNG export at 2×.
@@ -178,7 +178,10 @@ def page(title: str, body: str, *, figures: int, footer: str, css: str = "") -> 
     ``body`` is HTML already escaped by the caller; ``title`` and ``footer`` are plain
     text (escaped here); ``figures`` is how many plotly figures the body holds (the
     browser test and report.js read it); ``css`` is extra style for the page's tables.
+    Emoji become plain symbols (``theme.plain_symbols``): the page must read where no
+    emoji font is installed.
     """
+    title, body, footer = (plain_symbols(t) for t in (title, body, footer))
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -34,12 +34,20 @@ class Panel:
     figure: go.Figure
 
 
+def unusable_note(failed: int, skipped: int) -> str:
+    """`` ✕ marks 2 failed cell(s) and 1 skipped cell(s); hover for the reason.``, naming
+    each kind by what it is (a skipped cell was never run: it did not fail), or ``""``."""
+    parts = [f"{n} {kind} cell(s)" for n, kind in ((failed, "failed"), (skipped, "skipped")) if n]
+    return f" ✕ marks {' and '.join(parts)}; hover for the reason." if parts else ""
+
+
 def _notes(view: RunView) -> dict[str, str]:
     summary = view.summary
     closed = bool((summary["mode"] == "closed").any()) if not summary.empty else False
     engine_bound = int((summary["status_kind"] == "engine-bound").sum()) if len(summary) else 0
     overloaded = int((summary["status_kind"] == "overloaded").sum()) if len(summary) else 0
-    failed = int(summary["status_kind"].isin(["failed", "skipped"]).sum()) if len(summary) else 0
+    failed = int((summary["status_kind"] == "failed").sum()) if len(summary) else 0
+    skipped = int((summary["status_kind"] == "skipped").sum()) if len(summary) else 0
     cpus = server_cpu_count(summary)
     workers = pd.to_numeric(summary["workers"], errors="coerce").max() if len(summary) else None
     crowded = bool(cpus and workers is not None and not pd.isna(workers) and workers > cpus)
@@ -64,7 +72,7 @@ def _notes(view: RunView) -> dict[str, str]:
             if overloaded
             else ""
         ),
-        "failed": f" ✕ marks {failed} failed cell(s); hover for the reason." if failed else "",
+        "failed": unusable_note(failed, skipped),
         "cores": (
             f" The server was pinned to {cpus} CPU(s): more workers than that share the same "
             "cores, so this is not scaling across cores."
@@ -113,7 +121,9 @@ def build_panels(view: RunView) -> list[Panel]:
                     f"capacity-{axis}",
                     f"Capacity vs {axis}",
                     f"For configurations that differ only in {axis}: the best throughput over "
-                    "the load points, and the p99 of that cell." + notes["cores"],
+                    "the load points (each point names the load it was reached at), and the p99 "
+                    "of every member at the same load: the highest load point they all ran."
+                    + notes["cores"],
                     fig,
                 )
             )
@@ -152,8 +162,9 @@ def build_panels(view: RunView) -> list[Panel]:
     panels.append(
         Panel(
             "timeseries",
-            "Per-second time series",
-            "Requests, errors and p99 second by second for one cell, each repetition a line; "
+            "Time series",
+            "Requests, errors and p99 through the window for one cell (a point per second, "
+            "finer in windows under 10 s), each repetition a line; "
             "pick the cell in the menu. The shaded band is the warm-up, whose samples are "
             "discarded; a series still climbing at 0 s means the warm-up was too short.",
             cell_timeseries(s, view.timeseries),

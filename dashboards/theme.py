@@ -45,6 +45,28 @@ STATUS_STYLE: dict[str, tuple[str, str]] = {
     "skipped": ("#757575", "x-open"),
 }
 
+#: Emoji -> a symbol every common font has. Emoji need a colour-emoji font, which a
+#: headless CI browser often lacks (they show as empty boxes); pages go through
+#: ``plain_symbols``.
+TEXT_SYMBOLS: dict[str, str] = {
+    "\N{CROSS MARK}": "✗",
+    "\N{WHITE HEAVY CHECK MARK}": "✓",
+    "\N{WHITE QUESTION MARK ORNAMENT}": "?",
+    "\N{LARGE RED CIRCLE}": "✗",
+    "\N{LARGE GREEN CIRCLE}": "✓",
+    "\N{MEDIUM WHITE CIRCLE}": "–",
+    "\N{LARGE YELLOW CIRCLE}": "?",
+    "\N{VARIATION SELECTOR-16}": "",
+}
+
+
+def plain_symbols(text: str) -> str:
+    """``text`` with each emoji of ``TEXT_SYMBOLS`` replaced by its plain symbol."""
+    for emoji, symbol in TEXT_SYMBOLS.items():
+        text = text.replace(emoji, symbol)
+    return text
+
+
 SLO_COLOR = "#C62828"
 SATURATION_COLOR = "#212121"
 WARMUP_FILL = "rgba(120, 120, 120, 0.18)"
@@ -85,6 +107,29 @@ _AXIS: dict[str, object] = {
 }
 
 
+#: Extra space (px) between the x axes and their tick labels.
+X_TICK_STANDOFF = 6
+#: Log axes spanning fewer decades than this get 1-2-5 ticks; more get one per decade.
+LOG_1_2_5_DECADES = 3.0
+#: Below this span plotly's own ticks (every digit) are few enough to keep.
+LOG_DIGITS_DECADES = 0.5
+
+
+def log_ticks(values: Iterable[float | None]) -> dict[str, object]:
+    """Tick options for a log axis showing ``values``: 1-2-5 (``50, 100, 200, 500``) over
+    half a decade to three, one tick per decade beyond, plotly's own below: never a label
+    on every digit of several decades (``40 50 60 70 80 90 100 200 300``)."""
+    finite = [float(v) for v in values if v is not None and not _isnan(v) and float(v) > 0]
+    if len(finite) < 2:
+        return {}
+    decades = math.log10(max(finite) / min(finite))
+    if decades > LOG_1_2_5_DECADES:
+        return {"dtick": 1}
+    if decades >= LOG_DIGITS_DECADES:
+        return {"dtick": "D2"}
+    return {}
+
+
 def template() -> dict[str, object]:
     """The report's plotly template: plotly_white's look in a few keys (cheap to copy)."""
     return {
@@ -95,7 +140,9 @@ def template() -> dict[str, object]:
             "colorway": list(PALETTE),
             "hovermode": "closest",
             "hoverlabel": {"align": "left"},
-            "xaxis": dict(_AXIS),
+            # x tick labels a few px lower: the first one (a 0 at the origin) no longer
+            # touches the y axis's lowest label.
+            "xaxis": {**_AXIS, "ticklabelstandoff": X_TICK_STANDOFF},
             "yaxis": dict(_AXIS),
             "shapedefaults": {"line": {"color": LIGHT["font"]}},
             "annotationdefaults": {"arrowcolor": LIGHT["font"], "arrowhead": 0, "arrowwidth": 1},
@@ -209,7 +256,9 @@ def style(
             "y": -LEGEND_OFFSET_PX / max(1, height - TOP_MARGIN - BOTTOM_MARGIN),
             "xanchor": "left",
             "x": 0.0,
-            "title": {"text": esc(legend_title) if legend_title else ""},
+            # The title above the entries: beside them, plotly wraps the entries as if it
+            # were not there and the last ones run past the figure's right edge.
+            "title": {"text": esc(legend_title) if legend_title else "", "side": "top"},
         },
     )
     return fig

@@ -1,14 +1,16 @@
 """Latency figures: latency vs throughput (the "hockey stick") and the percentile spectrum.
 
 Latency vs throughput: each server configuration is a line through its load points,
-x = achieved throughput, y = latency (p99 solid, p50 dotted). While a server has spare
+x = achieved throughput (log when the throughputs span 10× or more), y = latency (p99
+solid, p50 dotted; a toggle switches the latency axis between linear and log). While a server has spare
 capacity, more load buys more throughput at flat latency; at saturation the line turns
 up (the blade of the stick): more load only adds queueing. ``saturation_index`` finds the
 first load point reaching 95 % of the configuration's best throughput; it is marked ★.
 
 Percentile spectrum: for each cell, the merged histogram of its repetitions drawn
-HDR-style: x = "1 in N" (log: 10 = p90, 1000 = p99.9), y = latency. A dropdown picks
-the load point; the SLO's limits are drawn at their percentiles.
+HDR-style: x = "1 in N" (log: 10 = p90, 1000 = p99.9), y = latency on a log axis (a
+40 µs configuration and a 400 ms one both keep their shape). A dropdown picks the load
+point; the SLO's limits are drawn at their percentiles.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bench.dashboards.figures.marks import (
     failed_legend,
     latency_axis_type,
     marker_style,
+    use_log_axis,
 )
 from bench.dashboards.tables import ordered_series, rate_unit, spectrum
 from bench.dashboards.theme import (
@@ -35,6 +38,7 @@ from bench.dashboards.theme import (
     esc,
     figure,
     latency_unit,
+    log_ticks,
     no_data,
     style,
 )
@@ -146,23 +150,50 @@ def latency_vs_throughput(summary: pd.DataFrame, slo: Slo | None = None) -> go.F
     failed_legend(fig, summary)
     scale = latency_axis_type([*usable["p99_us"], *usable["p50_us"]])
     add_slo_lines(fig, slo, unit, keys=("p50", "p99"), log_y=scale == "log")
-    fig.update_xaxes(title_text=f"achieved throughput ({rate_unit(summary)})", rangemode="tozero")
+    x_scale = throughput_axis_type(list(usable["rps"]))
+    fig.update_xaxes(title_text=f"achieved throughput ({rate_unit(summary)})", type=x_scale)
+    if x_scale == "linear":
+        fig.update_xaxes(rangemode="tozero")
+    else:
+        fig.update_xaxes(**log_ticks(usable["rps"]))
+    shown = unit.scale([*usable["p99_us"], *usable["p50_us"]])
     fig.update_yaxes(title_text=f"latency ({unit.label})", type=scale)
     if scale == "linear":
         fig.update_yaxes(rangemode="tozero")
-    return add_menu(fig, _scale_buttons(scale))
+    else:
+        fig.update_yaxes(**log_ticks(shown))
+    return add_menu(fig, _scale_buttons(scale, log_ticks(shown).get("dtick")))
 
 
-def _scale_buttons(active: str) -> dict[str, object]:
-    """Buttons switching the latency axis between linear and log."""
+#: Throughputs spanning this many times or more get a log x axis.
+THROUGHPUT_LOG_RATIO = 10.0
+
+
+def throughput_axis_type(rps: Sequence[float]) -> str:
+    """``log`` when the throughputs shown span ``THROUGHPUT_LOG_RATIO``× or more, else
+    ``linear``: a 20 req/s sync worker and a 5,000 req/s event loop both stay readable."""
+    return "log" if use_log_axis(list(rps), THROUGHPUT_LOG_RATIO) else "linear"
+
+
+def _scale_buttons(active: str, log_dtick: object = None) -> dict[str, object]:
+    """Buttons switching the latency axis between linear and log (with ``log_dtick``, the
+    log axis's ticks from ``log_ticks``; the linear one gets plotly's own)."""
     return {
         "type": "buttons",
         "direction": "right",
         "showactive": True,
         "active": 0 if active == "linear" else 1,
         "buttons": [
-            {"label": "linear", "method": "relayout", "args": [{"yaxis.type": "linear"}]},
-            {"label": "log", "method": "relayout", "args": [{"yaxis.type": "log"}]},
+            {
+                "label": "linear",
+                "method": "relayout",
+                "args": [{"yaxis.type": "linear", "yaxis.dtick": None}],
+            },
+            {
+                "label": "log",
+                "method": "relayout",
+                "args": [{"yaxis.type": "log", "yaxis.dtick": log_dtick}],
+            },
         ],
     }
 
@@ -240,7 +271,9 @@ def percentile_spectrum(
         tickvals=[v for v, _ in ticks],
         ticktext=[t for _, t in ticks],
     )
-    fig.update_yaxes(title_text=f"latency ({unit.label})", rangemode="tozero")
+    fig.update_yaxes(
+        title_text=f"latency ({unit.label})", type="log", **log_ticks(unit.scale(values))
+    )
     if len(loads) > 1:
         add_menu(fig, _load_menu(loads, labels, trace_loads, default))
     return fig

@@ -243,7 +243,9 @@ def failed_legend(fig: go.Figure, summary: pd.DataFrame) -> int:
     rows = list(failed.itertuples())
     for index, row in enumerate(rows):
         if index == FAILED_LEGEND_LIMIT:
-            name = f"✕ {len(rows) - index} more failed cells (see the header)"
+            kinds = {r.status_kind for r in rows[index:]}
+            noun = "skipped" if kinds == {"skipped"} else "failed" if kinds == {"failed"} else ""
+            name = f"✕ {len(rows) - index} more {noun + ' ' if noun else ''}cells (see the header)"
         elif index > FAILED_LEGEND_LIMIT:
             break
         else:

@@ -1,7 +1,10 @@
 """The matrix at a glance: server configuration × load point, coloured by req/s or p99.
 
-Two heatmaps share the grid and a toggle picks one (throughput: brighter is more;
-p99: brighter is slower). Each tile shows its value and, when the scenario has an SLO,
+Two heatmaps share the grid and a toggle picks one. A tile's colour is its share of the
+best value in its own load column (``column_shares``: brighter is better — more req/s,
+or a lower p99), so a run whose values span orders of magnitude still tells its rows
+apart at every load, not only at the load with the largest number; the value itself is
+always printed on the tile. Each tile shows its value and, when the scenario has an SLO,
 its verdict (✓ held, ✗ broken). An engine-bound tile shows ``≥ value``: the load
 generator was the limit, so the server can do at least that. A failed tile has no
 colour and reads ``✕ failed``; hovering shows the reason.
@@ -18,11 +21,39 @@ from bench.runner.results.formatting import format_latency, format_rate
 from bench.runner.results.slo import Slo
 from bench.runner.results.status import USABLE
 
-#: Metric key -> (button label, colour scale, reversed?).
+#: Metric key -> (button label, colour scale, higher is better?).
 METRICS: dict[str, tuple[str, str, bool]] = {
-    "rps": ("throughput (req/s)", "Viridis", False),
-    "p99_us": ("p99 latency", "Viridis", True),
+    "rps": ("throughput (req/s)", "Viridis", True),
+    "p99_us": ("p99 latency", "Viridis", False),
 }
+#: Colour bar ticks: the share of the column's best value.
+SHARE_TICKS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def column_shares(
+    values: list[list[float | None]], higher_is_better: bool
+) -> list[list[float | None]]:
+    """Each value as its share of the best value in its column (1.0 = the column's best).
+
+    Throughput: ``value / column max``; latency: ``column min / value``. Missing values
+    and non-positive ones stay None (no colour), so a failed tile never reads as 0.
+    """
+    columns = max((len(row) for row in values), default=0)
+    best: list[float | None] = []
+    for j in range(columns):
+        column = [r[j] for r in values if j < len(r) and r[j] is not None and r[j] > 0]  # type: ignore[operator]
+        best.append((max(column) if higher_is_better else min(column)) if column else None)
+    out: list[list[float | None]] = []
+    for row in values:
+        shares: list[float | None] = []
+        for j, value in enumerate(row):
+            top = best[j]
+            if value is None or top is None or value <= 0:
+                shares.append(None)
+            else:
+                shares.append(value / top if higher_is_better else top / value)
+        out.append(shares)
+    return out
 
 
 def _verdict(value: object) -> str:
@@ -50,7 +81,9 @@ def matrix_heatmap(summary: pd.DataFrame, slo: Slo | None = None) -> go.Figure:
     fig = figure()
     configs = ordered_configs(summary)
     height = max(360, 170 + 46 * len(configs))
-    subtitle = f"SLO {slo.describe()}: ✓ held, ✗ broken" if slo is not None else None
+    subtitle = "colour: share of each column's best"
+    if slo is not None:
+        subtitle += f" · SLO {slo.describe()}: ✓ held, ✗ broken"
     style(fig, title="Configuration × load point", height=height, subtitle=subtitle)
     if summary.empty:
         return no_data(fig, "No cells in this run.")
@@ -61,7 +94,7 @@ def matrix_heatmap(summary: pd.DataFrame, slo: Slo | None = None) -> go.Figure:
     )
     grid = {(r["config"], r["load_label"]): pd.Series(r) for r in summary.to_dict("records")}
     unit = latency_unit(summary["p99_us"])
-    for index, (metric, (label, scale, reverse)) in enumerate(METRICS.items()):
+    for index, (metric, (label, scale, higher)) in enumerate(METRICS.items()):
         z: list[list[float | None]] = []
         text: list[list[str]] = []
         hover: list[list[str]] = []
@@ -84,10 +117,12 @@ def matrix_heatmap(summary: pd.DataFrame, slo: Slo | None = None) -> go.Figure:
             z.append(z_row)
             text.append(t_row)
             hover.append(h_row)
-        colorbar_title = label if metric == "rps" else f"p99 ({unit.label})"
+        best = "most req/s" if higher else "lowest p99"
         fig.add_trace(
             go.Heatmap(
-                z=z,
+                z=column_shares(z, higher),
+                zmin=0.0,
+                zmax=1.0,
                 x=[esc(v) for v in loads],
                 y=[esc(c) for c in configs],
                 text=text,
@@ -95,8 +130,13 @@ def matrix_heatmap(summary: pd.DataFrame, slo: Slo | None = None) -> go.Figure:
                 hovertext=hover,
                 hovertemplate="%{hovertext}<extra></extra>",
                 colorscale=scale,
-                reversescale=reverse,
-                colorbar={"title": {"text": esc(colorbar_title)}},
+                colorbar={
+                    "title": {"text": esc(f"share of the column's {best}"), "side": "right"},
+                    "tickvals": list(SHARE_TICKS),
+                    "ticktext": [f"{v:.0%}" for v in SHARE_TICKS],
+                    "thickness": 14,
+                },
+                customdata=z,
                 visible=index == 0,
                 xgap=2,
                 ygap=2,

@@ -1,4 +1,8 @@
-"""Per-second time series of a cell: req/s, errors/s and p99, one line per repetition.
+"""Time series of a cell: req/s, errors/s and p99, one line per repetition.
+
+A point is 1 s of the window, or 0.5 s / 0.2 s when the window is short (the engine's
+``point_seconds``), so a 2 s window still draws ten points; rates divide by each point's
+``span_s``.
 
 A dropdown picks the cell; by default the busiest load point of the first configuration
 is shown, where stalls and warm-up effects are most likely. The figure has one trace per
@@ -98,7 +102,7 @@ def cell_timeseries(summary: pd.DataFrame, timeseries: pd.DataFrame) -> go.Figur
     entry carries its cell's data: the file grows with the data, not with plotly objects.
     """
     fig = subplots(3)
-    style(fig, title="Per-second time series of a cell", height=640, legend_title="repetition")
+    style(fig, title="Time series of a cell", height=640, legend_title="repetition")
     available = set(timeseries["cell_id"]) if not timeseries.empty else set()
     chosen = default_cell(summary, available)
     if chosen is None:
@@ -156,12 +160,27 @@ def cell_timeseries(summary: pd.DataFrame, timeseries: pd.DataFrame) -> go.Figur
             yanchor="top",
         )
     fig.update_xaxes(title_text="time in the measured window (s)", row=3, col=1)
+    fig.update_xaxes(range=time_range(timeseries, warmup))
     fig.update_yaxes(title_text="req/s", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text="errors/s", rangemode="tozero", row=2, col=1)
     fig.update_yaxes(title_text=f"p99 ({unit.label})", rangemode="tozero", row=3, col=1)
     if len(cells) > 1:
         add_menu(fig, _cell_menu(cells, payloads, chosen))
     return fig
+
+
+#: Share of the time axis left blank before the first second shown, so the first time
+#: tick (at the warm-up's start) does not sit on the y axis's "0".
+TIME_PAD = 0.04
+
+
+def time_range(timeseries: pd.DataFrame, warmup: float) -> list[float]:
+    """The time axis: from the warm-up's start (with ``TIME_PAD`` before it) to the end of
+    the longest series."""
+    ends = timeseries["t_s"] + pd.to_numeric(timeseries.get("span_s"), errors="coerce").fillna(0)
+    end = float(ends.max()) if len(ends) else 1.0
+    start = -warmup
+    return [start - TIME_PAD * (end - start), end]
 
 
 def _spans(points: pd.DataFrame) -> pd.Series:

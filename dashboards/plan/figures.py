@@ -2,9 +2,12 @@
 
 1. ``capacity_figure``: capacity at the SLO per configuration (bars; hatched when a
    lower bound, with the repetitions' min–max), the planned rate per instance after
-   headroom (diamonds), the recommended and runner-up configurations highlighted.
+   headroom (diamonds), the recommended and runner-up configurations highlighted. Each
+   value ("≥ 1,543") is written past its bar and whisker, in the text colour: never white
+   on a hatched bar, never under a diamond.
 2. ``latency_figure``: the SLO's percentile against throughput for every judged point of
-   every configuration, with the SLO's limit: where each configuration crosses it.
+   every configuration, with the SLO's limit: where each configuration crosses it. Log
+   latency axis with 1-2-5 ticks; log throughput axis when the rates span 10× or more.
 3. ``usl_figure(axis)``: throughput against workers / threads / concurrency — every
    measured point, and the fitted USL curve: solid up to past its peak N* when the fit
    is usable, dashed and only across the measured range when it was refused.
@@ -17,8 +20,19 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from bench.dashboards.theme import SLO_COLOR, colors_for, esc, figure, latency_unit, no_data, style
+from bench.dashboards.figures.latency import throughput_axis_type
+from bench.dashboards.theme import (
+    SLO_COLOR,
+    colors_for,
+    esc,
+    figure,
+    latency_unit,
+    log_ticks,
+    no_data,
+    style,
+)
 from bench.runner.plan.analysis import Plan
+from bench.runner.plan.capacity import Capacity
 from bench.runner.plan.scaling import Axis, ScalingFit
 from bench.runner.results.formatting import format_latency
 
@@ -63,8 +77,6 @@ def capacity_figure(plan: Plan) -> go.Figure:
             "pattern": {"shape": ["/" if c.lower_bound else "" for c in caps]},
         },
         error_x={"type": "data", "array": hi, "arrayminus": lo, "visible": True},
-        text=[("≥ " if c.lower_bound else "") + f"{c.capacity_rps:,.0f}" for c in caps],
-        textposition="auto",
         name="capacity at the SLO",
         hovertemplate="%{y}: %{x:,.0f} req/s<extra></extra>",
     )
@@ -85,9 +97,34 @@ def capacity_figure(plan: Plan) -> go.Figure:
         hovertext=hover,
         hoverinfo="text",
     )
-    fig.update_xaxes(title_text="req/s", rangemode="tozero")
+    ends = bar_label_x(caps)
+    for cap, label, end in zip(caps, labels, ends, strict=True):
+        fig.add_annotation(
+            x=end,
+            y=label,
+            text=("≥ " if cap.lower_bound else "") + f"{cap.capacity_rps:,.0f}",
+            showarrow=False,
+            xanchor="left",
+            xshift=6,
+            font={"size": 12},
+            name="capacity-label",
+        )
+    fig.update_xaxes(title_text="req/s", range=[0, max(ends) * LABEL_ROOM])
     fig.update_yaxes(autorange="reversed")
     return fig
+
+
+#: The x range reaches past the longest bar by this factor, for its label.
+LABEL_ROOM = 1.3
+
+
+def bar_label_x(caps: list[Capacity]) -> list[float]:
+    """Where each bar's value label starts: past the bar and its error whisker, so the label
+    sits on the plain background (never on a hatched bar, never on the diamond marker)."""
+    return [
+        max(c.capacity_rps, c.spread[1] if c.spread else c.capacity_rps)  # type: ignore[type-var]
+        for c in caps
+    ]
 
 
 def latency_figure(plan: Plan) -> go.Figure:
@@ -126,17 +163,23 @@ def latency_figure(plan: Plan) -> go.Figure:
         )
     # The limit as a trace, not a shape: shapes on a log axis take log10 coordinates.
     rates = [p.rate for c in plan.capacities for p in c.points if not math.isnan(p.rate)]
+    log_x = throughput_axis_type(rates) == "log"
     limit = unit.one(plan.slo.limit_us)
     fig.add_scatter(
-        x=[0.0, max(rates, default=1.0) * 1.05],
+        x=[min(rates, default=1.0) * 0.9 if log_x else 0.0, max(rates, default=1.0) * 1.05],
         y=[limit, limit],
         mode="lines",
         line={"color": SLO_COLOR, "dash": "dash"},
         name=esc(f"SLO: {pct} ≤ {format_latency(plan.slo.limit_us)}"),
         hoverinfo="skip",
     )
-    fig.update_xaxes(title_text="throughput or arrival rate (req/s)", rangemode="tozero")
-    fig.update_yaxes(title_text=f"{pct} ({unit.label})", type="log")
+    if log_x:
+        fig.update_xaxes(type="log", **log_ticks(rates))
+    else:
+        fig.update_xaxes(rangemode="tozero")
+    fig.update_xaxes(title_text="throughput or arrival rate (req/s)")
+    shown = [unit.one(v) for v in values] + [limit]
+    fig.update_yaxes(title_text=f"{pct} ({unit.label})", type="log", **log_ticks(shown))
     return fig
 
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from bench.dashboards.plan.tables import Table, capacity_table, fits_table, options_table
+from bench.dashboards.plan.tables import (
+    Table,
+    capacity_table,
+    fits_table,
+    options_table,
+    plan_limits,
+)
 from bench.runner.plan.analysis import Plan
 from bench.runner.plan.recommend import explain
 
@@ -73,6 +79,6 @@ def render_markdown(plan: Plan) -> str:
             "",
         ]
     parts += ["## Limits of what was measured", ""]
-    parts += [f"- **{limit.kind}**: {limit.text}" for limit in plan.limits] or ["- none noted"]
+    parts += [f"- **{kind}**: {text}" for kind, text in plan_limits(plan)] or ["- none noted"]
     parts += ["", "## Method", "", METHOD.format(percentile=plan.slo.percentile)]
     return "\n".join(parts)

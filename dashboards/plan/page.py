@@ -15,7 +15,13 @@ from bench.dashboards.html import figure_html, page
 from bench.dashboards.panels import Panel
 from bench.dashboards.plan.figures import capacity_figure, latency_figure, usl_figure
 from bench.dashboards.plan.markdown import METHOD, header_lines, render_markdown
-from bench.dashboards.plan.tables import Table, capacity_table, fits_table, options_table
+from bench.dashboards.plan.tables import (
+    Table,
+    capacity_table,
+    fits_table,
+    options_table,
+    plan_limits,
+)
 from bench.runner.plan.analysis import Plan
 from bench.runner.plan.recommend import explain
 from bench.runner.plan.scaling import AXES
@@ -86,8 +92,8 @@ def render_html(plan: Plan) -> str:
         f"<li>{html.escape(line[2:].replace('`', ''))}</li>" for line in header_lines(plan)
     )
     limits = "".join(
-        f"<li><b>{html.escape(limit.kind)}</b>: {html.escape(limit.text)}</li>"
-        for limit in plan.limits
+        f"<li><b>{html.escape(kind)}</b>: {html.escape(text)}</li>"
+        for kind, text in plan_limits(plan)
     )
     figures = panels(plan)
     sections = "\n".join(figure_html(p) for p in figures)

@@ -8,6 +8,7 @@ thousands separators, missing values as ``–``).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from bench.runner.plan.analysis import Plan
 from bench.runner.plan.capacity import Capacity, PointVerdict
@@ -156,8 +157,40 @@ def fit_row(fit: ScalingFit) -> list[str]:
     ]
 
 
+def refusal_groups(fits: Sequence[ScalingFit]) -> list[tuple[str, str, list[str]]]:
+    """``(axis, reason, families)`` for the fits refused before fitting, one group per
+    axis and reason: "only 2 distinct concurrency values" is said once, with every
+    family it applies to, not once per family."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for fit in fits:
+        if fit.fit is None:
+            groups.setdefault((fit.axis, "; ".join(fit.refusals)), []).append(fit.family)
+    return [(axis, reason, families) for (axis, reason), families in groups.items()]
+
+
+def plan_limits(plan: Plan) -> list[tuple[str, str]]:
+    """The plan's limits as (kind, text), each USL refusal said once for all the families
+    it applies to (``refusal_groups``); the others as ``bench.runner.plan.limits`` lists them."""
+    out: list[tuple[str, str]] = []
+    grouped = False
+    for limit in plan.limits:
+        if limit.kind != "usl refused":
+            out.append((limit.kind, limit.text))
+            continue
+        if grouped:
+            continue
+        grouped = True
+        for axis, reason, families in refusal_groups(plan.fits):
+            out.append(("usl refused", f"over {axis}, {', '.join(families)}: {reason}"))
+        for fit in plan.fits:  # fitted, then refused (poor R², peak far out): one line each
+            if fit.fit is not None and fit.refusals:
+                out.append(("usl refused", f"{fit.family} over {fit.axis}: "
+                            + "; ".join(fit.refusals)))  # fmt: skip
+    return out
+
+
 def fits_table(plan: Plan) -> Table:
-    """Every family's USL fit."""
+    """Every family's USL fit; families refused for the same reason share one row."""
     headers = [
         "family",
         "axis",
@@ -169,4 +202,7 @@ def fits_table(plan: Plan) -> Table:
         "R²",
         "verdict",
     ]
-    return headers, [fit_row(f) for f in plan.fits]
+    rows = [fit_row(f) for f in plan.fits if f.fit is not None]
+    for axis, reason, families in refusal_groups(plan.fits):
+        rows.append([", ".join(families), axis, DASH, *[DASH] * 5, "refused: " + reason])
+    return headers, rows

@@ -7,7 +7,7 @@ A run folder holds:
 - ``histograms/`` — every latency histogram, lossless, one parquet file per cell ×
   repetition with (cell_id, repetition, value_us, count) rows; histograms merge by
   adding counts (``HISTOGRAM_COLUMNS``); read the folder as one table with pandas;
-- ``timeseries/`` — one row per measured second, likewise (``TIMESERIES_COLUMNS``);
+- ``timeseries/`` — one row per point of the window (1 s, finer in short windows), likewise (``TIMESERIES_COLUMNS``);
 - ``logs/`` — each server's output, ``engine/`` — engine files (locustfile, raw stats).
 
 How this works: every file is written to a temporary name and ``os.replace``d over the

@@ -12,12 +12,12 @@ from typing import Any, Protocol
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
-from rich.table import Table
 
 from bench.runner.matrix.cells import Cell
 from bench.runner.results.formatting import format_latency
 from bench.runner.results.labels import load_label
 from bench.runner.results.status import status_kind
+from bench.runner.session.summary_table import summary_table
 from bench.runner.units import format_duration
 
 
@@ -151,80 +151,7 @@ def make_console() -> Console:
     return console
 
 
-#: Terminal style of a cell's status kind (``bench.runner.results.status``); red when unknown.
-SUMMARY_STYLE: dict[str, str] = {
-    "ok": "",
-    "engine-bound": "yellow",
-    "overloaded": "magenta",
-    "failed": "red",
-    "skipped": "red",
-}
-
-
 def render_summary(console: Console, rows: list[dict[str, Any]], title: str) -> None:
-    """Print the summary table (rows from ``bench.runner.session.summary.summarize``).
-
-    req/s is the median of the repetitions (min–max beside it): completed responses per
-    second of window; p50 and p99 come from the histograms merged across repetitions
-    (the table's caption says so; ``bench compare`` shows the median of repetitions);
-    server CPU is the share of the server's CPUs it used, CPU/req the server CPU time per
-    response.
-    """
-    table = Table(
-        title=title,
-        title_justify="left",
-        header_style="bold",
-        caption=(
-            "req/s: completed responses per second of window (median of repetitions); "
-            "p50, p99: from the histograms of all repetitions merged"
-        ),
-        caption_justify="left",
-    )
-    with_slo = any(row.get("slo") for row in rows)
-    columns = [
-        ("server", "left"),
-        ("load", "left"),
-        ("reps", "right"),
-        ("req/s", "right"),
-        ("min–max", "right"),
-        ("p50", "right"),
-        ("p99", "right"),
-        ("errors", "right"),
-        ("server CPU", "right"),
-        ("CPU/req", "right"),
-        ("SLO", "left"),
-        ("status", "left"),
-    ]
-    for name, justify in columns:
-        if name != "SLO" or with_slo:
-            table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for row in rows:
-        status = row["status"]
-        style = SUMMARY_STYLE.get(row.get("status_kind", ""), "red")
-        if style == "" and status != "ok":
-            style = "yellow"  # usable, with failed repetitions named in the text
-        rps = row.get("rps_median")
-        spread = (
-            f"{row['rps_min']:,.0f}–{row['rps_max']:,.0f}"
-            if rps is not None and row.get("reps_ok", 0) > 1
-            else ""
-        )
-        cpu = row.get("server_cpu_util")
-        slo = row.get("slo", "")
-        cells = [
-            row["label"],
-            row["load"],
-            str(row["reps"]),
-            "–" if rps is None else f"{rps:,.0f}",
-            spread,
-            format_latency(row.get("p50_us"), row.get("latency_resolution_us")),
-            format_latency(row.get("p99_us"), row.get("latency_resolution_us")),
-            str(row.get("errors", 0)),
-            "–" if cpu is None else f"{cpu:.0%}",
-            format_latency(row.get("cpu_per_request_us")),
-        ]
-        if with_slo:
-            cells.append({"pass": "[green]pass[/]", "fail": "[red]fail[/]"}.get(slo, "–"))
-        cells.append(f"[{style}]{status}[/]" if style else status)
-        table.add_row(*cells)
-    console.print(table)
+    """Print the summary table (rows from ``bench.runner.session.summary.summarize``), laid out
+    by ``bench.runner.session.summary_table`` to fit 100 columns."""
+    console.print(summary_table(rows, title))

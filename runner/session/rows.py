@@ -9,6 +9,7 @@ scenario's SLO. No process is started here.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -245,15 +246,16 @@ def failed_row(
 
 
 def timeseries_rows(result: LoadResult, window: WindowStats) -> list[dict[str, Any]]:
-    """Per-second rows: the engine's time series joined with the server's CPU and RSS."""
-    server = {round(t): (cpu, rss) for t, cpu, rss in window.per_second}
+    """Time-series rows: the engine's points (1 s, or shorter in short windows) joined with
+    the server's CPU and RSS of the second each point falls in."""
+    server = {round(t): (cpu, rss) for t, cpu, rss in window.per_second}  # by whole second
     rows: list[dict[str, Any]] = []
     for point in result.timeseries:
         t = float(point.get("t", 0.0))
         span = point.get("span_s")
         if span is not None and float(span) < MIN_SPAN_S:
             continue  # the empty sliver after the window's last full second
-        cpu, rss = server.get(round(t), (None, None))
+        cpu, rss = server.get(math.floor(t + 1e-9), (None, None))  # the second t falls in
         measured = bool(point.get("requests"))
         rows.append(
             {

@@ -12,11 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dash_cdp
+import dash_layout
 import pytest
 from dash_synth import HOSTILE_LABEL
 
+from bench.dashboards.html import figure_html, page
+from bench.dashboards.panels import Panel
+from bench.dashboards.plan.page import write_reports
 from bench.dashboards.report import build_report
-from bench.dashboards.theme import DARK
+from bench.dashboards.theme import DARK, figure, style
+from bench.runner.plan.analysis import build_plan
+from bench.runner.results.slo import Slo
 
 pytestmark = [
     pytest.mark.slow,
@@ -162,3 +168,72 @@ def test_dark_mode_on_a_phone(
     assert browser.page_log(session).errors == []
     width, _ = _png_size(browser.screenshot(session, tmp_path / "phone-dark.png"))
     assert width == 390, json.dumps(page["plots"][0])[:200]
+
+
+#: The report's figures of ``io_run`` and the plotly type of each of their axes: loads
+#: 1-128 and throughputs of ~170 to ~8,500 req/s span more than 10x (log), latencies
+#: from ~5 ms to ~2 s (log), 1 and 2 workers do not (linear), 4 and 16 threads do.
+REPORT_AXES: dict[str, dict[str, str]] = {
+    "fig-matrix": {"xaxis": "category", "yaxis": "category"},
+    "fig-latency-throughput": {"xaxis": "log", "yaxis": "log"},
+    "fig-throughput-load": {"xaxis": "log", "xaxis2": "log", "yaxis": "linear", "yaxis2": "log"},
+    "fig-capacity-workers": {"xaxis": "linear", "xaxis2": "linear", "yaxis": "linear",
+                             "yaxis2": "linear"},
+    "fig-capacity-threads": {"xaxis": "log", "xaxis2": "log", "yaxis": "linear",
+                             "yaxis2": "linear"},
+    "fig-spectrum": {"xaxis": "log", "yaxis": "log"},
+    "fig-resources": {"xaxis": "log", "xaxis2": "log", "xaxis3": "log", "yaxis": "linear",
+                      "yaxis2": "linear", "yaxis3": "linear"},
+    "fig-timeseries": {"xaxis": "linear", "xaxis2": "linear", "xaxis3": "linear",
+                       "yaxis": "linear", "yaxis2": "linear", "yaxis3": "linear"},
+}  # fmt: skip
+
+#: The capacity plan's figures of the same run.
+PLAN_AXES: dict[str, dict[str, str]] = {
+    "fig-capacity": {"xaxis": "linear", "yaxis": "category"},
+    "fig-latency": {"xaxis": "log", "yaxis": "log"},
+    "fig-usl-workers": {"xaxis": "linear", "yaxis": "linear"},
+    "fig-usl-threads": {"xaxis": "linear", "yaxis": "linear"},
+    "fig-usl-concurrency": {"xaxis": "linear", "yaxis": "linear"},
+}
+
+
+@pytest.fixture(scope="module")
+def plan_page(io_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    plan = build_plan(io_run, Slo({"p99": 100_000.0}, 0.01), target_rps=3000.0)
+    return write_reports(plan, tmp_path_factory.mktemp("plan"))[1]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("page", ["report", "plan"])
+def test_axis_types_and_no_text_overlaps(
+    browser: dash_cdp.Browser, report: Path, plan_page: Path, page: str, width: int
+) -> None:
+    """Every figure, at a desktop and a phone width: the axes have the expected types,
+    no two texts (ticks, titles, legend, annotations, tile values, menu buttons) cover
+    each other, and none runs past the figure's edge."""
+    path, expected = (report, REPORT_AXES) if page == "report" else (plan_page, PLAN_AXES)
+    session, _ = browser.open(path.as_uri(), width=width, height=900)
+    figures = dash_layout.measure(browser, session)
+    assert {fid: fig["axes"] for fid, fig in figures.items()} == expected
+    for fid, fig in figures.items():
+        assert fig["texts"] >= 5, f"{fid}: too few texts measured"
+        assert fig["overlaps"] == [], f"{fid} at {width} px"
+        assert fig["outside"] == [], f"{fid} at {width} px: cut off"
+    assert browser.page_log(session).errors == []
+
+
+def test_the_overlap_check_sees_a_collision(browser: dash_cdp.Browser, tmp_path: Path) -> None:
+    """The measurement itself: two annotations written on the same spot overlap."""
+    fig = figure()
+    style(fig, title="two labels on one spot")
+    fig.add_scatter(x=[1, 2], y=[1, 2])
+    for text in ("first label", "second label"):
+        fig.add_annotation(x=1.5, y=1.5, text=text, showarrow=False)
+    path = tmp_path / "collide.html"
+    path.write_text(page("collision", figure_html(Panel("c", "c", "", fig)), figures=1, footer=""))
+    session, _ = browser.open(path.as_uri(), width=1280, height=900)
+    overlaps = dash_layout.measure(browser, session)["fig-c"]["overlaps"]
+    assert overlaps == [
+        'annotation "first label" × annotation "second label" (' + overlaps[0].split("(")[1]
+    ]

@@ -9,6 +9,7 @@ from bench.dashboards.figures.latency import (
     latency_vs_throughput,
     percentile_spectrum,
     saturation_index,
+    throughput_axis_type,
 )
 from bench.runner.results.slo import Slo
 from bench.runner.results.summary import merged_histograms, summarize
@@ -89,6 +90,24 @@ def test_latency_axis_goes_log_when_values_span_decades() -> None:
     assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["linear", "log"]
 
 
+@pytest.mark.parametrize(
+    ("rps", "axis"),
+    [
+        ((20.0, 40.0, 5415.0), "log"),  # sync workers at 20 req/s beside an event loop
+        ((500.0, 1800.0, 4000.0), "linear"),  # 8×: linear still reads
+    ],
+)
+def test_throughput_axis_goes_log_past_10x(rps: tuple[float, ...], axis: str) -> None:
+    rows = [
+        t.cell_row(f"X{i}", label=f"prefork sync w{i + 1}", concurrency=8, rps=v, cell_index=i)
+        for i, v in enumerate(rps)
+    ]
+    fig = latency_vs_throughput(summarize(t.cells(rows), t.histograms({})))
+    assert throughput_axis_type(rps) == axis
+    assert fig.layout.xaxis.type == axis
+    assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["linear", "log"]
+
+
 def test_no_usable_cell_says_so() -> None:
     rows = [t.cell_row("F", label="prefork sync w1", concurrency=1, rps=None, status="failed: x")]
     fig = latency_vs_throughput(summarize(t.cells(rows), t.histograms({})))
@@ -118,6 +137,7 @@ def test_spectrum_has_one_curve_per_cell_and_shows_the_top_load_first() -> None:
     visible = {tr.meta["cell_id"] for tr in curves if tr.visible}
     assert visible == {"A8", "B8"}  # c=8 is the highest load with data
     assert fig.layout.xaxis.type == "log"
+    assert fig.layout.yaxis.type == "log"  # fast configurations do not hug the floor
     assert list(fig.layout.xaxis.ticktext) == ["min", "p50", "p90", "p99", "p99.9"]
     curve = next(tr for tr in curves if tr.meta["cell_id"] == "A8")
     assert curve.y[list(curve.x).index(100.0)] == pytest.approx(5.0)  # p99 = 5 ms

@@ -7,7 +7,13 @@ import math
 import dash_tables as t
 import pytest
 
-from bench.dashboards.figures.scaling import capacity_table, capacity_vs, throughput_vs_load
+from bench.dashboards.figures.scaling import (
+    capacity_table,
+    capacity_vs,
+    same_load_table,
+    shared_load,
+    throughput_vs_load,
+)
 from bench.runner.results.slo import Slo
 from bench.runner.results.summary import summarize
 
@@ -80,3 +86,33 @@ def test_a_configuration_that_always_failed_is_a_cross_at_its_worker_count() -> 
     assert fig.layout.xaxis.type == "log"
     assert len(crosses) == 1 and crosses[0].x == pytest.approx(math.log10(4))
     assert "prefork sync w4 · every load point — failed: out of memory" in crosses[0].hovertext
+
+
+def test_shared_load_is_the_highest_load_every_member_ran() -> None:
+    assert shared_load({1: {8.0, 32.0, 128.0}, 2: {8.0, 32.0}, 4: {8.0, 32.0, 128.0}}) == 32.0
+    assert shared_load({1: {8.0}, 2: {32.0}}) is None
+    assert shared_load({}) is None
+
+
+def test_capacity_p99_is_at_one_load_and_each_best_point_names_its_load() -> None:
+    """The best cells sit at different loads (w1 at c=8, w2 at c=64): the p99 line does not
+    mix them, it shows both workers at the highest load both ran (c=64)."""
+    rows = t.three_configs()
+    for row in rows:
+        if row["cell_id"] == "A64":  # w1's best is now at c=8
+            row["rps"] = 900.0
+    summary = summarize(t.cells(rows), t.histograms({}))
+    fig = capacity_vs(summary, "workers")
+    assert fig is not None
+    top = _named(fig, "prefork sync")[0]
+    assert list(top.y) == [990, 2000] and list(top.text) == ["c=8", "c=64"]
+    bottom = [tr for tr in fig.data if tr.yaxis == "y2"]
+    assert len(bottom) == 1 and bottom[0].name == "prefork sync at c=64"
+    assert list(bottom[0].y) == pytest.approx([70.0, 40.0])  # both at c=64, not 9 then 40
+    assert fig.layout.yaxis2.title.text == "p99 at c=64 (ms)"
+
+
+def test_a_family_without_a_shared_load_gets_no_p99_line() -> None:
+    rows = [r for r in t.three_configs() if r["cell_id"] not in ("B1", "B8", "A64")]
+    table = same_load_table(summarize(t.cells(rows), t.histograms({})), "workers", ["prefork sync"])
+    assert table.empty

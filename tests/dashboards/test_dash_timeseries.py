@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dash_tables as t
+import pandas as pd
 import pytest
 
-from bench.dashboards.figures.timeseries import cell_timeseries, default_cell
+from bench.dashboards.figures.timeseries import TIME_PAD, cell_timeseries, default_cell, time_range
 from bench.runner.results.summary import summarize
 
 
@@ -72,3 +73,12 @@ def test_no_series_says_so() -> None:
     summary, _ = _inputs()
     fig = cell_timeseries(summary, t.timeseries([]))
     assert not fig.data and "No per-second" in fig.layout.annotations[0].text
+
+
+def test_time_axis_starts_a_little_before_the_warm_up() -> None:
+    """0.2 s points of a 2 s window after 1 s of warm-up: the axis runs from just before
+    -1 s (so the first tick clears the y axis's 0) to the end of the last point."""
+    series = pd.DataFrame({"t_s": [i / 5 for i in range(10)], "span_s": [0.2] * 10})
+    start, end = time_range(series, 1.0)
+    assert end == pytest.approx(2.0)
+    assert start == pytest.approx(-1.0 - TIME_PAD * 3.0) and start < -1.0

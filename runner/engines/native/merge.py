@@ -1,7 +1,8 @@
 """Shards (one per engine process) → one ``LoadResult``, losslessly.
 
 Histograms merge by adding counts (exact); the time series merges second by second on
-the shared window start; percentiles are taken from the merged counts, never averaged.
+the shared window start (every shard has the same step, ``timeline.point_seconds``);
+percentiles are taken from the merged counts, never averaged.
 The checks that make a number honest are made here: engine-bound, target rate not
 kept, the server falling behind in open loop (``bench.runner.results.overload``), Little's law
 in closed loop (``bench.runner.results.little``), requests left in flight.
@@ -13,6 +14,8 @@ of a server that fell behind is what it served, never what was sent.
 """
 
 from __future__ import annotations
+
+import math
 
 from bench.runner.engines.native.cpu import engine_cpu_share, is_engine_bound, run_queue_wait_share
 from bench.runner.engines.native.timeline import ShardResult
@@ -158,18 +161,24 @@ def littles_law_ratio(result: LoadResult, connections: int) -> float | None:
 
 
 def second_counts(timeseries: list[dict[str, float]]) -> list[SecondCounts]:
-    """The window's seconds of a merged time series (drain excluded): the overload input."""
-    return [
-        SecondCounts(
-            t=point["t"],
-            scheduled=int(point["scheduled"]),
-            completed=int(point["requests"]),
+    """The window's whole seconds of a merged time series (drain excluded): the overload
+    input. Points shorter than a second (short windows) are summed into the second they
+    start in, so the verdict reads seconds whatever the series' step; a second's backlog
+    is the one at its last point's end."""
+    seconds: dict[int, SecondCounts] = {}
+    for point in timeseries:
+        if point["drain"]:
+            continue
+        key = math.floor(point["t"] + 1e-9)
+        before = seconds.get(key)
+        seconds[key] = SecondCounts(
+            t=float(key),
+            scheduled=int(point["scheduled"]) + (before.scheduled if before else 0),
+            completed=int(point["requests"]) + (before.completed if before else 0),
             backlog=int(point["backlog"]),
-            span_s=point["span_s"],
+            span_s=point["span_s"] + (before.span_s if before else 0.0),
         )
-        for point in timeseries
-        if not point["drain"]
-    ]
+    return [seconds[key] for key in sorted(seconds)]
 
 
 def merge_timeseries(shards: list[ShardResult]) -> list[dict[str, float]]:

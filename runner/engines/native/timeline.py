@@ -13,9 +13,10 @@ re-armed from absolute times so it does not drift:
 
 * in the warm-up it throws samples away (and reports progress each second); at the
   window start it discards everything recorded so far, errors included;
-* in the window it folds the last 100 ms of samples, closes a second of the time series
-  at each whole second (and reports progress), and at the end of the window calls the
-  driver's ``on_window_end``;
+* in the window it folds the last 100 ms of samples, closes a point of the time series
+  every ``point_seconds(duration)`` (1 s; 0.5 s or 0.2 s when the window is short, so a
+  2 s window still draws 10 points), reports progress at each whole second, and at the
+  end of the window calls the driver's ``on_window_end``;
 * the driver stops sending, drains if it must (open loop) and calls ``finish()``.
 
 Throughput counts what was *served in the window*: ``served`` is the responses completed
@@ -47,6 +48,21 @@ _NS = 1_000_000_000
 #: How often samples are folded (and a stop request is looked for).
 FOLD_INTERVAL_NS = 100_000_000
 STOP_POLL_S = 0.1
+#: Time-series steps, longest first; each a whole number of fold intervals.
+POINT_STEPS_S: tuple[float, ...] = (1.0, 0.5, 0.2)
+#: Points a window should have at least, when a step down to 0.2 s allows it.
+MIN_POINTS = 10
+
+
+def point_seconds(duration_s: float) -> float:
+    """The time series' step for a window of ``duration_s``: the longest of
+    ``POINT_STEPS_S`` giving ``MIN_POINTS`` points (1 s from 10 s, 0.5 s from 5 s, else
+    0.2 s)."""
+    for step in POINT_STEPS_S:
+        if duration_s >= MIN_POINTS * step:
+            return step
+    return POINT_STEPS_S[-1]
+
 
 Progress = Callable[[dict[str, float | str]], None]
 
@@ -149,6 +165,8 @@ class Session:
         self._should_stop = should_stop
         self._tick_ns = self._start_ns
         self._second_from_ns = self.window_start_ns
+        #: Length of a time-series point (a whole number of fold intervals).
+        self.point_ns = round(point_seconds(duration_s) * _NS)
         self._cpu_start = 0.0
         self._sched_start: tuple[int, int] | None = None
         self._cpu_end: float | None = None
@@ -241,8 +259,10 @@ class Session:
         else:
             self.recorder.fold_slice(self._take_unrecorded())
             at_end = self.running and when_ns >= self.window_end_ns
-            if at_end or (when_ns - self.window_start_ns) % _NS == 0:
+            into = when_ns - self.window_start_ns
+            if at_end or into % self.point_ns == 0:
                 self._close_second(when_ns)
+            if at_end or into % _NS == 0:
                 self._report("measure" if self.running else "drain")
             if at_end:
                 self.end_window()
@@ -321,9 +341,7 @@ class Session:
     def _report(self, phase: str) -> None:
         if self._progress is None:
             return
-        seconds = self.recorder.seconds
-        last = seconds[-1] if seconds and self.measuring else None
-        rps = last.requests / last.span_s if last is not None and last.span_s > 0 else 0.0
+        rps = _last_second_rate(self.recorder.seconds) if self.measuring else 0.0
         self._progress(
             {
                 "phase": phase,
@@ -360,3 +378,14 @@ class Session:
             notes=list(self.notes),
             stopped_early=self._stopped_early,
         )
+
+
+def _last_second_rate(points: list[SecondStats]) -> float:
+    """Responses per second over the trailing points that make up the last second."""
+    requests, span = 0, 0.0
+    for point in reversed(points):
+        if span >= 1.0 - 1e-9:
+            break
+        requests += point.requests
+        span += point.span_s
+    return requests / span if span > 0 else 0.0

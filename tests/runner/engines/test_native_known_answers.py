@@ -82,7 +82,9 @@ def test_littles_law_holds_in_closed_loop() -> None:
 def test_the_time_series_adds_up_to_the_totals() -> None:
     with serve(Behaviour(delay_ms=2.0)) as url:
         result = run(LoadSpec(url=url + "/", connections=4, duration_s=1.5, warmup_s=0.3))
-    assert len(result.timeseries) == 2  # 1 s, then the last 0.5 s
+    # a window under 5 s is sampled every 0.2 s: 7 points, then the last 0.1 s
+    assert [p["t"] for p in result.timeseries] == pytest.approx([i / 5 for i in range(8)])
+    assert [p["span_s"] for p in result.timeseries] == pytest.approx([0.2] * 7 + [0.1], abs=0.01)
     assert sum(p["requests"] for p in result.timeseries) == result.requests
     assert sum(c for _, c in result.histogram) == result.requests
     assert all(p["p50_us"] >= 2 * MS for p in result.timeseries if p["requests"])

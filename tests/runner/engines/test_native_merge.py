@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bench.runner.engines.native.cpu import engine_cpu_share, is_engine_bound, thread_sched_ns
-from bench.runner.engines.native.merge import littles_law_ratio, merge_shards
+from bench.runner.engines.native.merge import littles_law_ratio, merge_shards, second_counts
 from bench.runner.engines.native.multiproc import split_spec
-from bench.runner.engines.native.timeline import SecondStats, ShardResult
+from bench.runner.engines.native.timeline import SecondStats, ShardResult, point_seconds
 from bench.runner.loadspec import LoadSpec
 from bench.runner.results.histogram import Histogram
 
@@ -185,3 +185,26 @@ def test_thread_sched_is_read_on_linux() -> None:
     sched = thread_sched_ns()
     if sched is not None:
         assert sched[0] > 0 and sched[1] >= 0
+
+
+def test_short_windows_get_finer_points() -> None:
+    assert point_seconds(60.0) == 1.0 and point_seconds(10.0) == 1.0
+    assert point_seconds(5.0) == 0.5 and point_seconds(9.9) == 0.5
+    assert point_seconds(2.0) == 0.2 and point_seconds(0.5) == 0.2
+
+
+def test_overload_reads_whole_seconds_whatever_the_step() -> None:
+    """Five 0.2 s points make one second for the overload verdict: counts add up, the
+    backlog is the one at the second's end, the partial last second keeps its span."""
+    points = [
+        {"t": i / 5, "span_s": 0.2, "requests": 10.0, "scheduled": 12.0, "backlog": float(i),
+         "drain": 0.0}
+        for i in range(7)
+    ] + [{"t": 1.4, "span_s": 0.2, "requests": 5.0, "scheduled": 5.0, "backlog": 9.0,
+          "drain": 1.0}]  # fmt: skip
+    seconds = second_counts(points)
+    assert [s.t for s in seconds] == [0.0, 1.0]
+    assert [s.completed for s in seconds] == [50, 20]
+    assert [s.scheduled for s in seconds] == [60, 24]
+    assert [s.backlog for s in seconds] == [4, 6]
+    assert [s.span_s for s in seconds] == pytest.approx([1.0, 0.4])
