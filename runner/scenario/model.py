@@ -35,6 +35,7 @@ from bench.runner.errors import ScenarioError
 from bench.runner.results.slo import Slo as ResultsSlo
 from bench.runner.scenario.base import Cpus, Duration, Fraction
 from bench.runner.scenario.base import StrictModel as _Model
+from bench.runner.scenario.events import Event, Recovery, events_problem
 from bench.runner.scenario.gates import Gates
 from bench.runner.scenario.messages import format_validation_error, yaml_error
 from bench.runner.scenario.search import SearchSettings, SearchSlo
@@ -403,6 +404,9 @@ class Scenario(_Model):
     slo: Slo | None = None
     launch: LaunchOptions = Field(default_factory=LaunchOptions)
     gates: Gates | None = None
+    # --- lifecycle and fault events (runner.scenario.events) ---
+    events: list[Event] = Field(default_factory=list)
+    recovery: Recovery = Field(default_factory=Recovery)
 
     @property
     def cell_slo(self) -> ResultsSlo | None:
@@ -422,6 +426,15 @@ class Scenario(_Model):
             problem = _interface_problem(entry, self.workload.interface, ws)
             if problem:
                 raise located(f"servers.{i}", problem)
+        at_problem = events_problem(
+            self.events,
+            duration_s=self.load.duration,
+            mode=self.load.mode,
+            engine=self.load.engine,
+            configurations=[(e.server, w) for e in self.servers for w in e.workers],  # type: ignore[attr-defined]
+        )
+        if at_problem:
+            raise located(*at_problem)
         return self
 
 

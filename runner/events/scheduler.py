@@ -1,0 +1,210 @@
+"""The thread that fires a cell's events at their times in the measured window.
+
+How this works: the engine reports progress with the phase it is in; the first report
+of the ``measure`` phase carries ``elapsed_s`` since the window started, which fixes the
+window's start on this process's monotonic clock (``progress`` wraps the engine's
+progress callback to see it; without a report the start is taken as the run's start
+plus the warm-up). The thread then sleeps until each event's ``at`` (an Event wait, so
+``finish`` ends it at once), performs the planned action (``bench.runner.events.actions``)
+and records the time and the pids. A ``pause`` is resumed (SIGCONT) ``for`` seconds
+later, and always before the thread ends. After a worker action or a reload it polls
+the workers every ``POLL_S`` until as many run again without the pids it hit, which is
+``workers_back_s``. Skipped actions are recorded with their reason, never dropped.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.runner.errors import LaunchError
+from bench.runner.events.actions import ActionError, perform, resume, worker_pids
+from bench.runner.events.mapping import Plan, Skip
+from bench.runner.launch.process import ServerProcess
+
+#: Seconds between polls of the workers (and of the pause's end).
+POLL_S = 0.05
+#: Seconds to wait for the engine's first measured-phase report beyond the warm-up.
+START_GRACE_S = 5.0
+#: Actions after which the workers are expected back with new pids.
+REPLACING: frozenset[str] = frozenset({"kill-worker", "term-worker", "reload"})
+
+Progress = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class EventRecord:
+    """What happened to one event in one cell repetition."""
+
+    index: int
+    action: str
+    at_s: float
+    for_s: float | None
+    plan: Plan | Skip
+    status: str = "pending"
+    pids: list[int] = field(default_factory=list)
+    fired_at_s: float | None = None
+    ended_at_s: float | None = None
+    workers_before: int | None = None
+    workers_back_s: float | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """The events table's columns describing the action itself."""
+        plan = self.plan
+        return {
+            "event_index": self.index,
+            "action": self.action,
+            "at_s": self.at_s,
+            "for_s": self.for_s,
+            "status": self.status,
+            "signal": plan.signal if isinstance(plan, Plan) else None,
+            "target": plan.target if isinstance(plan, Plan) else None,
+            "pids": ",".join(map(str, self.pids)) or None,
+            "fired_at_s": self.fired_at_s,
+            "ended_at_s": self.ended_at_s,
+            "workers_before": self.workers_before,
+            "workers_back_s": self.workers_back_s,
+        }
+
+
+class EventScheduler:
+    """Fire ``records`` on ``server`` during one engine run.
+
+    Args:
+        records: one per scenario event, each with its plan or skip reason.
+        server: the running server.
+        warmup_s: the engine's warm-up (the fallback for the window's start).
+        restart: stops the server and starts it again, ready (for ``restart``).
+    """
+
+    def __init__(
+        self,
+        records: list[EventRecord],
+        server: ServerProcess,
+        *,
+        warmup_s: float,
+        restart: Callable[[], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.records = records
+        self.server = server
+        self.restart = restart
+        self.clock = clock
+        self.window_start: float | None = None
+        self.restart_error: str | None = None
+        self._began = clock()
+        self._warmup_s = warmup_s
+        self._started = threading.Event()
+        self._done = threading.Event()
+        self._paused_until: float | None = None
+        self._thread = threading.Thread(target=self._run, name="bench-events", daemon=True)
+        for record in records:
+            if isinstance(record.plan, Skip):
+                record.status = f"skipped: {record.plan.reason}"
+
+    def progress(self, inner: Progress | None) -> Progress:
+        """The engine's progress callback, also fixing the window's start on ``measure``."""
+
+        def callback(report: dict[str, Any]) -> None:
+            if self.window_start is None and report.get("phase") == "measure":
+                self.window_start = self.clock() - float(report.get("elapsed_s", 0.0))
+                self._started.set()
+            if inner is not None:
+                inner(report)
+
+        return callback
+
+    def start(self) -> EventScheduler:
+        """Start the thread (call just before the engine runs)."""
+        self._began = self.clock()
+        self._thread.start()
+        return self
+
+    def finish(self) -> list[EventRecord]:
+        """Stop the thread, resume a paused server, and return the records."""
+        self._done.set()
+        self._started.set()
+        self._thread.join()
+        if self._paused_until is not None:
+            resume(self.server)
+            self._paused_until = None
+        for record in self.records:
+            if record.status == "pending":
+                record.status = "skipped: the window ended before it was due"
+        return self.records
+
+    # -- the thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        self._started.wait(self._warmup_s + START_GRACE_S)
+        if self._done.is_set():
+            return
+        if self.window_start is None:
+            self.window_start = self._began + self._warmup_s
+        due = sorted((r for r in self.records if r.status == "pending"), key=lambda r: r.at_s)
+        tracking: list[tuple[EventRecord, set[int], float]] = []
+        while not self._done.is_set() and (due or tracking or self._paused_until is not None):
+            now = self.clock()
+            if self._paused_until is not None and now >= self._paused_until:
+                resume(self.server)
+                self._paused_until = None
+                for record in self.records:
+                    if (
+                        record.action == "pause"
+                        and record.ended_at_s is None
+                        and record.fired_at_s is not None
+                    ):
+                        record.ended_at_s = self._rel(self.clock())
+            if due and now >= self.window_start + due[0].at_s:
+                record = due.pop(0)
+                hit = self._fire(record)
+                if hit is not None and record.action in REPLACING:
+                    tracking.append((record, hit, self.clock()))
+                continue
+            tracking = [t for t in tracking if not self._back(*t)]
+            wake = [self.window_start + r.at_s for r in due[:1]]
+            if self._paused_until is not None:
+                wake.append(self._paused_until)
+            if tracking:
+                wake.append(now + POLL_S)
+            self._done.wait(max(0.0, min(wake) - now) if wake else POLL_S)
+
+    def _rel(self, when: float) -> float:
+        assert self.window_start is not None
+        return when - self.window_start
+
+    def _fire(self, record: EventRecord) -> set[int] | None:
+        plan = record.plan
+        assert isinstance(plan, Plan)
+        before = worker_pids(self.server)
+        record.workers_before = len(before)
+        record.fired_at_s = self._rel(self.clock())
+        try:
+            record.pids = perform(plan, self.server, self._restart)
+        except ActionError as exc:
+            record.status = f"failed: {exc}"
+            return None
+        except LaunchError as exc:
+            record.status = f"failed: the server did not come back after restart: {exc}"
+            self.restart_error = f"restart at {record.at_s:g}s: {exc}"
+            return None
+        record.status = "done"
+        if record.action == "pause":
+            self._paused_until = self.clock() + (record.for_s or 0.0)
+        if record.action == "restart":
+            record.ended_at_s = self._rel(self.clock())
+        return set(record.pids) if record.action != "reload" else set(before)
+
+    def _restart(self) -> None:
+        self.restart()
+
+    def _back(self, record: EventRecord, hit: set[int], since: float) -> bool:
+        """True (and ``workers_back_s`` set) once the workers are back without ``hit``."""
+        now = worker_pids(self.server)
+        if len(now) >= (record.workers_before or 0) and not hit & set(now):
+            record.workers_back_s = self.clock() - since
+            return True
+        return False
