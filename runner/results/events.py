@@ -10,8 +10,10 @@ start of the measured window, to the engine's one-second resolution):
   (``pause``: the end of the stall) on, that has responses, no errors and a p99 within
   ``factor`` × the steady p99; ``recovery_s`` is that second's start minus ``at`` (0 when
   the second of the action itself was already normal), None when the window ended first;
-- the **event window** runs from the second holding ``at`` to the recovered second
-  (at least one second; to the window's end when it never recovered). Its requests,
+- the **event window** runs from the second holding ``at`` through the recovered second
+  (whose responses include the ones the event delayed and that completed once it was
+  over; just the action's second when that one was normal; to the window's end when it
+  never recovered). Its requests,
   errors by kind and p99 / p99.9 / max (merged exact histograms, never averaged) are
   set against the steady state's;
 - **lost** requests were sent and never answered: connection reset mid-request or no
@@ -192,7 +194,7 @@ def event_cost(
         if steady_p99 is not None:
             notes.append(f"not back within {factor:g}x steady p99 before the window ended")
     else:
-        window = list(range(first, max(recovered_at, first + 1)))
+        window = list(range(first, recovered_at + 1))
         recovery_s = 0.0 if recovered_at == first else max(0.0, seconds[recovered_at].t_s - at_s)
     errors: dict[str, int] = {}
     for i in window:

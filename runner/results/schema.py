@@ -206,7 +206,12 @@ EVENT_COLUMNS: tuple[Column, ...] = (
     C("steady_from_s", "float64", "s", "steady state before the event: start"),
     C("steady_to_s", "float64", "s", "steady state before the event: end"),
     C("window_from_s", "float64", "s", "event window: start (the second holding at)"),
-    C("window_to_s", "float64", "s", "event window: end (the first second back to normal)"),
+    C(
+        "window_to_s",
+        "float64",
+        "s",
+        "event window: end (the end of the first second back to normal)",
+    ),
     C("recovery_factor", "float64", "", "recovered: per-second p99 within this × steady p99"),
     C("recovered", "boolean", "", "per-second p99 came back before the window ended"),
     C("recovery_s", "float64", "s", "time to recover, to whole seconds (0: never left normal)"),

@@ -25,12 +25,12 @@ workload: {app: hello}
 servers:
   - {server: prefork, worker_class: sync, workers: 2}
   - {server: eventloop, workers: 1}
-load: {mode: open, rate: 200, duration: 6s, warmup: 0.5s, primer: 0.3s}
+load: {mode: open, rate: 200, duration: 7s, warmup: 0.5s, primer: 0.3s}
 pin: none
 events:
   - {at: 1.5s, action: kill-worker}
-  - {at: 3s, action: reload}
-  - {at: 4.5s, action: pause, for: 0.5s}
+  - {at: 4s, action: reload}
+  - {at: 5.5s, action: pause, for: 0.5s}
 """
 
 
@@ -115,6 +115,6 @@ def test_a_one_process_server_records_each_skip_with_its_reason(run_dir: Path) -
     assert events.loc["kill-worker"]["status"].startswith("skipped: eventloop -w 1 is one process")
     assert events.loc["reload"]["status"].startswith("skipped:")
     assert events.loc["pause"]["status"] == "done"  # pause applies to every server
-    assert "event reload at 3s skipped" in cell["notes"]
+    assert "event reload at 4s skipped" in cell["notes"]
     ranking = event_ranking(load_events(run_dir), pd.read_parquet(run_dir / "cells.parquet"))
     assert set(ranking["action"]) == {"kill-worker", "reload", "pause"}
