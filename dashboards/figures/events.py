@@ -125,6 +125,7 @@ HEADERS: dict[str, str] = {
     "runs": "runs",
     "status": "status",
     "errors": "errors",
+    "connect": "of which connect",
     "lost": "lost",
     "unsent": "unsent",
     "recovery_s": "recovery (s)",

@@ -23,6 +23,7 @@ from typing import Any
 from bench.runner.errors import LaunchError
 from bench.runner.events.actions import ActionError, perform, resume, worker_pids
 from bench.runner.events.mapping import Plan, Skip
+from bench.runner.events.spawner import run_on_spawner
 from bench.runner.launch.process import ServerProcess
 
 #: Seconds between polls of the workers (and of the pause's end).
@@ -199,7 +200,7 @@ class EventScheduler:
         return set(record.pids) if record.action != "reload" else set(before)
 
     def _restart(self) -> None:
-        self.restart()
+        run_on_spawner(self.restart)  # not on this thread: see runner.events.spawner
 
     def _back(self, record: EventRecord, hit: set[int], since: float) -> bool:
         """True (and ``workers_back_s`` set) once the workers are back without ``hit``."""

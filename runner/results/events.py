@@ -11,6 +11,7 @@ start of the measured window, to the engine's one-second resolution):
   ``factor`` × the steady p99; ``recovery_s`` is that second's start minus ``at`` (0 when
   the second of the action itself was already normal), None when the window ended first;
 - the **event window** runs from the second holding ``at`` through the recovered second
+  (never into the next event's seconds)
   (whose responses include the ones the event delayed and that completed once it was
   over; just the action's second when that one was normal; to the window's end when it
   never recovered). Its requests,
@@ -169,9 +170,20 @@ def event_cost(
     steady_s: float = 3.0,
     factor: float = 2.0,
     not_before_s: float = 0.0,
+    until_s: float | None = None,
 ) -> EventCost:
-    """What an event at ``at_s`` (lasting ``hold_s``) cost, against the steady state before it."""
+    """What an event at ``at_s`` (lasting ``hold_s``) cost, against the steady state before it.
+
+    ``until_s`` (the next event's time) ends the event window: what happens from the next
+    event's second on is that event's cost, not this one's.
+    """
     notes: list[str] = []
+    if until_s is not None and until_s > at_s:
+        # the second holding the next event is that event's first: keep what ends by it
+        cut = [s for s in seconds if s.t_s + s.span_s <= until_s + 1e-9 or s.t_s <= at_s]
+        if len(cut) < len(seconds):
+            seconds = cut
+            notes.append(f"the window stops at the next event ({until_s:g}s)")
     steady = steady_range(seconds, at_s, steady_s, not_before_s)
     first = second_at(seconds, at_s)
     if first is None:
@@ -183,8 +195,10 @@ def event_cost(
     recovered_at: int | None = None
     if steady_p99 is not None:
         threshold = factor * steady_p99
-        begin = second_at(seconds, at_s + hold_s) or first
-        for k in range(max(begin, first), len(seconds)):
+        ends = at_s + hold_s
+        beyond = ends > seconds[-1].t_s + seconds[-1].span_s + 1e-9
+        begin = len(seconds) if beyond else max(second_at(seconds, ends) or first, first)
+        for k in range(begin, len(seconds)):
             if _is_normal(seconds[k], threshold):
                 recovered_at = k
                 break

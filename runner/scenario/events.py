@@ -10,6 +10,7 @@ starts. Which server takes which action is the pure table in ``bench.runner.even
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, Literal
 
 from pydantic import Field, PositiveFloat, model_validator
@@ -21,6 +22,8 @@ from bench.runner.scenario.base import StrictModel as _Model
 
 #: The least steady state (seconds of the window) an event needs before it.
 MIN_STEADY_S = 1.0
+#: The least time between the end of one event and the next (the series has 1 s points).
+MIN_GAP_S = 2.0
 
 Action = Literal[
     "reload", "kill-worker", "term-worker", "pause", "scale-up", "scale-down", "restart"
@@ -86,6 +89,18 @@ def events_problem(
         return "events", "events apply to closed or open loop cells, not to mode: search"
     if engine != "native":
         return "events", f"events need engine native (its per-second series); got {engine}"
+    order = sorted(range(len(events)), key=lambda i: events[i].at)
+    for before, after in itertools.pairwise(order):
+        ends = events[before].at + events[before].hold_s
+        if events[after].at < ends + MIN_GAP_S:
+            return (
+                f"events.{after}.at",
+                f"at {events[after].at:g}s is within {MIN_GAP_S:g}s of the end of event "
+                f"{before} ({events[before].action} at {events[before].at:g}s"
+                + (f" for {events[before].hold_s:g}s" if events[before].hold_s else "")
+                + f"): one-second series cannot tell them apart; give at {ends + MIN_GAP_S:g}s "
+                "or later",
+            )
     for i, event in enumerate(events):
         problem = _event_problem(event, duration_s)
         if problem:

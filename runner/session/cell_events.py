@@ -83,8 +83,10 @@ def finish_events(
     records = scheduler.finish()
     rows: list[dict[str, Any]] = []
     not_before = 0.0
+    taken = sorted(r.fired_at_s for r in records if r.fired_at_s is not None)
     for record in records:
-        row = _row(record, run, result, not_before)
+        later = [t for t in taken if record.fired_at_s is not None and t > record.fired_at_s]
+        row = _row(record, run, result, not_before, later[0] if later else None)
         not_before = max(not_before, float(row.get("window_to_s") or 0.0))
         rows.append(row)
     repetition = int(run.base["repetition"])
@@ -97,7 +99,11 @@ def finish_events(
 
 
 def _row(
-    record: EventRecord, run: CellRun, result: LoadResult | None, not_before_s: float
+    record: EventRecord,
+    run: CellRun,
+    result: LoadResult | None,
+    not_before_s: float,
+    until_s: float | None,
 ) -> dict[str, Any]:
     recovery = run.ctx.scenario.recovery
     row: dict[str, Any] = {**record.fields(), "recovery_factor": recovery.factor}
@@ -115,6 +121,7 @@ def _row(
         steady_s=recovery.steady,
         factor=recovery.factor,
         not_before_s=not_before_s,
+        until_s=until_s,
     )
     window_p999 = result.latency_us.get("p999")
     row.update(cost.to_row())

@@ -128,3 +128,17 @@ def test_seconds_from_the_engine_series_drop_drain_and_read_error_kinds() -> Non
     (only,) = seconds_from_series(points, hists)
     assert only.errors == {"reset": 2, "connect": 0} and only.error_count == 2
     assert only.sent == 7 and only.p99_us == 100.0
+
+
+def test_the_next_event_ends_the_window() -> None:
+    series = [*STEADY, sec(4.0, 50.0), sec(5.0, 40.0), sec(6.0, 300.0, errors={"connect": 9})]
+    cost = event_cost(series, 4.0, until_s=6.3)  # the next event was taken at 6.3 s
+    assert not cost.recovered and cost.window_to_s == 6.0  # second 6 is the next event's
+    assert cost.errors == {} and cost.max_us == 50000.0
+    assert any("next event" in n for n in cost.notes)
+
+
+def test_an_event_whose_end_falls_past_the_series_is_not_called_recovered() -> None:
+    series = [*STEADY, sec(4.0, 2.0), sec(5.0, 2.0)]
+    cost = event_cost(series, 5.5, hold_s=1.0, until_s=6.0)  # the pause ends after the cut
+    assert not cost.recovered and cost.recovery_s is None

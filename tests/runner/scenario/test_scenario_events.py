@@ -64,6 +64,11 @@ def test_no_events_by_default() -> None:
         ),
         ("events: [{at: 4s, action: reload, when: 3}]", "at events[0].when: unknown field 'when'"),
         ("events: [{action: reload}]", "at events[0].at: required field is missing"),
+        (
+            "events: [{at: 5.5s, action: reload}, {at: 3s, action: pause, for: 1s}]",
+            "at events[0].at: at 5.5s is within 2s of the end of event 1 (pause at 3s for 1s): "
+            "one-second series cannot tell them apart; give at 6s or later",
+        ),
     ],
 )
 def test_bad_events_give_one_line(events: str, expected: str) -> None:
