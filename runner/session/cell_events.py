@@ -12,18 +12,40 @@ come back after ``restart`` fails the cell (``LaunchError``), and the run goes o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bench.runner.errors import LaunchError
-from bench.runner.events.mapping import plan_action
+from bench.runner.events.mapping import Plan, plan_action
 from bench.runner.events.scheduler import EventRecord, EventScheduler
 from bench.runner.launch.process import ServerProcess
 from bench.runner.loadspec import LoadResult, LoadSpec
+from bench.runner.matrix.cells import Cell
 from bench.runner.results.event_table import write_events
 from bench.runner.results.events import event_cost, seconds_from_series, stall_seen
 from bench.runner.results.histogram import Histogram
 from bench.runner.scenario.model import Scenario
 from bench.runner.session.context import CellRun
+
+
+def event_plan_lines(scenario: Scenario, cells: Sequence[Cell]) -> list[str]:
+    """What each event will do to each server configuration (``--dry-run`` prints these)."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    for cell in cells:
+        label = cell.server.describe()
+        if label in seen:
+            continue
+        seen.add(label)
+        for event in scenario.events:
+            plan = plan_action(cell.server.server, cell.server.workers, event.action)
+            what = (
+                f"{plan.signal} to the {plan.target}"
+                if isinstance(plan, Plan)
+                else f"skipped: {plan.reason}"
+            )
+            lines.append(f"event {event.action} at {event.at:g}s on {label}: {what}")
+    return lines
 
 
 def start_events(run: CellRun, spec: LoadSpec) -> EventScheduler | None:

@@ -133,3 +133,19 @@ def test_restart_brings_every_server_back_on_the_same_port(run_dir: Path) -> Non
     _, prefork = _events(run_dir, "prefork")
     master = prefork.loc["reload"]["pids"]
     assert master in prefork.loc["restart"]["pids"].split(",")  # the old master was stopped
+
+
+def test_the_dry_run_says_what_each_event_does_to_each_configuration() -> None:
+    from bench.runner.matrix.cells import expand
+    from bench.runner.scenario.model import parse_scenario
+    from bench.runner.session.cell_events import event_plan_lines
+
+    scenario = parse_scenario(SCENARIO, "lifecycle.yaml")
+    lines = event_plan_lines(scenario, expand(scenario))
+    assert "event kill-worker at 1.5s on prefork sync w2: SIGKILL to the worker" in lines
+    assert "event reload at 4s on prefork sync w2: SIGHUP to the master" in lines
+    assert "event pause at 6s on eventloop w1 uvloop: SIGSTOP to the group" in lines
+    assert any(
+        line.startswith("event reload at 4s on eventloop w1 uvloop: skipped: eventloop -w 1")
+        for line in lines
+    )
