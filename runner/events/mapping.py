@@ -18,6 +18,9 @@ The table says what each server documents (and what bench verified by running it
   reload or scale and no worker to kill apart from itself: those actions are skipped
   (a crash of the whole server is ``restart`` or a ``kill -9`` of the process, not a
   worker's death). ``pause`` and ``restart`` apply to every server.
+- ``recycle`` takes no action: the workers of a server with a master are watched through
+  the window and every worker that exits (``--max-requests``, ``--max-worker-rss``,
+  ``--limit-max-requests``) is recorded as an event of its own.
 
 Nothing here imports the rest of bench: the scenario loader reads the table to refuse
 an action no configuration can take, and ``bench.runner.events.actions`` performs it.
@@ -37,9 +40,10 @@ ACTIONS: tuple[str, ...] = (
     "scale-up",
     "scale-down",
     "restart",
+    "recycle",
 )
 
-Target = Literal["master", "worker", "group", "server"]
+Target = Literal["master", "worker", "group", "server", "watch"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +53,11 @@ class Plan:
     Attributes:
         target: ``master`` (the group leader), ``worker`` (one worker process),
             ``group`` (every process of the server: SIGSTOP now, SIGCONT after ``for``),
-            ``server`` (TERM the whole server and start it again).
-        signal: the signal's name (``SIGHUP``…); for ``group``, the one that stops it.
+            ``server`` (TERM the whole server and start it again), ``watch`` (nothing
+            is sent: workers are watched and each one that exits is recorded, e.g. a
+            recycle after ``--max-requests``).
+        signal: the signal's name (``SIGHUP``…); for ``group``, the one that stops it;
+            empty for ``watch``.
     """
 
     target: Target
@@ -95,6 +102,12 @@ def plan_action(server: str, workers: int, action: str) -> Plan | Skip:
         return Plan("group", "SIGSTOP")
     if action == "restart":
         return Plan("server", "SIGTERM")
+    if action == "recycle":
+        if not has_master(server, workers):
+            return Skip(
+                f"{server} with one worker is one process with no master: no worker to recycle"
+            )
+        return Plan("watch", "")
     if not has_master(server, workers):
         flag = _WORKERS_FLAG.get(server, "-w")
         what = "reload or scale" if action in _MASTER_SIGNALS else "kill apart from itself"

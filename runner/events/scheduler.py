@@ -10,6 +10,9 @@ and records the time and the pids. A ``pause`` is resumed (SIGCONT) ``for`` seco
 later, and always before the thread ends. After a worker action or a reload it polls
 the workers every ``POLL_S`` until as many run again without the pids it hit, which is
 ``workers_back_s``. Skipped actions are recorded with their reason, never dropped.
+A ``recycle`` event takes no action: the thread polls the workers through the window and
+records every worker that exited without an action hitting it (a ``--max-requests``
+recycle) as an event of its own, at the time it was seen gone.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ POLL_S = 0.05
 #: Seconds to wait for the engine's first measured-phase report beyond the warm-up.
 START_GRACE_S = 5.0
 #: Actions after which the workers are expected back with new pids.
-REPLACING: frozenset[str] = frozenset({"kill-worker", "term-worker", "reload"})
+REPLACING: frozenset[str] = frozenset({"kill-worker", "term-worker", "reload", "recycle"})
 
 Progress = Callable[[dict[str, Any]], None]
 
@@ -42,7 +45,7 @@ class EventRecord:
 
     index: int
     action: str
-    at_s: float
+    at_s: float | None
     for_s: float | None
     plan: Plan | Skip
     status: str = "pending"
@@ -101,6 +104,10 @@ class EventScheduler:
         self._started = threading.Event()
         self._done = threading.Event()
         self._paused_until: float | None = None
+        #: Workers known to the recycle watcher, and pids the scheduled actions hit.
+        self._known: set[int] = set()
+        self._acted: set[int] = set()
+        self._steady_workers = 0
         self._thread = threading.Thread(target=self._run, name="bench-events", daemon=True)
         for record in records:
             if isinstance(record.plan, Skip):
@@ -132,6 +139,13 @@ class EventScheduler:
         if self._paused_until is not None:
             resume(self.server)
             self._paused_until = None
+        watched = [r for r in self.records if r.action == "recycle" and r.status == "pending"]
+        for record in watched:  # the template: kept only when no worker exited
+            seen = any(r.action == "recycle" and r.status == "done" for r in self.records)
+            if seen:
+                self.records.remove(record)
+            else:
+                record.status = "skipped: no worker exited during the window"
         for record in self.records:
             if record.status == "pending":
                 record.status = "skipped: the window ended before it was due"
@@ -145,10 +159,20 @@ class EventScheduler:
             return
         if self.window_start is None:
             self.window_start = self._began + self._warmup_s
-        due = sorted((r for r in self.records if r.status == "pending"), key=lambda r: r.at_s)
+        watch = [r for r in self.records if r.status == "pending" and r.action == "recycle"]
+        due = sorted(
+            (r for r in self.records if r.status == "pending" and r.at_s is not None),
+            key=lambda r: r.at_s or 0.0,
+        )
         tracking: list[tuple[EventRecord, set[int], float]] = []
-        while not self._done.is_set() and (due or tracking or self._paused_until is not None):
+        self._known = set(worker_pids(self.server))
+        self._steady_workers = len(self._known)  # a recycle is back at this many
+        while not self._done.is_set() and (
+            due or tracking or watch or self._paused_until is not None
+        ):
             now = self.clock()
+            if watch:
+                tracking += self._watch(watch[0], tracking)
             if self._paused_until is not None and now >= self._paused_until:
                 resume(self.server)
                 self._paused_until = None
@@ -159,19 +183,45 @@ class EventScheduler:
                         and record.fired_at_s is not None
                     ):
                         record.ended_at_s = self._rel(self.clock())
-            if due and now >= self.window_start + due[0].at_s:
+            if due and now >= self.window_start + (due[0].at_s or 0.0):
                 record = due.pop(0)
                 hit = self._fire(record)
                 if hit is not None and record.action in REPLACING:
                     tracking.append((record, hit, self.clock()))
                 continue
             tracking = [t for t in tracking if not self._back(*t)]
-            wake = [self.window_start + r.at_s for r in due[:1]]
+            wake = [self.window_start + (r.at_s or 0.0) for r in due[:1]]
             if self._paused_until is not None:
                 wake.append(self._paused_until)
-            if tracking:
+            if tracking or watch:
                 wake.append(now + POLL_S)
             self._done.wait(max(0.0, min(wake) - now) if wake else POLL_S)
+
+    def _watch(
+        self, template: EventRecord, tracking: list[tuple[EventRecord, set[int], float]]
+    ) -> list[tuple[EventRecord, set[int], float]]:
+        """Record each worker that exited since the last poll and was not hit by an action."""
+        now = set(worker_pids(self.server))
+        hit = set().union(*(t[1] for t in tracking)) if tracking else set()
+        gone = sorted(self._known - now - hit - self._acted)
+        self._known = now | (self._known & hit)
+        found: list[tuple[EventRecord, set[int], float]] = []
+        for pid in gone:
+            when = self.clock()
+            record = EventRecord(
+                index=template.index,
+                action="recycle",
+                at_s=self._rel(when),
+                for_s=None,
+                plan=template.plan,
+                status="done",
+                pids=[pid],
+                fired_at_s=self._rel(when),
+                workers_before=self._steady_workers,
+            )
+            self.records.append(record)
+            found.append((record, {pid}, when))
+        return found
 
     def _rel(self, when: float) -> float:
         assert self.window_start is not None
@@ -193,6 +243,7 @@ class EventScheduler:
             self.restart_error = f"restart at {record.at_s:g}s: {exc}"
             return None
         record.status = "done"
+        self._acted |= set(record.pids) | (set(before) if record.action == "reload" else set())
         if record.action == "pause":
             self._paused_until = self.clock() + (record.for_s or 0.0)
         if record.action == "restart":

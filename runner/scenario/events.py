@@ -26,7 +26,7 @@ MIN_STEADY_S = 1.0
 MIN_GAP_S = 2.0
 
 Action = Literal[
-    "reload", "kill-worker", "term-worker", "pause", "scale-up", "scale-down", "restart"
+    "reload", "kill-worker", "term-worker", "pause", "scale-up", "scale-down", "restart", "recycle"
 ]
 assert set(Action.__args__) == set(ACTIONS)  # type: ignore[attr-defined]
 
@@ -36,7 +36,9 @@ class Event(_Model):
 
     model_config = {**_Model.model_config, "populate_by_name": True}
 
-    at: Duration = Field(description="seconds after the measured window starts")
+    at: Duration | None = Field(
+        default=None, description="seconds after the measured window starts (not for recycle)"
+    )
     action: Action
     for_: Duration | None = Field(
         default=None, alias="for", description="pause: how long the server stays stopped"
@@ -89,22 +91,24 @@ def events_problem(
         return "events", "events apply to closed or open loop cells, not to mode: search"
     if engine != "native":
         return "events", f"events need engine native (its per-second series); got {engine}"
-    order = sorted(range(len(events)), key=lambda i: events[i].at)
+    for i, event in enumerate(events):  # at first: the spacing rule below needs it
+        problem = _event_problem(event, duration_s)
+        if problem:
+            return f"events.{i}.{problem[0]}", problem[1]
+    timed = [i for i, e in enumerate(events) if e.at is not None]
+    order = sorted(timed, key=lambda i: events[i].at or 0.0)
     for before, after in itertools.pairwise(order):
-        ends = events[before].at + events[before].hold_s
-        if events[after].at < ends + MIN_GAP_S:
+        ends = (events[before].at or 0.0) + events[before].hold_s
+        if (events[after].at or 0.0) < ends + MIN_GAP_S:
             return (
                 f"events.{after}.at",
-                f"at {events[after].at:g}s is within {MIN_GAP_S:g}s of the end of event "
-                f"{before} ({events[before].action} at {events[before].at:g}s"
+                f"at {events[after].at or 0:g}s is within {MIN_GAP_S:g}s of the end of event "
+                f"{before} ({events[before].action} at {events[before].at or 0:g}s"
                 + (f" for {events[before].hold_s:g}s" if events[before].hold_s else "")
                 + f"): one-second series cannot tell them apart; give at {ends + MIN_GAP_S:g}s "
                 "or later",
             )
     for i, event in enumerate(events):
-        problem = _event_problem(event, duration_s)
-        if problem:
-            return f"events.{i}.{problem[0]}", problem[1]
         if not supported_by_any(event.action, configurations):
             reasons = sorted(
                 {
@@ -122,6 +126,16 @@ def events_problem(
 
 
 def _event_problem(event: Event, duration_s: float) -> tuple[str, str] | None:
+    if event.action == "recycle":
+        if event.at is not None or event.for_ is not None:
+            field = "at" if event.at is not None else "for"
+            return field, (
+                "recycle is watched through the whole window (every worker that exits is "
+                f"recorded): drop {field}"
+            )
+        return None
+    if event.at is None:
+        return "at", "required field is missing: when in the window to act, e.g. at: 4s"
     last = duration_s - event.hold_s
     if event.action == "pause" and event.for_ is None:
         return (

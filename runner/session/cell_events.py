@@ -39,12 +39,16 @@ def event_plan_lines(scenario: Scenario, cells: Sequence[Cell]) -> list[str]:
         seen.add(label)
         for event in scenario.events:
             plan = plan_action(cell.server.server, cell.server.workers, event.action)
-            what = (
-                f"{plan.signal} to the {plan.target}"
-                if isinstance(plan, Plan)
-                else f"skipped: {plan.reason}"
-            )
-            lines.append(f"event {event.action} at {event.at:g}s on {label}: {what}")
+            if isinstance(plan, Plan):
+                what = (
+                    "every worker that exits is recorded"
+                    if plan.target == "watch"
+                    else (f"{plan.signal} to the {plan.target}")
+                )
+            else:
+                what = f"skipped: {plan.reason}"
+            when = "through the window" if event.at is None else f"at {event.at:g}s"
+            lines.append(f"event {event.action} {when} on {label}: {what}")
     return lines
 
 
@@ -106,7 +110,8 @@ def finish_events(
     rows: list[dict[str, Any]] = []
     not_before = 0.0
     taken = sorted(r.fired_at_s for r in records if r.fired_at_s is not None)
-    for record in records:
+    in_time = sorted(records, key=lambda r: (r.fired_at_s is None, r.fired_at_s or 0.0))
+    for record in in_time:
         later = [t for t in taken if record.fired_at_s is not None and t > record.fired_at_s]
         row = _row(record, run, result, not_before, later[0] if later else None)
         not_before = max(not_before, float(row.get("window_to_s") or 0.0))
@@ -115,7 +120,8 @@ def finish_events(
     write_events(run.ctx.run_dir, run.cell.cell_id, repetition, rows)
     for record in records:
         if record.status != "done":
-            run.notes.append(f"event {record.action} at {record.at_s:g}s {record.status}")
+            when = "" if record.at_s is None else f" at {record.at_s:g}s"
+            run.notes.append(f"event {record.action}{when} {record.status}")
     if scheduler.restart_error:
         raise LaunchError(scheduler.restart_error)
 
@@ -133,7 +139,7 @@ def _row(
         return row
     histograms = result.second_histograms or [Histogram.empty() for _ in result.timeseries]
     seconds = seconds_from_series(result.timeseries, histograms)
-    at = record.fired_at_s if record.fired_at_s is not None else record.at_s
+    at = record.fired_at_s if record.fired_at_s is not None else (record.at_s or 0.0)
     if not seconds or at > seconds[-1].t_s + seconds[-1].span_s:
         return {**row, "notes": "the window ended before the event's second"}
     cost = event_cost(

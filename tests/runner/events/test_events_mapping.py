@@ -65,3 +65,10 @@ def test_unknown_action_and_support_by_any() -> None:
     assert supported_by_any("reload", [("uvicorn", 1), ("prefork", 2)])
     assert not supported_by_any("scale-up", [("uvicorn", 1), ("granian", 4)])
     assert set(ACTIONS) >= {"reload", "pause", "restart"}
+
+
+def test_recycle_watches_servers_with_a_master() -> None:
+    assert plan_action("prefork", 2, "recycle") == Plan("watch", "")
+    assert plan_action("gunicorn", 1, "recycle") == Plan("watch", "")
+    skip = plan_action("uvicorn", 1, "recycle")
+    assert isinstance(skip, Skip) and "no worker to recycle" in skip.reason

@@ -65,6 +65,10 @@ def test_no_events_by_default() -> None:
         ("events: [{at: 4s, action: reload, when: 3}]", "at events[0].when: unknown field 'when'"),
         ("events: [{action: reload}]", "at events[0].at: required field is missing"),
         (
+            "events: [{at: 3s, action: recycle}]",
+            "at events[0].at: recycle is watched through the whole window",
+        ),
+        (
             "events: [{at: 5.5s, action: reload}, {at: 3s, action: pause, for: 1s}]",
             "at events[0].at: at 5.5s is within 2s of the end of event 1 (pause at 3s for 1s): "
             "one-second series cannot tell them apart; give at 6s or later",
@@ -98,3 +102,8 @@ def test_events_need_the_native_engine_and_a_fixed_load() -> None:
     )
     with pytest.raises(ScenarioError, match="at events: events need engine native"):
         load("events: [{at: 4s, action: reload}]\n", closed_wrk)
+
+
+def test_recycle_is_watched_and_needs_no_time() -> None:
+    (event,) = load("events: [{action: recycle}]\n").events
+    assert event.action == "recycle" and event.at is None

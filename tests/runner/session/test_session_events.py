@@ -149,3 +149,32 @@ def test_the_dry_run_says_what_each_event_does_to_each_configuration() -> None:
         line.startswith("event reload at 4s on eventloop w1 uvloop: skipped: eventloop -w 1")
         for line in lines
     )
+
+
+RECYCLE = """\
+name: recycle
+workload: {app: hello}
+servers:
+  - {server: prefork, worker_class: sync, workers: 2, args: ["--max-requests", "250"]}
+load: {mode: open, rate: 200, duration: 5s, warmup: 0.5s, primer: 0.3s}
+pin: none
+events:
+  - {action: recycle}
+"""
+
+
+@pytest.mark.slow
+def test_worker_recycles_after_max_requests_are_recorded_as_events(tmp_path: Path) -> None:
+    scenario = tmp_path / "recycle.yaml"
+    scenario.write_text(RECYCLE)
+    run = _bench("run", str(scenario), "--out", str(tmp_path / "runs"))
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    (folder,) = list((tmp_path / "runs").iterdir())
+    events = load_events(folder)
+    # 1,000+ requests over 2 workers recycling every 250: several exits, each seen once
+    assert len(events) >= 2 and set(events["action"]) == {"recycle"}
+    assert set(events["status"]) == {"done"} and set(events["target"]) == {"watch"}
+    assert events["pids"].is_unique  # one row per worker that exited
+    assert (events["workers_before"] == 2).all()
+    assert (events["workers_back_s"] >= 0).all()  # the master replaced each one
+    assert list(events["fired_at_s"]) == sorted(events["fired_at_s"])
