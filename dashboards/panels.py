@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
+from bench.dashboards.event_panels import event_panels
 from bench.dashboards.figures.latency import latency_vs_throughput, percentile_spectrum
 from bench.dashboards.figures.matrix import matrix_heatmap
 from bench.dashboards.figures.resources import server_resources
@@ -170,4 +171,5 @@ def build_panels(view: RunView) -> list[Panel]:
             cell_timeseries(s, view.timeseries),
         )
     )
+    panels.extend(event_panels(view, panels[-1].figure))
     return panels

@@ -45,8 +45,8 @@ MEANINGS: dict[ExitCode, dict[str, str]] = {
     ExitCode.FAILED: {
         "run": "the run stopped: the downstream helper service or the engine could not start",
         "load": "the error rate is above --max-error-rate, or the engine failed",
-        "compare": "a gate regressed, or every candidate repetition of a cell failed "
-        "(with --strict: an inconclusive gate too)",
+        "compare": "a gate regressed, an event gate's limit was exceeded, or every "
+        "candidate repetition of a cell failed (with --strict: an inconclusive gate too)",
         "serve": "the server failed while running (e.g. the address is in use)",
     },
     ExitCode.USAGE: {

@@ -135,6 +135,9 @@ class LoadResult:
     engine_cpu: float = 0.0
     engine_bound: bool = False
     notes: list[str] = field(default_factory=list)
+    #: Native engine: each second's latency histogram (same order as ``timeseries``), for
+    #: exact percentiles over any span of seconds (``bench.runner.results.events``); not in JSON.
+    second_histograms: list[Any] = field(default_factory=list)
 
     @property
     def overloaded(self) -> bool:

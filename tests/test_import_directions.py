@@ -41,6 +41,14 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
         ("runner.engines", "runner.session", *ANALYSIS, *VIEWS),
         "launching a server knows nothing of load or of the run loop",
     ),
+    "runner.events": (
+        ("runner.engines", "runner.session", *ANALYSIS, *VIEWS),
+        "an action on a server knows nothing of load or of the run loop",
+    ),
+    "runner.events.mapping": (
+        ("runner",),
+        "the action table is pure data the scenario loader reads: it imports nothing of bench",
+    ),
     "runner.engines": (
         ("runner.scenario", "runner.matrix", "runner.session", *ANALYSIS, *VIEWS),
         "engines read a LoadSpec, not a scenario, and write a LoadResult",
@@ -69,6 +77,9 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
 
 
 def modules(package: str) -> list[Path]:
+    single = ROOT / (package.replace(".", "/") + ".py")
+    if single.is_file():  # a rule on one module
+        return [single]
     return sorted((ROOT / package.replace(".", "/")).rglob("*.py"))
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.runner.errors import UsageError
+from bench.runner.exit_codes import ExitCode
 from bench.runner.units import parse_fraction
 
 
@@ -84,6 +85,13 @@ def register(subparsers: Any) -> None:
         "--any-scenario",
         action="store_true",
         help="allow comparing runs of differently named scenarios (cells still match by id)",
+    )
+    parser.add_argument(
+        "--event-gate",
+        action="append",
+        metavar="'ACTION METRIC <= LIMIT'",
+        help="a limit on what an event may cost in the candidate, e.g. 'reload errors <= 0' "
+        "or 'kill-worker recovery <= 3s'; repeatable (adds to the scenario's gates.events)",
     )
     parser.add_argument("--markdown", metavar="FILE", help="write a markdown report")
     parser.add_argument("--junit", metavar="FILE", help="write JUnit XML (one test per gate)")
@@ -155,8 +163,14 @@ def run_compare(args: argparse.Namespace) -> int:
         gates=gates,
         notes=tuple(notes),
     )
+    event_lines, event_failed = _event_gates(args, gates, candidate)
     if args.markdown:
-        _write(args.markdown, to_markdown(verdicts, summary, ctx) + diff_markdown(diffs))
+        markdown = to_markdown(verdicts, summary, ctx)
+        if event_lines:
+            markdown += (
+                "\n## Event gates\n\n" + "\n".join(f"- {line}" for line in event_lines) + "\n"
+            )
+        _write(args.markdown, markdown + diff_markdown(diffs))
     if args.junit:
         _write(args.junit, to_junit(verdicts, summary, ctx))
     if args.json and args.json != "-":
@@ -181,10 +195,30 @@ def run_compare(args: argparse.Namespace) -> int:
         console.print(to_rich(verdicts, summary, ctx))
         for line in diff_lines(diffs):
             console.print(line, highlight=False)
-    return summary.exit_code
+        for line in event_lines:
+            console.print(line, markup=False, highlight=False)
+    return ExitCode.FAILED if event_failed else summary.exit_code
 
 
 def _run_dir(side: Any) -> Path | None:
     """A run folder side's folder (its profiles live there); None for a baseline file."""
     path = Path(side.source)
     return path if side.kind == "run" and path.is_dir() else None
+
+
+def _event_gates(args: argparse.Namespace, gates: Any, candidate: Any) -> tuple[list[str], bool]:
+    """The event gates' lines and whether one failed (runner.compare.event_gates)."""
+    from bench.runner.compare.event_gates import event_gate_lines, judge_event_gates, side_events
+    from bench.runner.scenario.event_gates import parse_event_gate
+
+    try:
+        extra = tuple(parse_event_gate(text) for text in args.event_gate or ())
+    except ValueError as exc:
+        raise UsageError(f"bad --event-gate: {exc}") from None
+    chosen = (*gates.events, *extra)
+    if not chosen:
+        return [], False
+    results = judge_event_gates(
+        chosen, side_events(candidate.source, candidate.kind), candidate.cells
+    )
+    return event_gate_lines(results), any(r.judged and not r.passed for r in results)

@@ -17,9 +17,11 @@ import pandas as pd
 
 from bench.runner.errors import UsageError
 from bench.runner.plan.capacity import Capacity, capacities
+from bench.runner.plan.event_limits import event_limits
 from bench.runner.plan.limits import Limit, limits
 from bench.runner.plan.recommend import Recommendation, recommend
 from bench.runner.plan.scaling import ScalingFit, scaling_fits
+from bench.runner.results.event_table import load_events
 from bench.runner.results.slo import Slo
 from bench.runner.results.steps import read_steps
 from bench.runner.results.store import load_run
@@ -90,6 +92,7 @@ def build_plan(
     fits = scaling_fits(summary, data.cells)
     rec = recommend(caps, target_rps, headroom)
     bounds = limits(data.manifest, summary, data.cells, caps, fits)
+    bounds += event_limits(load_events(run_dir, data.cells), data.cells)
     return Plan(
         run_dir=run_dir,
         manifest=dict(data.manifest),

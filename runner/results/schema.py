@@ -2,7 +2,8 @@
 
 The tables of a run folder (see ``bench.runner.results.store``): ``cells.parquet`` (one row per
 cell × repetition, ``CELL_COLUMNS``), ``histograms/`` (``HISTOGRAM_COLUMNS``) and
-``timeseries/`` (``TIMESERIES_COLUMNS``).
+``timeseries/`` (``TIMESERIES_COLUMNS``) and, when the scenario has ``events:``,
+``events/`` (``EVENT_COLUMNS``: what each lifecycle or fault event cost).
 
 The schema is what users and dashboards see: add columns, do not rename them
 (docs/results-schema.md is generated from these tuples by ``schema_markdown``).
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+
+from bench.runner.loadspec import ERROR_KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,12 +236,83 @@ TIMESERIES_COLUMNS: tuple[Column, ...] = (
     C("scheduled", "float64", "requests", "open loop: arrivals due in that point"),
     C("backlog", "float64", "requests", "open loop: arrivals without a response at its end"),
     C("drain", "boolean", "", "after the window's end: latencies only, not throughput"),
+    C("p999_us", "float64", "µs", "99.9th percentile latency in that second"),
+    C("max_us", "float64", "µs", "largest latency in that second"),
+    *(C(f"errors_{k}", "float64", "requests", f"{k} errors in that second") for k in ERROR_KINDS),
+)
+
+EVENT_COLUMNS: tuple[Column, ...] = (
+    C("cell_id", "string", "", "cell (see cells.parquet)"),
+    C("repetition", "int64", "", "repetition"),
+    C("event_index", "int64", "", "position of the event in the scenario's events list"),
+    C(
+        "action",
+        "string",
+        "",
+        "reload, kill-worker, term-worker, pause, scale-up, scale-down, restart, recycle",
+    ),
+    C("at_s", "float64", "s", "when asked for, from the window's start (recycle: when seen)"),
+    C("for_s", "float64", "s", "pause: how long the server was stopped"),
+    C("status", "string", "", "done, skipped: reason, failed: reason"),
+    C("signal", "string", "", "the signal sent (SIGHUP, SIGKILL, …)"),
+    C("target", "string", "", "master, worker, group (every process), server (restart), watch"),
+    C("pids", "string", "", "the processes acted on, comma-separated"),
+    C("fired_at_s", "float64", "s", "when it was actually done, from the start of the window"),
+    C(
+        "ended_at_s",
+        "float64",
+        "s",
+        "pause: when SIGCONT was sent; restart: when it answered again",
+    ),
+    C("workers_before", "Int64", "processes", "worker processes just before the action"),
+    C("workers_back_s", "float64", "s", "seconds until as many workers ran again (new pids)"),
+    C("steady_from_s", "float64", "s", "steady state before the event: start"),
+    C("steady_to_s", "float64", "s", "steady state before the event: end"),
+    C("window_from_s", "float64", "s", "event window: start (the second holding at)"),
+    C(
+        "window_to_s",
+        "float64",
+        "s",
+        "event window: end (the end of the first second back to normal)",
+    ),
+    C("recovery_factor", "float64", "", "recovered: per-second p99 within this × steady p99"),
+    C("recovered", "boolean", "", "per-second p99 came back before the window ended"),
+    C("recovery_s", "float64", "s", "time to recover, to whole seconds (0: never left normal)"),
+    C("requests", "Int64", "requests", "valid responses in the event window"),
+    C("errors", "Int64", "requests", "errors in the event window"),
+    *(
+        C(f"errors_{k}", "Int64", "requests", f"{k} errors in the event window")
+        for k in ERROR_KINDS
+    ),
+    C(
+        "lost",
+        "Int64",
+        "requests",
+        "sent and never answered (reset or timeout) in the event window",
+    ),
+    C(
+        "unsent",
+        "Int64",
+        "requests",
+        "due by the steady rate in the event window but never sent (closed loop: omission)",
+    ),
+    C("p99_us", "float64", "µs", "99th percentile latency in the event window"),
+    C("p999_us", "float64", "µs", "99.9th percentile latency in the event window"),
+    C("max_us", "float64", "µs", "largest latency in the event window"),
+    C("steady_p99_us", "float64", "µs", "99th percentile latency in the steady state before"),
+    C("steady_p999_us", "float64", "µs", "99.9th percentile latency in the steady state"),
+    C("steady_max_us", "float64", "µs", "largest latency in the steady state"),
+    C("p99_ratio", "float64", "", "event-window p99 ÷ steady p99"),
+    C("window_p999_us", "float64", "µs", "the cell's whole-window p99.9 (the stall self-test)"),
+    C("stall_seen", "boolean", "", "pause: the window's p99.9 shows at least half the stall"),
+    C("notes", "string", "", "remarks, '; '-joined"),
 )
 
 TABLES: dict[str, tuple[Column, ...]] = {
     "cells.parquet": CELL_COLUMNS,
     "histograms/": HISTOGRAM_COLUMNS,
     "timeseries/": TIMESERIES_COLUMNS,
+    "events/": EVENT_COLUMNS,
 }
 
 

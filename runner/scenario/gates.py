@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, field_validator
 
+from bench.runner.scenario.event_gates import EventGate, parse_event_gate
 from bench.runner.units import parse_fraction
 
 
@@ -117,6 +118,10 @@ class Gates(BaseModel):
     correction: Literal["holm", "none"] = Field(
         default="holm",
         description="holm: alpha bounds the chance of any false regression in the comparison",
+    )
+    events: tuple[Annotated[EventGate, BeforeValidator(parse_event_gate)], ...] = Field(
+        default=(),
+        description="limits on what an event may cost: 'reload errors <= 0' (runner.scenario.event_gates)",
     )
 
     @field_validator("metrics", mode="before")

@@ -36,6 +36,7 @@ from bench.runner.errors import ScenarioError
 from bench.runner.results.slo import Slo as ResultsSlo
 from bench.runner.scenario.base import Cpus, Duration, Fraction
 from bench.runner.scenario.base import StrictModel as _Model
+from bench.runner.scenario.events import Event, Recovery, events_problem
 from bench.runner.scenario.gates import Gates
 from bench.runner.scenario.messages import format_validation_error, yaml_error
 from bench.runner.scenario.search import SearchSettings, SearchSlo
@@ -458,6 +459,9 @@ class Scenario(_Model):
         default=False,
         description="record a py-spy profile of the server tree in each cell (closed/open modes)",
     )
+    # --- lifecycle and fault events (runner.scenario.events) ---
+    events: list[Event] = Field(default_factory=list)
+    recovery: Recovery = Field(default_factory=Recovery)
 
     @property
     def cell_slo(self) -> ResultsSlo | None:
@@ -484,6 +488,19 @@ class Scenario(_Model):
             problem = _interface_problem(entry, self.workload.interface, ws)
             if problem:
                 raise located(f"servers.{i}", problem)
+        at_problem = events_problem(
+            self.events,
+            duration_s=self.load.duration,
+            mode=self.load.mode,
+            engine=self.load.engine,
+            configurations=[
+                (e.server, w)  # type: ignore[attr-defined]
+                for e in self.servers
+                for w in getattr(e, "workers", (1,))  # an external url entry has no workers
+            ],
+        )
+        if at_problem:
+            raise located(*at_problem)
         return self
 
 

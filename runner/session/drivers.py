@@ -26,6 +26,7 @@ from bench.runner.launch.sampler import WindowStats
 from bench.runner.loadspec import LoadResult, LoadSpec
 from bench.runner.results.steps import write_steps
 from bench.runner.results.workers import worker_fields
+from bench.runner.session.cell_events import finish_events, start_events
 from bench.runner.session.context import CellOutcome, CellRun, Interrupted
 from bench.runner.session.profiling import profiled_window
 from bench.runner.session.rows import cell_row, timeseries_rows
@@ -43,7 +44,13 @@ def measure_window(run: CellRun, spec: LoadSpec, where: str = "") -> tuple[LoadR
         LaunchError: the server exited during the window (``where`` says when).
     """
     ctx = run.ctx
-    result = ctx.engine.run(spec, progress=ctx.view.engine_progress, stop=ctx.stop)
+    events = start_events(run, spec)  # the scenario's events: None without any
+    progress = events.progress(ctx.view.engine_progress) if events else ctx.view.engine_progress
+    result: LoadResult | None = None
+    try:
+        result = ctx.engine.run(spec, progress=progress, stop=ctx.stop)
+    finally:
+        finish_events(run, events, result)
     end = time.monotonic()
     run.sampler.sample()
     if ctx.stop.is_set():

@@ -26,6 +26,7 @@ from bench.runner.matrix.cells import Cell, expand
 from bench.runner.matrix.schedule import filter_cells, parse_only, schedule
 from bench.runner.scenario.bundled import resolve_scenario
 from bench.runner.scenario.model import Scenario, load_scenario, parse_scenario
+from bench.runner.session.cell_events import event_plan_lines
 from bench.runner.session.loop import cell_estimate_s
 from bench.runner.units import format_duration
 
@@ -124,6 +125,8 @@ def print_dry_run(plan: RunPlan, console: Console) -> None:
             f"skipped: {note}" if note else "",
         )
     console.print(table)
+    for line in event_plan_lines(plan.scenario, plan.cells):  # the scenario's events:
+        console.print(line, markup=False, highlight=False)
     runnable = sum(1 for c, _ in plan.order if c.cell_id not in plan.skipped)
     estimate = runnable * cell_estimate_s(plan.scenario)
     console.print(f"pinning: {plan.pinning.note}")

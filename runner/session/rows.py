@@ -271,6 +271,9 @@ def timeseries_rows(result: LoadResult, window: WindowStats) -> list[dict[str, A
                 "scheduled": point.get("scheduled"),
                 "backlog": _tracked(point.get("backlog")),
                 "drain": bool(point.get("drain", 0.0)),
+                "p999_us": point.get("p999_us") if measured else None,
+                "max_us": point.get("max_us") if measured else None,
+                **{k: v for k, v in point.items() if k.startswith("errors_")},
             }
         )
     if not rows:

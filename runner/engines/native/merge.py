@@ -66,6 +66,7 @@ def merge_shards(
         histogram=total.to_pairs(),
         latency_resolution_us=1.0,
         timeseries=merge_timeseries(shards),
+        second_histograms=merge_second_histograms(shards),
         engine_cpu=engine_cpu_share(cpu_seconds, window_s, cpus),
         engine_bound=is_engine_bound(cpu_seconds, window_s, cpus, wait_seconds=wait_seconds),
         drained=max(0, completed - requests),
@@ -181,17 +182,29 @@ def second_counts(timeseries: list[dict[str, float]]) -> list[SecondCounts]:
     return [seconds[key] for key in sorted(seconds)]
 
 
-def merge_timeseries(shards: list[ShardResult]) -> list[dict[str, float]]:
-    """One dict per second: t, span_s, requests, errors, p50_us, p99_us, sent, scheduled,
-    backlog (-1: not tracked) and drain (1.0: after the window's end, not throughput)."""
+def _by_second(shards: list[ShardResult]) -> list[list]:
     by_index: dict[int, list] = {}
     for shard in shards:
         for i, sec in enumerate(shard.seconds):
             by_index.setdefault(i, []).append(sec)
+    return [by_index[i] for i in sorted(by_index)]
+
+
+def merge_second_histograms(shards: list[ShardResult]) -> list[Histogram]:
+    """Each second's latency histogram, every process merged (same order as the series)."""
+    return [Histogram.merge(s.histogram for s in secs) for secs in _by_second(shards)]
+
+
+def merge_timeseries(shards: list[ShardResult]) -> list[dict[str, float]]:
+    """One dict per second: t, span_s, requests, errors (and errors_<kind>), p50_us,
+    p99_us, p999_us, max_us, sent, scheduled, backlog (-1: not tracked) and drain (1.0:
+    after the window's end, not throughput)."""
     out: list[dict[str, float]] = []
-    for i in sorted(by_index):
-        secs = by_index[i]
+    for secs in _by_second(shards):
         hist = Histogram.merge(s.histogram for s in secs)
+        kinds = {
+            f"errors_{k}": float(sum(s.error_kinds.get(k, 0) for s in secs)) for k in ERROR_KINDS
+        }
         out.append(
             {
                 "t": min(s.start_s for s in secs),
@@ -200,6 +213,9 @@ def merge_timeseries(shards: list[ShardResult]) -> list[dict[str, float]]:
                 "errors": sum(s.errors for s in secs),
                 "p50_us": hist.percentile(50.0),
                 "p99_us": hist.percentile(99.0),
+                "p999_us": hist.percentile(99.9),
+                "max_us": float(hist.values[-1]) if hist.total else 0.0,
+                **kinds,
                 "sent": float(sum(s.sent for s in secs)),
                 "scheduled": float(sum(s.scheduled for s in secs)),
                 "backlog": float(

@@ -10,7 +10,8 @@ exact (``Histogram`` counts), so the run's histogram is the merge of its seconds
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from bench.runner.results.histogram import Histogram
 
@@ -34,6 +35,8 @@ class SecondStats:
     #: The second falls after the window's end (an open loop draining): its responses
     #: give latencies (they were scheduled in the window) but are not throughput.
     drain: bool = False
+    #: Errors of this second by kind (``ERROR_KINDS``); sums to ``errors``.
+    error_kinds: dict[str, int] = field(default_factory=dict)
 
 
 class Recorder:
@@ -58,6 +61,7 @@ class Recorder:
         self._slices: list[Histogram] = []
         self._second_requests = 0
         self._errors_closed = 0
+        self._kinds_closed: dict[str, int] = {}
 
     def discard(self) -> None:
         """Forget everything recorded so far (the warm-up is over)."""
@@ -108,13 +112,17 @@ class Recorder:
         scheduled: int = 0,
         backlog: int = -1,
         drain: bool = False,
+        kinds: Mapping[str, int] | None = None,
     ) -> SecondStats:
         """Fold, then close the current second of the time series and return it.
 
         ``sent`` and ``scheduled`` are this second's counts, ``backlog`` the outstanding
-        arrivals at its end (see ``SecondStats``).
+        arrivals at its end (see ``SecondStats``); ``kinds`` the window's error counts by
+        kind so far (this second's are the difference from the last closed second).
         """
         self.fold_slice(unrecorded)
+        kinds = dict(kinds or {})
+        error_kinds = {k: v - self._kinds_closed.get(k, 0) for k, v in kinds.items()}
         second = SecondStats(
             start_s,
             span_s,
@@ -125,9 +133,11 @@ class Recorder:
             scheduled=scheduled,
             backlog=backlog,
             drain=drain,
+            error_kinds={k: v for k, v in error_kinds.items() if v},
         )
         self.seconds.append(second)
         self._slices = []
         self._second_requests = 0
         self._errors_closed = errors_total
+        self._kinds_closed = kinds
         return second

@@ -333,6 +333,7 @@ class Session:
             scheduled=self.scheduled - self._scheduled_closed,
             backlog=self.outstanding() if self.outstanding is not None else -1,
             drain=self._served_in_window is not None,
+            kinds=self.errors,
         )
         self._sent_closed = self.sent
         self._scheduled_closed = self.scheduled
