@@ -17,52 +17,52 @@ ROOT = Path(__file__).resolve().parents[1]
 #: package (dotted) -> prefixes of modules it must never import, and why.
 #: The packages that run a benchmark (launch servers, drive load, run the loop).
 RUN_FLOW: tuple[str, ...] = (
-    "bench.runner.matrix",
-    "bench.runner.launch",
-    "bench.runner.engines",
-    "bench.runner.session",
-    "bench.runner.commands",
+    "runner.matrix",
+    "runner.launch",
+    "runner.engines",
+    "runner.session",
+    "runner.commands",
 )
 #: Analysis of stored results, and the views of it.
-ANALYSIS: tuple[str, ...] = ("bench.runner.compare", "bench.runner.plan")
-VIEWS: tuple[str, ...] = ("dashboards", "bench.runner.commands")
+ANALYSIS: tuple[str, ...] = ("runner.compare", "runner.plan")
+VIEWS: tuple[str, ...] = ("dashboards", "runner.commands")
 
 RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "servers": (("runner", "dashboards"), "servers never import the runner or its views"),
-    "bench.runner.scenario": (
+    "runner.scenario": (
         (*RUN_FLOW, *ANALYSIS, *VIEWS),
         "the scenario is what the user wrote: it knows nothing of how it is run",
     ),
-    "bench.runner.matrix": (
-        ("bench.runner.launch", "bench.runner.engines", "bench.runner.session", *ANALYSIS, *VIEWS),
+    "runner.matrix": (
+        ("runner.launch", "runner.engines", "runner.session", *ANALYSIS, *VIEWS),
         "the matrix is pure: scenario -> cells, nothing started",
     ),
-    "bench.runner.launch": (
-        ("bench.runner.engines", "bench.runner.session", *ANALYSIS, *VIEWS),
+    "runner.launch": (
+        ("runner.engines", "runner.session", *ANALYSIS, *VIEWS),
         "launching a server knows nothing of load or of the run loop",
     ),
-    "bench.runner.engines": (
-        ("bench.runner.scenario", "bench.runner.matrix", "bench.runner.session", *ANALYSIS, *VIEWS),
+    "runner.engines": (
+        ("runner.scenario", "runner.matrix", "runner.session", *ANALYSIS, *VIEWS),
         "engines read a LoadSpec, not a scenario, and write a LoadResult",
     ),
-    "bench.runner.session": (
+    "runner.session": (
         (*ANALYSIS, *VIEWS),
         "the session runs and stores; analysis and views read what it stored",
     ),
-    "bench.runner.results": (
-        ("bench.runner.engines", "bench.runner.launch", "bench.runner.session", *ANALYSIS, *VIEWS),
+    "runner.results": (
+        ("runner.engines", "runner.launch", "runner.session", *ANALYSIS, *VIEWS),
         "the results package is read by everyone and reads no one",
     ),
-    "bench.runner.compare": (
+    "runner.compare": (
         (*RUN_FLOW, "plotly", *VIEWS),
         "compare is analysis of stored results: no run, no figures, no HTML",
     ),
-    "bench.runner.plan": (
+    "runner.plan": (
         (*RUN_FLOW, "plotly", *VIEWS),
         "plan is analysis of stored results: no run, no figures, no HTML",
     ),
     "dashboards": (
-        (*RUN_FLOW, "bench.runner.commands"),
+        (*RUN_FLOW, "runner.commands"),
         "views read results and analysis, never the run machinery",
     ),
 }
@@ -120,4 +120,4 @@ def test_the_scanner_sees_imports_in_functions_and_relative_ones(tmp_path: Path)
         encoding="utf-8",
     )
     names = [name for _, name in imported(pkg / "view.py", root=tmp_path)]
-    assert names == ["math", "plotly.graph_objects", "bench.runner.results", "bench.runner.plan"]
+    assert names == ["math", "plotly.graph_objects", "runner.results", "runner.plan"]

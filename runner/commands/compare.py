@@ -63,7 +63,7 @@ def register(subparsers: Any) -> None:
         "e.g. p99:10%%, or p999:off; repeatable",
     )
     parser.add_argument(
-        "--alpha", type=float, help="false-regression level of the comparison (default 0.05)"
+        "--alpha", type=float, help="false-regression level of the comparison (default 0.008)"
     )
     parser.add_argument("--min-repetitions", type=int, metavar="N", help="default 3")
     parser.add_argument(

@@ -66,7 +66,7 @@ OFF_WORDS: frozenset[str] = frozenset({"off", "none", "no", "false"})
 
 #: Defaults, stated once (docs/ci.md quotes them).
 DEFAULT_MAX_REGRESSION = 0.05
-DEFAULT_ALPHA = 0.05
+DEFAULT_ALPHA = 0.008
 DEFAULT_MIN_REPETITIONS = 3
 
 

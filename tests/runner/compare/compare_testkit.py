@@ -30,6 +30,9 @@ class CellSpec:
     rss: float = 40e6
 
 
+#: Repetitions per side by default: enough for 2 cells × 6 metrics at the default alpha (0.008).
+REPS = 8
+
 CELLS: tuple[CellSpec, ...] = (
     CellSpec("c1", "prefork sync w1", "prefork"),
     CellSpec("c2", "eventloop w1 uvloop", "eventloop", rps=12000.0, p50_us=2000.0),
@@ -39,7 +42,7 @@ CELLS: tuple[CellSpec, ...] = (
 def rows(
     *,
     slowdown: float = 0.0,
-    reps: int = 5,
+    reps: int = REPS,
     noise: float = 0.03,
     seed: int = 0,
     cells: Sequence[CellSpec] = CELLS,
