@@ -85,6 +85,13 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="allow comparing runs of differently named scenarios (cells still match by id)",
     )
+    parser.add_argument(
+        "--normalize",
+        action="store_true",
+        help="when the machines differ or the CPU reference moved, let the comparison "
+        "normalized to the reference decide the exit code (default: the raw one decides; "
+        "both are shown)",
+    )
     parser.add_argument("--markdown", metavar="FILE", help="write a markdown report")
     parser.add_argument("--junit", metavar="FILE", help="write JUnit XML (one test per gate)")
     parser.add_argument(
@@ -110,6 +117,38 @@ def _write(path: str, text: str) -> None:
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
+def _drift(
+    baseline: Any, candidate: Any, gates: Any, args: argparse.Namespace
+) -> tuple[list[str], Any]:
+    """Notes on machine drift, and (verdicts, summary) normalized to the CPU reference."""
+    from bench.runner.compare.drift import assess, describe, normalize
+    from bench.runner.compare.judge import judge, summarize
+    from bench.runner.compare.render import headline
+
+    drift = assess(baseline.manifest, candidate.manifest)
+    notes = describe(drift)
+    if not drift.needs_normalizing or drift.cpu_ratio is None:
+        if args.normalize:
+            notes.append(
+                "--normalize: the machines and references agree; the raw comparison decides"
+            )
+        return notes, None
+    verdicts = judge(baseline.cells, normalize(candidate.cells, drift.cpu_ratio), gates)
+    summary = summarize(
+        verdicts, gates, strict=args.strict, allow_inconclusive=args.allow_inconclusive
+    )
+    who = (
+        "decides (--normalize)"
+        if args.normalize
+        else "shown beside the raw one; --normalize lets it decide"
+    )
+    notes.append(
+        f"normalized to the CPU reference (candidate req/s × {drift.cpu_ratio:.3f}, latencies "
+        f"÷ {drift.cpu_ratio:.3f}): {headline(summary)} — {who}"
+    )
+    return notes, (verdicts, summary)
+
+
 def run_compare(args: argparse.Namespace) -> int:
     """Handler of ``bench compare``."""
     from pydantic import ValidationError
@@ -117,6 +156,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from bench.runner.compare.baseline import baselines_dir, load_side
     from bench.runner.compare.context import check_comparable, describe_side, scenario_gates
     from bench.runner.compare.judge import judge, summarize
+    from bench.runner.compare.noise import noise_warnings
     from bench.runner.compare.render import Context, to_json, to_junit, to_markdown, to_rich
     from bench.runner.scenario.gates import Gates
 
@@ -144,6 +184,11 @@ def run_compare(args: argparse.Namespace) -> int:
     summary = summarize(
         verdicts, gates, strict=args.strict, allow_inconclusive=args.allow_inconclusive
     )
+    drift_notes, normalized = _drift(baseline, candidate, gates, args)
+    notes += drift_notes
+    if normalized is not None and args.normalize:
+        verdicts, summary = normalized
+    notes += noise_warnings(baseline.cells, candidate.cells, gates, summary.family)
     ctx = Context(
         baseline=describe_side(baseline),
         candidate=describe_side(candidate),

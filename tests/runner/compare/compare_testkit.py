@@ -103,9 +103,17 @@ def scenario_text(name: str = "quick", gates: str = "", work: int = 1) -> str:
 
 
 def write_run(
-    run_dir: Path, table: pd.DataFrame, *, scenario: str = "quick", text: str | None = None
+    run_dir: Path,
+    table: pd.DataFrame,
+    *,
+    scenario: str = "quick",
+    text: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Path:
-    """A run folder (manifest.json + cells.parquet) as ``bench run`` writes it."""
+    """A run folder (manifest.json + cells.parquet) as ``bench run`` writes it.
+
+    ``extra`` adds manifest sections (``fingerprint``, ``reference``).
+    """
     manifest = {
         "manifest_version": 1,
         "run_id": run_dir.name,
@@ -113,6 +121,7 @@ def write_run(
         "scenario_text": text if text is not None else scenario_text(scenario),
         "environment": {"git_sha": "0123456789abcdef"},
         "status": "done",
+        **(extra or {}),
     }
     atomic_write_json(run_dir / "manifest.json", manifest)
     atomic_write_parquet(run_dir / "cells.parquet", table)
