@@ -18,7 +18,9 @@ from bench.runner.errors import BenchError
 from bench.runner.exit_codes import ExitCode, document
 
 #: Subcommand modules, in the order ``bench --help`` lists them.
-COMMANDS: tuple[str, ...] = ("run", "serve", "load", "report", "compare", "baseline", "plan")
+COMMANDS: tuple[str, ...] = (
+    "run", "serve", "load", "report", "compare", "baseline", "plan", "calibrate", "bisect",
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -59,7 +59,7 @@ def register(subparsers: Any) -> None:
         type=_metric,
         action="append",
         metavar="NAME:PCT",
-        help="threshold of one metric (rps, p50, p99, p999, error_rate, rss), "
+        help="threshold of one metric (rps, p50, p99, p999, error_rate, rss; cpu only when set), "
         "e.g. p99:10%%, or p999:off; repeatable",
     )
     parser.add_argument(
