@@ -61,6 +61,10 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
         (*RUN_FLOW, "plotly", *VIEWS),
         "plan is analysis of stored results: no run, no figures, no HTML",
     ),
+    "runner.bisect": (
+        ("runner.matrix", "runner.launch", "runner.engines", "runner.session", *VIEWS),
+        "bisect runs each commit's own bench run as a process, never this checkout's run code",
+    ),
     "dashboards": (
         (*RUN_FLOW, "runner.commands"),
         "views read results and analysis, never the run machinery",
