@@ -5,8 +5,9 @@ probe of a later commit is judged against a run of GOOD measured *right before i
 same-job baseline of docs/ci.md: on a shared machine the load drifts within minutes, and
 a baseline from the start of the bisect would make every later commit look slower
 (``--baseline-once`` measures GOOD only once). The judge is the gate of ``bench compare``
-(``bench.runner.compare.judge``: regressed → bad; no regression and some gate decided → good;
-inconclusive → measured again, up to ``max_tries``, then skipped). BAD must regress against GOOD, else there is
+(``bench.runner.compare.judge``: regressed → bad; no regression, and every gate's interval
+short of its threshold → good; anything else → measured again, up to ``max_tries``, then
+skipped). BAD must regress against GOOD, else there is
 nothing to search. Then ``bench.runner.bisect.search`` picks commits until one is left. A commit
 that cannot be built or measured is skipped (as ``git bisect skip``), never bad. Every
 step is kept as evidence: the commit, the attempt, the verdict with its numbers, and the
@@ -26,10 +27,10 @@ from bench.runner.bisect.probe import Built, RunResult, prepare, run_scenario, s
 from bench.runner.compare.baseline import load_side
 from bench.runner.compare.context import check_comparable, scenario_gates
 from bench.runner.compare.formatting import format_change, format_p, metric_label
-from bench.runner.compare.judge import STATUS_METRIC, judge, summarize
+from bench.runner.compare.judge import STATUS_METRIC, Verdict, judge, summarize
 from bench.runner.compare.render import headline
 from bench.runner.errors import UsageError
-from bench.runner.scenario.gates import Gates
+from bench.runner.scenario.gates import METRICS_BY_NAME, Gates
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,23 @@ class Report:
     steps: tuple[Step, ...]
     first_bad: Commit | None
     candidates: tuple[Commit, ...]
+
+
+def _confidently_fine(verdict: Verdict) -> bool:
+    """The gate's interval excludes a regression of its threshold's size.
+
+    "Unchanged" alone only says the median moved less than the threshold; on a noisy
+    machine a real slowdown often does. Marking a commit good sends the search the other
+    way for good, so bisect asks more: the whole (1 − 2α) interval of the change stays on
+    the good side of the threshold. Otherwise the step counts as inconclusive and is
+    measured again.
+    """
+    if verdict.threshold is None:
+        return True
+    spec = METRICS_BY_NAME[verdict.metric]
+    if spec.higher_is_better:
+        return verdict.lower is not None and verdict.lower > -verdict.threshold
+    return verdict.upper is not None and verdict.upper < verdict.threshold
 
 
 class _Bisect:
@@ -127,8 +145,10 @@ class _Bisect:
         evidence = f"{headline(summary)}{numbers}"
         if summary.counts["regressed"]:
             return search.BAD, evidence
-        if summary.exit_code == 0:
+        if summary.exit_code == 0 and all(_confidently_fine(v) for v in gated):
             return search.GOOD, evidence
+        if summary.exit_code == 0:
+            evidence += "; the interval still reaches the threshold: not yet good"
         return "inconclusive", evidence
 
     def probe(self, commit: Commit, *, baseline: bool = False) -> str:

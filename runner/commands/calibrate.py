@@ -71,7 +71,7 @@ def _run(scenario: str, repeat: int, out: str) -> Path:
 def handle(args: argparse.Namespace) -> int:
     """Handler of ``bench calibrate``."""
     from bench.runner.compare.baseline import load_side
-    from bench.runner.compare.calibrate import calibrate, recommendation
+    from bench.runner.compare.calibrate import calibrate, recommendation, split_false_alarms
     from bench.runner.compare.context import scenario_gates
     from bench.runner.errors import UsageError
     from bench.runner.exit_codes import ExitCode
@@ -98,10 +98,17 @@ def handle(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"bench: error: {run_dir}: {exc}", file=sys.stderr)
         return ExitCode.NOTHING_MEASURED
+    rate, splits = split_false_alarms(side.cells, gates)
     if args.json:
-        sys.stdout.write(json.dumps(_to_dict(cal, run_dir), indent=2) + "\n")
+        data = _to_dict(cal, run_dir)
+        data["aa_splits"] = {"splits": splits, "false_alarm_rate": rate}
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
         _print(cal, run_dir)
+        if splits:
+            print(
+                f"A/A over {splits} random halves of the repetitions: {rate:.1%} report a regression"
+            )
         print(recommendation(cal))
     return ExitCode.OK
 

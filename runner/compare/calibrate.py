@@ -115,6 +115,32 @@ def _self_comparison(
     return tuple(verdicts), summarize(verdicts, gates, allow_inconclusive=True)
 
 
+def split_false_alarms(
+    cells: pd.DataFrame, gates: Gates, *, splits: int = 200, seed: int = 0
+) -> tuple[float, int]:
+    """Real A/A false alarms: random halves of the repetitions judged against each other.
+
+    Each split assigns half of the repetitions (the same ones in every cell) to a
+    "baseline" and the rest to a "candidate" and runs the real ``judge``. Returns the
+    share of splits that report a regression, and the number of splits. The splits
+    share repetitions, so they are not independent comparisons: a rate, not a bound.
+    """
+    import numpy as np
+
+    reps = sorted(int(r) for r in pd.to_numeric(cells[REPETITION]).dropna().unique())
+    if len(reps) < 4:
+        return 0.0, 0
+    rng = np.random.default_rng(seed)
+    column = pd.to_numeric(cells[REPETITION])
+    alarms = 0
+    for _ in range(splits):
+        half = set(rng.permutation(reps)[: len(reps) // 2].tolist())
+        chosen = column.isin(half)
+        verdicts = judge(cells[chosen], cells[~chosen], gates)
+        alarms += summarize(verdicts, gates).counts["regressed"] > 0
+    return alarms / splits, splits
+
+
 def recommendation(cal: Calibration) -> str:
     """One sentence: the threshold and repetitions a gate needs on this machine."""
     worst = cal.worst()

@@ -20,7 +20,7 @@ workload: {app: cpu, params: {iterations: 20000}}
 servers:
   - {server: eventloop, workers: 1}
 load: {engine: native, mode: closed, concurrency: [2], duration: 0.4s, warmup: 0.1s}
-repeat: 5
+repeat: 6
 pin: auto
 gates:
   max_regression: 10%

@@ -9,7 +9,7 @@ import pytest
 from compare_testkit import rows, write_run
 
 from bench.runner.cli import main
-from bench.runner.compare.calibrate import calibrate, recommendation
+from bench.runner.compare.calibrate import calibrate, recommendation, split_false_alarms
 from bench.runner.errors import UsageError
 from bench.runner.exit_codes import ExitCode
 from bench.runner.scenario.gates import Gates
@@ -55,3 +55,10 @@ def test_calibrate_cli_reads_a_run_folder(
     assert "no noise to measure" in capsys.readouterr().err
     assert main(["calibrate", str(tmp_path / "missing.yaml")]) == ExitCode.USAGE
     assert main(["calibrate", str(run), "--repeat", "2"]) == ExitCode.USAGE
+
+
+def test_compare_calibrate_random_halves_of_an_aa_run_rarely_alarm() -> None:
+    table = rows(seed=5, reps=12, noise=0.05)
+    rate, splits = split_false_alarms(table, Gates(), splits=60)
+    assert splits == 60 and rate < 0.1
+    assert split_false_alarms(rows(reps=3), Gates())[1] == 0
