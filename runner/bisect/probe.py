@@ -115,13 +115,15 @@ def scenario_for(built: Built, repo: Path, scenario: Path) -> Path:
 
 
 def run_scenario(
-    built: Built, scenario: Path, out: Path, log: Path, *, timeout: float
-) -> RunResult:
-    """``bench run SCENARIO --out OUT`` with the commit's code; the run folder it wrote."""
+    built: Built, scenario: Path, out: Path, log: Path, *, timeout: float,
+    extra: tuple[str, ...] = (),
+) -> RunResult:  # fmt: skip
+    """``bench run SCENARIO --out OUT [EXTRA]`` with the commit's code; the run folder it wrote."""
     out.mkdir(parents=True, exist_ok=True)
+    log.parent.mkdir(parents=True, exist_ok=True)
     before = {p for p in out.iterdir() if p.is_dir()}
     env = {**os.environ, **built.env}
-    argv = [built.python, "-m", "bench.runner.cli", "run", str(scenario), "--out", str(out)]
+    argv = [built.python, "-m", "bench.runner.cli", "run", str(scenario), "--out", str(out), *extra]
     code = _call(argv, log, cwd=built.worktree, env=env, timeout=timeout)
     created = sorted(p for p in out.iterdir() if p.is_dir() and p not in before)
     return RunResult(created[-1] if created else None, code, log)

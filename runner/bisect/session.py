@@ -1,10 +1,12 @@
 """One ``bench bisect GOOD BAD SCENARIO``: probe, judge, search, report.
 
-How this works: GOOD is built (its worktree kept to the end) and measured first. Each
-probe of a later commit is judged against a run of GOOD measured *right before it* — the
-same-job baseline of docs/ci.md: on a shared machine the load drifts within minutes, and
-a baseline from the start of the bisect would make every later commit look slower
-(``--baseline-once`` measures GOOD only once). The judge is the gate of ``bench compare``
+How this works: GOOD is built (its worktree kept to the end) and checked with one
+repetition. Each probe of a later commit is measured *interleaved* with GOOD — GOOD,
+probe, GOOD, probe, one repetition each (``bench.runner.bisect.interleave``) — and judged
+against GOOD's repetitions of the same turns: on a shared machine the load drifts within
+seconds, and a baseline from the start of the bisect made unchanged commits look 40–60 %
+slower. ``--no-interleave`` measures GOOD as one run right before each probe instead
+(``--baseline-once``: only once, at the start). The judge is the gate of ``bench compare``
 (``bench.runner.compare.judge``: regressed → bad; no regression, and every gate's interval
 short of its threshold → good; anything else → measured again, up to ``max_tries``, then
 skipped). BAD must regress against GOOD, else there is
@@ -23,6 +25,7 @@ from typing import Any
 
 from bench.runner.bisect import search
 from bench.runner.bisect.git import Commit, commits_between, remove_worktree, repo_root, resolve
+from bench.runner.bisect.interleave import PARTS, combine, scenario_repeat
 from bench.runner.bisect.probe import Built, RunResult, prepare, run_scenario, scenario_for
 from bench.runner.compare.baseline import load_side
 from bench.runner.compare.context import check_comparable, scenario_gates
@@ -43,6 +46,8 @@ class Options:
     gate_overrides: dict[str, Any] = field(default_factory=dict)
     keep_worktrees: bool = False
     baseline_once: bool = False
+    interleave: bool = True
+    repeat: int | None = None  #: repetitions per side (default: the scenario's repeat)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +107,42 @@ class _Bisect:
         gates = scenario_gates(side) or Gates()
         return gates.overridden(**self.options.gate_overrides)
 
-    def measure(self, built: Built, name: str) -> RunResult:
+    def measure(self, built: Built, name: str, extra: tuple[str, ...] = ()) -> RunResult:
         """``bench run`` of ``built`` into runs/NAME (its log in logs/NAME.log)."""
         scenario = scenario_for(built, self.repo, self.scenario)
         return run_scenario(
             built, scenario, self.out / "runs" / name, self.out / "logs" / f"{name}.log",
-            timeout=self.options.timeout_s,
+            timeout=self.options.timeout_s, extra=extra,
         )  # fmt: skip
+
+    def pair(self, built: Built, commit: Commit, attempt: int) -> RunResult:
+        """GOOD and ``commit`` measured in turn, one repetition each; the probe's combined run.
+
+        Sets ``self.baseline`` to GOOD's combined run of the same turns.
+        """
+        assert self.good is not None
+        good = self.good.commit.short
+        scenario = scenario_for(built, self.repo, self.scenario)
+        reps = self.options.repeat or scenario_repeat(scenario)
+        name = f"{commit.short}-{attempt}"
+        good_parts: list[Path] = []
+        parts: list[Path] = []
+        for turn in range(reps):
+            base = self.measure(self.good, f"{name}-{good}/{PARTS}/{turn}", ("--repeat", "1"))
+            if base.run_dir is None or base.exit_code != 0:
+                raise UsageError(
+                    f"the scenario failed on GOOD {good}: bench run exited {base.exit_code} "
+                    f"(log: {base.log})"
+                )
+            probe = self.measure(built, f"{name}/{PARTS}/{turn}", ("--repeat", "1"))
+            if probe.run_dir is None or probe.exit_code != 0:
+                return RunResult(None, probe.exit_code, probe.log)
+            good_parts.append(base.run_dir)
+            parts.append(probe.run_dir)
+        runs = self.out / "runs"
+        self.baseline = combine(good_parts, runs / f"{name}-{good}" / "combined")
+        combined = combine(parts, runs / name / "combined")
+        return RunResult(combined, 0, self.out / "logs")
 
     def rebaseline(self, commit: Commit, attempt: int) -> None:
         """Measure GOOD again right before probing ``commit`` (unless --baseline-once)."""
@@ -161,9 +195,13 @@ class _Bisect:
                 self._step(commit, 1, search.SKIP, f"build failed: {built.error}")
                 return search.SKIP
             for attempt in range(1, self.options.max_tries + 1):
-                if not baseline:
+                if baseline:
+                    result = self.measure(built, f"{commit.short}-{attempt}", ("--repeat", "1"))
+                elif self.options.interleave:
+                    result = self.pair(built, commit, attempt)
+                else:
                     self.rebaseline(commit, attempt)
-                result = self.measure(built, f"{commit.short}-{attempt}")
+                    result = self.measure(built, f"{commit.short}-{attempt}")
                 if result.run_dir is None or result.exit_code != 0:
                     why = f"bench run exited {result.exit_code} (log: {result.log})"
                     if baseline:

@@ -70,9 +70,18 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--metric", type=_metric, action="append", metavar="NAME:PCT")
     parser.add_argument("--keep-worktrees", action="store_true", help="keep each probe's worktree")
     parser.add_argument(
+        "--no-interleave",
+        action="store_true",
+        help="measure GOOD and each probe as whole runs one after the other (default: "
+        "alternate one repetition of each, so both see the same machine load)",
+    )
+    parser.add_argument(
+        "--repeat", type=int, metavar="N", help="repetitions per side (default: the scenario's)"
+    )
+    parser.add_argument(
         "--baseline-once",
         action="store_true",
-        help="measure GOOD once (default: again right before every probe, as machines drift)",
+        help="with --no-interleave: measure GOOD once (default: again before every probe)",
     )
     parser.set_defaults(handler=handle)
 
@@ -86,6 +95,8 @@ def handle(args: argparse.Namespace) -> int:
 
     if args.max_tries < 1:
         raise UsageError("--max-tries must be 1 or more")
+    if args.repeat is not None and args.repeat < 3:
+        raise UsageError("--repeat must be 3 or more")
     overrides: dict[str, Any] = {}
     if args.max_regression is not None:
         overrides["max_regression"] = args.max_regression
@@ -98,6 +109,8 @@ def handle(args: argparse.Namespace) -> int:
         gate_overrides=overrides,
         keep_worktrees=args.keep_worktrees,
         baseline_once=args.baseline_once,
+        interleave=not args.no_interleave,
+        repeat=args.repeat,
     )
     out = Path(args.out).resolve()
     report = bisect(Path(args.repo), args.good, args.bad, Path(args.scenario), out, options)
