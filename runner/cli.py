@@ -27,6 +27,8 @@ COMMANDS: tuple[str, ...] = (
     "compare",
     "baseline",
     "plan",
+    "calibrate",
+    "bisect",
 )
 
 

@@ -40,6 +40,7 @@ MEANINGS: dict[ExitCode, dict[str, str]] = {
         "run": "at least one cell was measured (the summary counts failed and skipped cells)",
         "load": "responses were measured and the error rate is within --max-error-rate",
         "compare": "no gate regressed and at least one gate decided",
+        "bisect": "the first bad commit was found",
         "*": "done",
     },
     ExitCode.FAILED: {
@@ -48,6 +49,7 @@ MEANINGS: dict[ExitCode, dict[str, str]] = {
         "compare": "a gate regressed, an event gate's limit was exceeded, or every "
         "candidate repetition of a cell failed (with --strict: an inconclusive gate too)",
         "serve": "the server failed while running (e.g. the address is in use)",
+        "bisect": "BAD does not regress against GOOD: nothing to find",
     },
     ExitCode.USAGE: {
         "*": "bad input: an option, a scenario, an app, a missing file or run; one line on stderr",
@@ -59,10 +61,12 @@ MEANINGS: dict[ExitCode, dict[str, str]] = {
         "run": "no cell was measured: every cell failed or was skipped",
         "load": "no successful response: connect errors only, or every response "
         "an error (e.g. 404)",
+        "calibrate": "no cell had two measured repetitions: no noise to measure",
     },
     ExitCode.INCONCLUSIVE: {
         "compare": "no gate decided: every gate inconclusive (too few repetitions or too "
         "much noise); --allow-inconclusive exits 0 instead",
+        "bisect": "skipped commits (failed builds, inconclusive steps) hide the first bad one",
     },
     ExitCode.INTERRUPTED: {
         "run": "interrupted; the finished cells are kept: bench run --resume RUN_DIR",

@@ -49,6 +49,10 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
         ("runner",),
         "the action table is pure data the scenario loader reads: it imports nothing of bench",
     ),
+    "runner.bisect": (
+        ("runner.matrix", "runner.launch", "runner.engines", "runner.session", *VIEWS),
+        "bisect runs each commit's own bench run as a process, never this checkout's run code",
+    ),
     "runner.engines": (
         ("runner.scenario", "runner.matrix", "runner.session", *ANALYSIS, *VIEWS),
         "engines read a LoadSpec, not a scenario, and write a LoadResult",

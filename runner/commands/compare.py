@@ -60,11 +60,11 @@ def register(subparsers: Any) -> None:
         type=_metric,
         action="append",
         metavar="NAME:PCT",
-        help="threshold of one metric (rps, p50, p99, p999, error_rate, rss), "
+        help="threshold of one metric (rps, p50, p99, p999, error_rate, rss; cpu only when set), "
         "e.g. p99:10%%, or p999:off; repeatable",
     )
     parser.add_argument(
-        "--alpha", type=float, help="false-regression level of the comparison (default 0.05)"
+        "--alpha", type=float, help="false-regression level of the comparison (default 0.008)"
     )
     parser.add_argument("--min-repetitions", type=int, metavar="N", help="default 3")
     parser.add_argument(
@@ -93,6 +93,13 @@ def register(subparsers: Any) -> None:
         help="a limit on what an event may cost in the candidate, e.g. 'reload errors <= 0' "
         "or 'kill-worker recovery <= 3s'; repeatable (adds to the scenario's gates.events)",
     )
+    parser.add_argument(
+        "--normalize",
+        action="store_true",
+        help="when the machines differ or the CPU reference moved, let the comparison "
+        "normalized to the reference decide the exit code (default: the raw one decides; "
+        "both are shown)",
+    )
     parser.add_argument("--markdown", metavar="FILE", help="write a markdown report")
     parser.add_argument("--junit", metavar="FILE", help="write JUnit XML (one test per gate)")
     parser.add_argument(
@@ -118,6 +125,38 @@ def _write(path: str, text: str) -> None:
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
+def _drift(
+    baseline: Any, candidate: Any, gates: Any, args: argparse.Namespace
+) -> tuple[list[str], Any]:
+    """Notes on machine drift, and (verdicts, summary) normalized to the CPU reference."""
+    from bench.runner.compare.drift import assess, describe, normalize
+    from bench.runner.compare.judge import judge, summarize
+    from bench.runner.compare.render import headline
+
+    drift = assess(baseline.manifest, candidate.manifest)
+    notes = describe(drift)
+    if not drift.needs_normalizing or drift.cpu_ratio is None:
+        if args.normalize:
+            notes.append(
+                "--normalize: the machines and references agree; the raw comparison decides"
+            )
+        return notes, None
+    verdicts = judge(baseline.cells, normalize(candidate.cells, drift.cpu_ratio), gates)
+    summary = summarize(
+        verdicts, gates, strict=args.strict, allow_inconclusive=args.allow_inconclusive
+    )
+    who = (
+        "decides (--normalize)"
+        if args.normalize
+        else "shown beside the raw one; --normalize lets it decide"
+    )
+    notes.append(
+        f"normalized to the CPU reference (candidate req/s × {drift.cpu_ratio:.3f}, latencies "
+        f"÷ {drift.cpu_ratio:.3f}): {headline(summary)} — {who}"
+    )
+    return notes, (verdicts, summary)
+
+
 def run_compare(args: argparse.Namespace) -> int:
     """Handler of ``bench compare``."""
     from pydantic import ValidationError
@@ -125,6 +164,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from bench.runner.compare.baseline import baselines_dir, load_side
     from bench.runner.compare.context import check_comparable, describe_side, scenario_gates
     from bench.runner.compare.judge import judge, summarize
+    from bench.runner.compare.noise import noise_warnings
     from bench.runner.compare.profile_diff import diff_lines, diff_markdown, profile_diffs
     from bench.runner.compare.render import Context, to_json, to_junit, to_markdown, to_rich
     from bench.runner.scenario.gates import Gates
@@ -153,6 +193,11 @@ def run_compare(args: argparse.Namespace) -> int:
     summary = summarize(
         verdicts, gates, strict=args.strict, allow_inconclusive=args.allow_inconclusive
     )
+    drift_notes, normalized = _drift(baseline, candidate, gates, args)
+    notes += drift_notes
+    if normalized is not None and args.normalize:
+        verdicts, summary = normalized
+    notes += noise_warnings(baseline.cells, candidate.cells, gates, summary.family)
     diffs = profile_diffs(  # where the time went, when both sides were profiled
         baseline.cells, candidate.cells, _run_dir(baseline), _run_dir(candidate), verdicts
     )

@@ -56,6 +56,7 @@ def handle(args: argparse.Namespace) -> int:
     from bench.runner.session.conduct import run_session
     from bench.runner.session.prepare import new_run_dir, plan_run, print_dry_run, read_manifest
     from bench.runner.session.progress import make_console
+    from bench.runner.session.reference import measure_reference
 
     console = make_console()
     if args.repeat is not None and args.repeat < 1:
@@ -91,6 +92,7 @@ def handle(args: argparse.Namespace) -> int:
             planned=len(plan.order),
             skipped=sorted(set(plan.skipped.values())),
         )
+        manifest["reference"] = measure_reference()  # how fast this machine is, now
     console.print(f"run folder: {run_dir}  ({plan.pinning.note})")
     for reason in sorted(set(plan.skipped.values())):
         console.print(f"[yellow]skipping[/]: {reason}")

@@ -38,6 +38,7 @@ METRIC_COLUMNS: dict[str, str] = {
     "p999": _column("p999_us"),
     "error_rate": _column("error_rate"),
     "rss": _column("server_rss_peak_bytes"),
+    "cpu": _column("server_cpu_per_request_us"),
 }
 CELL_ID = _column("cell_id")
 CELL_INDEX = _column("cell_index")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.runner import __version__
+from bench.runner.results.fingerprint import fingerprint
 
 #: Distributions whose versions the manifest records (absent ones are omitted).
 PACKAGES: tuple[str, ...] = (
@@ -162,7 +163,8 @@ def new_manifest(
     planned: int,
     skipped: list[str],
 ) -> dict[str, Any]:
-    """A manifest for a run that is starting now."""
+    """A manifest for a run that is starting now (``fingerprint``: runner.results.fingerprint)."""
+    environment = collect_environment()
     return {
         "manifest_version": MANIFEST_VERSION,
         "run_id": run_id,
@@ -171,7 +173,8 @@ def new_manifest(
         "scenario_text": scenario_text,
         "options": options,
         "pinning": pinning,
-        "environment": collect_environment(),
+        "environment": environment,
+        "fingerprint": fingerprint(environment, pinning),
         "started_at": utc_now(),
         "finished_at": None,
         "status": "running",

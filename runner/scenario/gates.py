@@ -39,6 +39,7 @@ class GateMetric:
         absolute: compare the difference of medians (not their ratio).
         default_threshold: used instead of ``max_regression`` when the metric has no
             explicit threshold (``None``: ``max_regression`` applies).
+        opt_in: judged only when a threshold is set for it (``metrics: {cpu: 10%}``).
     """
 
     name: str
@@ -46,6 +47,7 @@ class GateMetric:
     higher_is_better: bool
     absolute: bool = False
     default_threshold: float | None = None
+    opt_in: bool = False
 
 
 #: The metrics gates judge, in report order.
@@ -57,17 +59,21 @@ GATE_METRICS: tuple[GateMetric, ...] = (
     GateMetric("error_rate", "error rate", higher_is_better=False, absolute=True,
                default_threshold=0.001),
     GateMetric("rss", "peak RSS", higher_is_better=False),
+    # Server CPU per response: the cost of a request, steady on a contended machine.
+    GateMetric("cpu", "CPU/req", higher_is_better=False, opt_in=True),
 )  # fmt: skip
 #: name -> metric.
 METRICS_BY_NAME: dict[str, GateMetric] = {m.name: m for m in GATE_METRICS}
 #: Other spellings accepted for metric names.
-METRIC_ALIASES: dict[str, str] = {"p99.9": "p999", "errors": "error_rate", "req/s": "rps"}
+METRIC_ALIASES: dict[str, str] = {
+    "p99.9": "p999", "errors": "error_rate", "req/s": "rps", "cpu_per_request": "cpu",
+}  # fmt: skip
 #: Words that switch a metric's gate off.
 OFF_WORDS: frozenset[str] = frozenset({"off", "none", "no", "false"})
 
 #: Defaults, stated once (docs/ci.md quotes them).
 DEFAULT_MAX_REGRESSION = 0.05
-DEFAULT_ALPHA = 0.05
+DEFAULT_ALPHA = 0.008
 DEFAULT_MIN_REPETITIONS = 3
 
 
@@ -139,6 +145,8 @@ class Gates(BaseModel):
         if metric in self.metrics:
             return self.metrics[metric]
         spec = METRICS_BY_NAME[metric]
+        if spec.opt_in:
+            return None
         return spec.default_threshold if spec.default_threshold is not None else self.max_regression
 
     def enabled(self) -> tuple[GateMetric, ...]:

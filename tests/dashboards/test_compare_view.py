@@ -17,13 +17,15 @@ from bench.runner.compare.render import Context
 from bench.runner.results.schema import CELL_COLUMNS, frame
 from bench.runner.scenario.gates import Gates
 
+#: Repetitions per side: enough for 2 cells × 6 metrics at the default alpha (0.008).
+REPS = 8
 CELLS = (("c1", "prefork sync w1"), ("c2", "eventloop w1 <i>uvloop</i>"))
 
 
 def table(slow: dict[str, float], seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     out = []
-    for rep in range(5):
+    for rep in range(REPS):
         for index, (cell_id, label) in enumerate(CELLS):
             f = 1 + slow.get(cell_id, 0.0)
             j = lambda: float(rng.lognormal(0, 0.02))  # noqa: E731
@@ -60,7 +62,7 @@ def test_compare_view_figures_highlight_the_regressed_cell(tmp_path: Path) -> No
     assert all("&lt;i&gt;" in y for y in regressed[0].y)  # labels escaped, not markup
     p99 = next(f for f in figures if f.layout.title.text.startswith("p99:"))
     assert [t.name for t in p99.data] == ["baseline", "candidate"]
-    assert len(p99.data[0].y) == 10 and len(p99.data[1].y) == 10
+    assert len(p99.data[0].y) == 2 * REPS and len(p99.data[1].y) == 2 * REPS
     tints = [s.fillcolor for s in p99.layout.shapes]
     assert tints == [VERDICT_COLORS[Outcome.UNCHANGED][1], VERDICT_COLORS[Outcome.REGRESSED][1]]
     assert p99.layout.yaxis.title.text == "p99 (ms)"

@@ -30,6 +30,9 @@ class CellSpec:
     rss: float = 40e6
 
 
+#: Repetitions per side by default: enough for 2 cells × 6 metrics at the default alpha (0.008).
+REPS = 8
+
 CELLS: tuple[CellSpec, ...] = (
     CellSpec("c1", "prefork sync w1", "prefork"),
     CellSpec("c2", "eventloop w1 uvloop", "eventloop", rps=12000.0, p50_us=2000.0),
@@ -39,7 +42,7 @@ CELLS: tuple[CellSpec, ...] = (
 def rows(
     *,
     slowdown: float = 0.0,
-    reps: int = 5,
+    reps: int = REPS,
     noise: float = 0.03,
     seed: int = 0,
     cells: Sequence[CellSpec] = CELLS,
@@ -100,9 +103,17 @@ def scenario_text(name: str = "quick", gates: str = "", work: int = 1) -> str:
 
 
 def write_run(
-    run_dir: Path, table: pd.DataFrame, *, scenario: str = "quick", text: str | None = None
+    run_dir: Path,
+    table: pd.DataFrame,
+    *,
+    scenario: str = "quick",
+    text: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Path:
-    """A run folder (manifest.json + cells.parquet) as ``bench run`` writes it."""
+    """A run folder (manifest.json + cells.parquet) as ``bench run`` writes it.
+
+    ``extra`` adds manifest sections (``fingerprint``, ``reference``).
+    """
     manifest = {
         "manifest_version": 1,
         "run_id": run_dir.name,
@@ -110,6 +121,7 @@ def write_run(
         "scenario_text": text if text is not None else scenario_text(scenario),
         "environment": {"git_sha": "0123456789abcdef"},
         "status": "done",
+        **(extra or {}),
     }
     atomic_write_json(run_dir / "manifest.json", manifest)
     atomic_write_parquet(run_dir / "cells.parquet", table)

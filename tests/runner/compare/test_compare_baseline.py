@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from compare_testkit import rows, scenario_text, write_run
+from compare_testkit import REPS, rows, scenario_text, write_run
 
 from bench.runner.compare.baseline import (
     baseline_path,
@@ -40,7 +40,7 @@ def test_compare_baseline_found_by_name_path_or_run_folder(tmp_path: Path) -> No
     assert load_side("feature/faster", directory=directory).kind == "baseline"
     assert load_side(str(saved), directory=directory).name == "feature/faster"
     side = load_side(str(run), directory=directory)
-    assert side.kind == "run" and side.name == "run-2" and len(side.cells) == 10
+    assert side.kind == "run" and side.name == "run-2" and len(side.cells) == 2 * REPS
     assert load_side(str(run / "manifest.json"), directory=directory).kind == "run"
 
 
@@ -60,7 +60,7 @@ def test_compare_baseline_errors_are_one_line(tmp_path: Path) -> None:
 
 
 def test_compare_baseline_refuses_runs_with_nothing_measured(tmp_path: Path) -> None:
-    failed = {(c, r): "failed: no server" for c in ("c1", "c2") for r in range(5)}
+    failed = {(c, r): "failed: no server" for c in ("c1", "c2") for r in range(REPS)}
     run = write_run(tmp_path / "run-3", rows(status=failed))
     with pytest.raises(UsageError, match="no measured repetition"):
         save_baseline(run, "x", tmp_path / "b")
@@ -89,7 +89,7 @@ def test_compare_baseline_list(tmp_path: Path) -> None:
     save_baseline(write_run(tmp_path / "r2", rows(reps=3)), "release", directory)
     (directory / "stray.parquet").write_bytes(b"junk")
     found = list_baselines(directory)
-    assert [(b.name, b.cells, b.rows) for b in found] == [("main", 2, 10), ("release", 2, 6)]
+    assert [(b.name, b.cells, b.rows) for b in found] == [("main", 2, 2 * REPS), ("release", 2, 6)]
     assert found[0].source_run == "r1" and found[0].saved_at
 
 

@@ -10,7 +10,7 @@ from bench.runner.scenario.gates import Gates, canonical_metric, parse_metric_op
 
 def test_compare_gates_defaults() -> None:
     gates = Gates()
-    assert gates.alpha == 0.05 and gates.correction == "holm" and gates.min_repetitions == 3
+    assert gates.alpha == 0.008 and gates.correction == "holm" and gates.min_repetitions == 3
     assert [m.name for m in gates.enabled()] == ["rps", "p50", "p99", "p999", "error_rate", "rss"]
     assert gates.threshold("p99") == 0.05
     assert gates.threshold("error_rate") == 0.001  # absolute: 0.1 percentage points

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from compare_testkit import CellSpec, rows
+from compare_testkit import REPS, CellSpec, rows
 
 from bench.runner.compare import Outcome, judge, summarize
 from bench.runner.compare.decide import evaluate
@@ -78,10 +78,10 @@ def test_compare_judge_too_few_repetitions_says_how_many() -> None:
     assert p50.outcome == Outcome.INCONCLUSIVE
     assert p50.needed is not None and p50.needed >= 3
     assert f"run ≥ {p50.needed} per side" in p50.reason
-    # 3 vs 3 per cell, 10 gates: p >= 1/20 cannot pass Holm's first step (0.005); 5 vs 5 can.
+    # 3 vs 3 per cell, 10 gates: p >= 1/20 cannot pass Holm's first step (0.0008); 7 vs 7 can.
     verdicts = judge(rows(reps=3, seed=13), rows(reps=3, slowdown=0.3, seed=14), Gates())
     p50 = by_key(verdicts)[("c1", "p50")]
-    assert p50.outcome == Outcome.INCONCLUSIVE and p50.needed == 5
+    assert p50.outcome == Outcome.INCONCLUSIVE and p50.needed == 7
     assert summarize(verdicts, Gates()).exit_code == 0
     assert summarize(verdicts, Gates(), strict=True).exit_code == 1
 
@@ -111,7 +111,7 @@ def test_compare_judge_error_rate_is_absolute() -> None:
 
 
 def test_compare_judge_candidate_that_always_fails_regresses() -> None:
-    failed = {("c2", r): "failed: server did not start" for r in range(5)}
+    failed = {("c2", r): "failed: server did not start" for r in range(REPS)}
     verdicts = judge(rows(seed=17), rows(seed=18, status=failed), Gates())
     status = by_key(verdicts)[("c2", STATUS_METRIC)]
     assert status.outcome == Outcome.REGRESSED
@@ -121,11 +121,11 @@ def test_compare_judge_candidate_that_always_fails_regresses() -> None:
 
 
 def test_compare_judge_partial_failures_are_noted_and_not_counted_as_numbers() -> None:
-    failed = {("c1", 4): "failed: engine error: connect refused"}
+    failed = {("c1", REPS - 1): "failed: engine error: connect refused"}
     verdicts = judge(rows(seed=19), rows(seed=20, status=failed), Gates())
     rps = by_key(verdicts)[("c1", "rps")]
-    assert rps.n_candidate == 4 and rps.n_baseline == 5
-    assert any("1 of 5 candidate repetitions failed" in n for n in rps.notes)
+    assert rps.n_candidate == REPS - 1 and rps.n_baseline == REPS
+    assert any(f"1 of {REPS} candidate repetitions failed" in n for n in rps.notes)
 
 
 def test_compare_judge_missing_and_new_cells() -> None:
@@ -150,7 +150,7 @@ def test_compare_judge_no_common_cell_is_bad_input() -> None:
 def test_compare_judge_engine_bound_is_noted() -> None:
     verdicts = judge(rows(seed=23), rows(seed=24, engine_bound=True), Gates())
     rps = by_key(verdicts)[("c1", "rps")]
-    assert any("engine-bound in 5 of 5" in n for n in rps.notes)
+    assert any(f"engine-bound in {REPS} of {REPS}" in n for n in rps.notes)
 
 
 def test_compare_judge_agrees_with_the_vectorized_decision() -> None:
@@ -166,7 +166,7 @@ def test_compare_judge_agrees_with_the_vectorized_decision() -> None:
     columns |= {"error_rate": "error_rate", "rss": "server_rss_peak_bytes"}
 
     def array(df: object) -> np.ndarray:
-        out = np.empty((len(cells) * len(metrics), 5))
+        out = np.empty((len(cells) * len(metrics), REPS))
         for i, cell in enumerate(cells):
             part = df[df["cell_id"] == cell.cell_id].sort_values("repetition")  # type: ignore[index]
             for j, m in enumerate(metrics):

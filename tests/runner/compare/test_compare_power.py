@@ -1,11 +1,13 @@
 """Statistical tests of the gate itself, on synthetic repetitions with known truth.
 
-Each test runs thousands of simulated comparisons (fixed seeds) through the gate's real
-decision (``bench.runner.compare.decide.evaluate``, the code ``judge`` runs) and checks:
+Each test runs thousands of simulated comparisons (fixed seeds, ``bench.runner.compare.simulate``)
+through the gate's real decision (``bench.runner.compare.decide.evaluate``, the code ``judge``
+runs) and checks:
 
-* power: a real 10 % slowdown, 5 repetitions per side, 3 % noise, default gates → caught;
-* false alarms: A/A (nothing changed) at 20 % noise → the chance that a comparison
-  reports any regression stays below alpha (5 % by default, family-wise over all gates);
+* power: a real 10 % slowdown, 6 repetitions per side, 3 % noise, default gates → caught;
+* false alarms: A/A (nothing changed) at 3, 10 and 20 % noise → the chance that a
+  comparison reports any regression stays below 1 % (alpha = 0.008 by default,
+  family-wise over all gates); the old default (0.05) did not;
 * too few repetitions → inconclusive with the number needed, never a pass or a fail.
 
 The noise is multiplicative (log-normal), independent per metric — the worst case for
@@ -16,7 +18,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.runner.compare.decide import Evaluation, Outcome, evaluate
+from bench.runner.compare.decide import Outcome
+from bench.runner.compare.simulate import (
+    any_regression_rate,
+    figure,
+    markdown,
+    power_table,
+    repetitions_for,
+    simulate,
+    smallest_detectable,
+)
 from bench.runner.scenario.gates import Gates
 
 #: Seeds, written once so the report can quote them.
@@ -27,102 +38,75 @@ SEED_AA_HEAVY = 20240604
 SEED_FEW = 20240605
 SEED_STRICT = 20240606
 
-#: Typical medians per metric: req/s, latencies in µs, error rate, RSS in bytes.
-TYPICAL = {
-    "rps": 12_000.0,
-    "p50": 2_500.0,
-    "p99": 9_000.0,
-    "p999": 20_000.0,
-    "error_rate": 0.0,
-    "rss": 60e6,
-}
 
-
-def simulate(
-    *,
-    trials: int,
-    reps: int,
-    noise: float,
-    slowdown: float,
-    seed: int,
-    gates: Gates | None = None,
-    cells: int = 1,
-    noise_model: str = "lognormal",
-) -> tuple[Evaluation, list[str]]:
-    """Judge ``trials`` comparisons of ``cells`` cells; the candidate is ``slowdown`` slower.
-
-    A slowdown of s divides req/s by 1+s and multiplies the latencies by 1+s; errors and
-    memory do not change.
-    """
-    gates = gates or Gates()
-    rng = np.random.default_rng(seed)
-    metrics = list(gates.enabled()) * cells
-    names = [m.name for m in metrics]
-    thresholds = [gates.threshold(m.name) or 0.0 for m in metrics]
-    typical = np.array([TYPICAL[n] for n in names])
-    factor = np.array(
-        [
-            1.0
-            if n in ("error_rate", "rss")
-            else (1 / (1 + slowdown) if m.higher_is_better else 1 + slowdown)
-            for n, m in zip(names, metrics, strict=True)
-        ]
-    )
-    shape = (trials, len(metrics), reps)
-
-    def draw() -> np.ndarray:
-        jitter = rng.lognormal(0.0, noise, shape)
-        if noise_model == "neighbour":  # 1 repetition in 5 hit by a noisy neighbour: 1.5x
-            jitter = jitter * np.where(rng.random(shape) < 0.2, 1.5, 1.0)
-        return jitter
-
-    baseline = typical[None, :, None] * draw()
-    candidate = (typical * factor)[None, :, None] * draw()
-    return evaluate(baseline, candidate, metrics, thresholds, gates), names
-
-
-def any_regression_rate(ev: Evaluation) -> float:
-    """Fraction of comparisons that would exit 1."""
-    return float(np.mean(np.any(ev.outcome == Outcome.REGRESSED, axis=-1)))
-
-
-def test_compare_power_10pct_slowdown_5_reps_3pct_noise() -> None:
-    ev, names = simulate(trials=2000, reps=5, noise=0.03, slowdown=0.10, seed=SEED_POWER)
-    assert any_regression_rate(ev) >= 0.99  # measured: 1.000
+def test_compare_power_10pct_slowdown_6_reps_3pct_noise() -> None:
+    ev, names = simulate(trials=2000, reps=6, noise=0.03, slowdown=0.10, seed=SEED_POWER)
+    assert any_regression_rate(ev) >= 0.99  # measured: 0.996
     for i, name in enumerate(names):
         caught = float(np.mean(ev.outcome[:, i] == Outcome.REGRESSED))
         if name in ("rps", "p50", "p99", "p999"):
-            assert caught >= 0.90, name  # measured: 0.953-0.965 per metric
+            assert caught >= 0.83, name  # measured: 0.859-0.873 per metric
         else:  # unchanged metrics are not blamed
             assert caught <= 0.01, name
 
 
-def test_compare_aa_false_regressions_below_alpha_at_20pct_noise() -> None:
-    gates = Gates()
-    for reps, seed in ((5, SEED_AA_NOISY), (8, SEED_AA_NOISY + 1)):
-        ev, _ = simulate(trials=4000, reps=reps, noise=0.20, slowdown=0.0, seed=seed)
-        rate = any_regression_rate(ev)
-        assert rate <= gates.alpha, (reps, rate)  # measured: 0.043 (5 reps), 0.041 (8 reps)
-        assert rate > 0.0  # the level is used, not wasted on an over-cautious rule
+def test_compare_aa_false_alarms_below_1pct_at_every_noise_level() -> None:
+    for reps in (8, 15):
+        for noise in (0.03, 0.10, 0.20):
+            ev, _ = simulate(
+                trials=4000, reps=reps, noise=noise, slowdown=0.0, seed=SEED_AA_NOISY + reps
+            )
+            rate = any_regression_rate(ev)
+            assert rate < 0.01, (reps, noise, rate)  # measured: 0.000-0.0068
+
+
+def test_compare_old_default_alpha_cried_wolf_on_noisy_runners() -> None:
+    # The figures behind the change of default: alpha = 0.05 gave 4 % false alarms at
+    # 10-20 % noise; the threshold alone cannot help once the noise exceeds it.
+    old = Gates(alpha=0.05)
+    for noise in (0.10, 0.20):
+        ev, _ = simulate(
+            trials=4000, reps=8, noise=noise, slowdown=0.0, seed=SEED_AA_NOISY + 8, gates=old
+        )
+        assert any_regression_rate(ev) > 0.02  # measured: 0.0375
 
 
 def test_compare_aa_false_regressions_several_cells() -> None:
-    ev, _ = simulate(trials=2000, reps=7, noise=0.20, slowdown=0.0, seed=SEED_AA_NOISY + 2, cells=3)
-    assert any_regression_rate(ev) <= Gates().alpha  # measured: 0.036
+    ev, _ = simulate(trials=2000, reps=8, noise=0.20, slowdown=0.0, seed=SEED_AA_NOISY + 2, cells=3)
+    assert any_regression_rate(ev) < 0.01  # measured: 0.005
 
 
 def test_compare_aa_noisy_neighbour_outliers_do_not_fool_the_gate() -> None:
     ev, _ = simulate(
-        trials=4000, reps=5, noise=0.03, slowdown=0.0, seed=SEED_AA_HEAVY, noise_model="neighbour"
+        trials=4000, reps=6, noise=0.03, slowdown=0.0, seed=SEED_AA_HEAVY, noise_model="neighbour"
     )
-    assert any_regression_rate(ev) <= Gates().alpha  # measured: 0.028
+    assert any_regression_rate(ev) < 0.01  # measured: 0.004
 
 
 def test_compare_aa_quiet_runner_almost_never_fails() -> None:
     # At 3 % noise the threshold (5 %) does most of the work: significant changes smaller
     # than the threshold are "unchanged", not regressions.
-    ev, _ = simulate(trials=4000, reps=5, noise=0.03, slowdown=0.0, seed=SEED_AA_QUIET)
-    assert any_regression_rate(ev) <= 0.02  # measured: 0.011
+    ev, _ = simulate(trials=4000, reps=6, noise=0.03, slowdown=0.0, seed=SEED_AA_QUIET)
+    assert any_regression_rate(ev) <= 0.005  # measured: 0.00175
+
+
+def test_compare_table_and_calibration_answers() -> None:
+    gates = Gates()
+    table = power_table(gates, noise_levels=(0.03, 0.20), repetitions=(6, 15), trials=500)
+    assert [(f.noise, f.reps) for f in table] == [(0.03, 6), (0.03, 15), (0.2, 6), (0.2, 15)]
+    assert all(f.false_alarms < 0.02 for f in table)
+    quiet, noisy = table[0], table[2]
+    assert quiet.power > 0.95 > noisy.power  # 10 % is easy at 3 % noise, hard at 20 %
+    text = markdown(power_table(Gates(alpha=0.05), noise_levels=(0.03,), repetitions=(6,)), table)
+    assert text.splitlines()[0] == "| noise | 6 reps | 15 reps |"
+    assert "→ **" in text.splitlines()[2]  # before → after where both are known
+    # More noise needs a larger threshold or more repetitions; never less.
+    small, large = smallest_detectable(0.03, 10, gates), smallest_detectable(0.10, 10, gates)
+    assert small is not None and large is not None and small < large
+    assert 0.03 <= small <= 0.10  # measured: 0.06 (10 % noise: 0.16)
+    few, many = repetitions_for(0.03, 0.10, gates), repetitions_for(0.10, 0.10, gates)
+    assert few is not None and many is not None and few < many  # measured: 6, 21
+    assert figure(0.2, 5, gates, trials=200).power == 0.0  # 5 vs 5 cannot reach alpha/5
 
 
 def test_compare_per_gate_level_without_correction() -> None:
@@ -136,15 +120,15 @@ def test_compare_per_gate_level_without_correction() -> None:
 
 def test_compare_too_few_repetitions_is_inconclusive_with_the_number_needed() -> None:
     # 3 vs 3 repetitions can reach p = 1/20 at best; over 5 testable gates (error rate is
-    # constant and left out) Holm's first step needs p <= 0.01: impossible.
+    # constant and left out) Holm's first step needs p <= 0.0016: impossible.
     ev, names = simulate(trials=200, reps=3, noise=0.03, slowdown=0.30, seed=SEED_FEW)
     assert not np.any(ev.outcome == Outcome.REGRESSED)
     moved = [i for i, n in enumerate(names) if n in ("rps", "p50", "p99", "p999")]
     assert np.all(ev.outcome[:, moved] == Outcome.INCONCLUSIVE)
-    assert np.all(ev.needed == 5)
+    assert np.all(ev.needed == 6)
     # Three cells need one more repetition, and say so.
-    ev3, _ = simulate(trials=50, reps=5, noise=0.03, slowdown=0.30, seed=SEED_FEW, cells=3)
-    assert np.all(ev3.needed == 6)
+    ev3, _ = simulate(trials=50, reps=6, noise=0.03, slowdown=0.30, seed=SEED_FEW, cells=3)
+    assert np.all(ev3.needed == 7)
     assert not np.any(ev3.outcome == Outcome.REGRESSED)
 
 
@@ -159,7 +143,7 @@ def test_compare_threshold_on_the_estimate_beats_an_interval_beyond_the_threshol
     # Why the rule is "median change beyond the threshold AND significant" rather than
     # "the interval of the change lies entirely beyond the threshold" (the strict reading
     # of "a bootstrap interval that excludes 1 + threshold"): with 5 repetitions the strict
-    # rule misses a 10 % slowdown far too often.
+    # rule misses a 10 % slowdown far too often (one gate: 5 repetitions reach alpha).
     gates = Gates(metrics={"p50": "off", "p99": "off", "p999": "off", "rss": "off"})
     ev, names = simulate(
         trials=3000, reps=5, noise=0.03, slowdown=0.10, seed=SEED_STRICT, gates=gates
@@ -167,5 +151,5 @@ def test_compare_threshold_on_the_estimate_beats_an_interval_beyond_the_threshol
     rps = names.index("rps")
     ours = float(np.mean(ev.outcome[:, rps] == Outcome.REGRESSED))
     strict = float(np.mean(ev.upper[:, rps] < -gates.threshold("rps")))  # type: ignore[operator]
-    assert ours >= 0.93  # measured: 0.975
-    assert strict <= 0.75  # measured: 0.635
+    assert ours >= 0.88  # measured: 0.912
+    assert strict <= 0.5  # measured: 0.273

@@ -6,7 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from compare_testkit import CellSpec, rows
+from compare_testkit import REPS, CellSpec, rows
 from rich.console import Console
 
 from bench.runner.compare import judge, summarize
@@ -26,7 +26,7 @@ from bench.runner.scenario.gates import Gates
 @pytest.fixture(scope="module")
 def regression() -> tuple[list[Verdict], Summary, Context]:
     cells = (CellSpec("c1", "prefork sync w1"), CellSpec("c2", "odd | label <b>x</b>"))
-    failed = {("c2", r): "failed: boom" for r in range(5)}
+    failed = {("c2", r): "failed: boom" for r in range(REPS)}
     verdicts = judge(
         rows(seed=1, cells=cells), rows(seed=2, cells=cells, slowdown=0.2, status=failed), Gates()
     )
@@ -47,7 +47,7 @@ def test_compare_markdown_lists_regressions_first_and_explains_the_rule(
     assert "odd \\| label" in text  # pipes escaped: the table keeps its columns
     assert "every candidate repetition failed: boom" in text
     assert "- a note" in text
-    assert "at most 5% of comparisons" in text
+    assert "at most 0.8% of comparisons" in text
     assert "p99 ±5%" in text and "error rate ±0.1 pp" in text
     for line in text.splitlines():
         if line.startswith("| prefork"):
@@ -75,7 +75,7 @@ def test_compare_json_round_trips(regression: tuple[list[Verdict], Summary, Cont
     data = json.loads(to_json(verdicts, summary, ctx))
     assert data["passed"] is False and data["exit_code"] == 1
     assert data["summary"]["counts"]["regressed"] == 5
-    assert data["gates"]["alpha"] == 0.05
+    assert data["gates"]["alpha"] == 0.008
     first = data["verdicts"][0]
     assert first["outcome"] == "regressed" and first["metric"] == "rps"
     assert first["change"] < 0 and first["lower"] <= first["change"] <= first["upper"]

@@ -1,0 +1,1 @@
+"""``bench bisect``: find the commit that made a scenario slower (search, git, probes)."""
