@@ -27,6 +27,12 @@ setup(
             "bench.servers.protocol.websocket._speedups",
             sources=["servers/protocol/websocket/_speedups.c"],
             optional=True,  # a machine without a C compiler falls back to pure Python
-        )
+        ),
+        # The HTTP/1.1 core's hot path (servers/protocol/_accel.py); optional the same way.
+        Extension(
+            "bench.servers.protocol._hot",
+            sources=["servers/protocol/_hot.c"],
+            optional=True,
+        ),
     ],
 )

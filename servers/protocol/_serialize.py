@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from http import HTTPStatus
+from typing import Any
 
 from bench.servers.protocol import _abnf
 from bench.servers.protocol._body import (
@@ -110,6 +112,17 @@ _DATE = _DateCache()
 _LINES: dict[tuple[bytes, bytes], tuple[bytes | None, bytes]] = {}
 _LINES_MAX = 512
 
+#: The C accelerator's field writer (``_accel``), or None for the pure-Python loop.
+_fast_fields: Callable[[Any], tuple[bytes, bytes | None, bool, bool] | None] | None = None
+
+
+def set_fast_fields(
+    function: Callable[[Any], tuple[bytes, bytes | None, bool, bool] | None] | None,
+) -> None:
+    """Install (or, with None, remove) the C writer of a response head's fields."""
+    global _fast_fields
+    _fast_fields = function
+
 
 def status_line(status: int, reason: bytes) -> bytes:
     """``HTTP/1.1 <status> <reason>\\r\\n``; the standard phrase when ``reason`` is empty."""
@@ -143,55 +156,62 @@ def response_head(
     te: bytes | None = None
     length_at = -1
     has_date = has_server = False
-    cached = _LINES.get
-    for pair in event.headers:
-        try:
-            hit = cached(pair)
-        except TypeError:  # unhashable: not a pair of bytes
-            hit = None
-        if hit is not None:  # a pair sent before, checked then
-            lname, line = hit
-            if lname is not None:
+    fast = _fast_fields(event.headers) if _fast_fields is not None else None
+    if fast is not None and (fast[1] is None or status != 204):
+        # The C accelerator checked and wrote every line (it refuses, with None, any
+        # field the loop below treats specially: Transfer-Encoding, Connection, ...).
+        lines, length, has_date, has_server = fast
+        parts.append(lines)
+    else:
+        cached = _LINES.get
+        for pair in event.headers:
+            try:
+                hit = cached(pair)
+            except TypeError:  # unhashable: not a pair of bytes
+                hit = None
+            if hit is not None:  # a pair sent before, checked then
+                lname, line = hit
+                if lname is not None:
+                    if lname == b"content-length":
+                        if length is not None:
+                            raise LocalProtocolError(f"invalid Content-Length {pair[1]!r}")
+                        length = pair[1]
+                        length_at = len(parts)
+                    elif lname == b"date":
+                        has_date = True
+                    else:
+                        has_server = True
+                parts.append(line)
+                continue
+            name, value = pair
+            check_field(name, value)
+            lname = name.lower()
+            interpreted = lname in _INTERPRETED
+            if interpreted:
                 if lname == b"content-length":
-                    if length is not None:
-                        raise LocalProtocolError(f"invalid Content-Length {pair[1]!r}")
-                    length = pair[1]
+                    if length is not None or _CONTENT_LENGTH(value) is None:
+                        raise LocalProtocolError(f"invalid Content-Length {value!r}")
+                    length = value
                     length_at = len(parts)
+                elif lname == b"transfer-encoding":
+                    if comma_tokens([value]) != [_CHUNKED]:
+                        raise LocalProtocolError(f"unsupported Transfer-Encoding {value!r}")
+                    te = value
+                    continue  # written below, as the framing requires
+                elif lname == b"connection":
+                    if b"close" in comma_tokens([value]):
+                        keep_alive = False
+                    continue  # written below, once
                 elif lname == b"date":
                     has_date = True
                 else:
                     has_server = True
+            line = b"%b: %b\r\n" % (name, value)
             parts.append(line)
-            continue
-        name, value = pair
-        check_field(name, value)
-        lname = name.lower()
-        interpreted = lname in _INTERPRETED
-        if interpreted:
-            if lname == b"content-length":
-                if length is not None or _CONTENT_LENGTH(value) is None:
-                    raise LocalProtocolError(f"invalid Content-Length {value!r}")
-                length = value
-                length_at = len(parts)
-            elif lname == b"transfer-encoding":
-                if comma_tokens([value]) != [_CHUNKED]:
-                    raise LocalProtocolError(f"unsupported Transfer-Encoding {value!r}")
-                te = value
-                continue  # written below, as the framing requires
-            elif lname == b"connection":
-                if b"close" in comma_tokens([value]):
-                    keep_alive = False
-                continue  # written below, once
-            elif lname == b"date":
-                has_date = True
-            else:
-                has_server = True
-        line = b"%b: %b\r\n" % (name, value)
-        parts.append(line)
-        if type(name) is bytes and type(value) is bytes:
-            if len(_LINES) >= _LINES_MAX:
-                _LINES.clear()
-            _LINES[(name, value)] = (lname if interpreted else None, line)
+            if type(name) is bytes and type(value) is bytes:
+                if len(_LINES) >= _LINES_MAX:
+                    _LINES.clear()
+                _LINES[(name, value)] = (lname if interpreted else None, line)
 
     if method == b"CONNECT" and status < 300:
         keep_alive = False  # a 2xx makes a tunnel, which this core does not offer

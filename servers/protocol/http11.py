@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import enum
 
-from bench.servers.protocol import _heads, _serialize
+from bench.servers.protocol import _accel, _heads, _serialize
 from bench.servers.protocol._body import (
     ContentLengthReader,
     EmptyReader,
@@ -35,7 +35,7 @@ from bench.servers.protocol._body import (
     UntilCloseReader,
     Writer,
 )
-from bench.servers.protocol._fields import check_field, parse_fields, split_lines
+from bench.servers.protocol._fields import check_field
 from bench.servers.protocol.errors import LocalProtocolError, RemoteProtocolError
 from bench.servers.protocol.events import (
     NEED_DATA,
@@ -89,6 +89,27 @@ _NO_BODY_STATUS = _heads.NO_BODY_STATUS
 _EMPTY = EmptyReader()
 #: Their states in which there is no request for a server to respond to.
 _NOTHING_TO_ANSWER = frozenset({State.IDLE, State.MUST_CLOSE, State.CLOSED})
+
+#: The hot-path functions in use (``use_accelerator``); the pure-Python ones until then.
+_split_lines = _accel.PURE.split_lines
+_parse_fields = _accel.PURE.parse_fields
+_parse_request_line = _accel.PURE.parse_request_line
+
+
+def use_accelerator(fast: bool | None = None) -> bool:
+    """Select the C hot path (``True``), the pure-Python reference (``False``), or the
+    default (``None``: C when built; ``BENCH_PURE_PROTOCOL`` is applied by ``bench.servers``).
+
+    Applies to every connection, existing and new. Returns whether C is now in use.
+    Raises RuntimeError for ``True`` when the C module is not built.
+    """
+    global _split_lines, _parse_fields, _parse_request_line
+    impl = _accel.implementation(_accel.available() if fast is None else fast)
+    _split_lines = impl.split_lines
+    _parse_fields = impl.parse_fields
+    _parse_request_line = impl.parse_request_line
+    _serialize.set_fast_fields(impl.response_fields)
+    return impl.fast
 
 
 class Connection:
@@ -274,7 +295,7 @@ class Connection:
             raise RemoteProtocolError("request line too long", 414)
         if len(head) - first > limits.max_header_bytes:
             raise RemoteProtocolError("header section too large", 431)
-        return split_lines(head)
+        return _split_lines(head)
 
     def _next_request(self) -> Request | Signal:
         lines = self._take_head()
@@ -284,9 +305,9 @@ class Connection:
                 return ConnectionClosed()
             return NEED_DATA
         limits = self._limits
-        method, target, version = _heads.parse_request_line(lines[0])
+        method, target, version = _parse_request_line(lines[0])
         del lines[0]
-        headers, special = parse_fields(lines, limits)
+        headers, special = _parse_fields(lines, limits)
         get = special.get
         _heads.check_hosts(version, get(b"host"))
         te = get(b"transfer-encoding")
@@ -326,7 +347,7 @@ class Connection:
             return NEED_DATA
         version, status, reason = _heads.parse_status_line(lines[0])
         del lines[0]
-        headers, special = parse_fields(lines, self._limits)
+        headers, special = _parse_fields(lines, self._limits)
         self.peer_http_version = version
         if status < 200:
             if status == 101:
@@ -475,3 +496,6 @@ class Connection:
         self.request_method = event.method
         self.our_state = _SEND_BODY
         return head
+
+
+use_accelerator()

@@ -1,0 +1,400 @@
+/*
+ * The HTTP/1.1 core's hot path in C (optional; servers/protocol/_accel.py selects it).
+ *
+ * How this works: every function here only ACCEPTS. It returns the parsed or
+ * serialized result for input that is plainly valid, and None for anything else. On
+ * None the caller runs the pure-Python reference on the same input, which decides:
+ * it raises the exact error (message and HTTP status) or accepts an unusual form the
+ * C side does not handle (other target forms, Transfer-Encoding, ...). So the C path
+ * can never be more lenient than the reference as long as each check below is at
+ * least as strict as its Python counterpart, and the differential test
+ * (tests/servers/protocol/test_http11_accel.py) holds both to the same events, errors
+ * and bytes.
+ *
+ *   split_lines(block)                 ~ _fields.split_lines
+ *   parse_fields(lines, count, size)   ~ _fields.parse_fields (size: max line w/o CRLF)
+ *   request_line(line)                 ~ _heads.parse_request_line, origin-form only
+ *   response_fields(headers)           ~ the header loop of _serialize.response_head
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+/* tchar (RFC 9110 5.6.2): a token's bytes. */
+static unsigned char TCHAR[256];
+/* HTAB, SP, VCHAR, obs-text: what a head line may hold. */
+static unsigned char TEXT[256];
+/* What an origin-form target may hold after "/" besides pct-encodings. */
+static unsigned char TARGET[256];
+static unsigned char HEX[256];
+
+static PyObject *SPECIAL[6];
+static PyObject *NAME_CL, *NAME_TE, *NAME_CONN, *NAME_DATE, *NAME_SERVER;
+static PyObject *V10, *V11;
+
+static void
+init_tables(void)
+{
+    const char *extra = "!#$%&'*+-.^_`|~";
+    for (int c = 0; c < 256; c++) {
+        TCHAR[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        TEXT[c] = c == '\t' || (c >= 0x20 && c != 0x7f);
+        TARGET[c] = c > 0x20 && c != 0x7f && c != '#' && c != '%';
+        HEX[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    }
+    for (const char *p = extra; *p; p++) {
+        TCHAR[(unsigned char)*p] = 1;
+    }
+}
+
+/* split_lines(block: bytes) -> list[bytes] | None */
+static PyObject *
+split_lines(PyObject *self, PyObject *block)
+{
+    if (!PyBytes_CheckExact(block)) {
+        Py_RETURN_NONE;
+    }
+    const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(block);
+    Py_ssize_t n = PyBytes_GET_SIZE(block), start = 0, i = 0;
+    PyObject *lines = PyList_New(0);
+    if (lines == NULL) {
+        return NULL;
+    }
+    while (i < n) {
+        unsigned char c = s[i];
+        if (TEXT[c]) {
+            i++;
+            continue;
+        }
+        if (c != '\r' || i + 1 >= n || s[i + 1] != '\n') {
+            Py_DECREF(lines);
+            Py_RETURN_NONE; /* a control byte, or a CR or LF outside a CRLF */
+        }
+        PyObject *line = PyBytes_FromStringAndSize((const char *)s + start, i - start);
+        if (line == NULL || PyList_Append(lines, line) < 0) {
+            Py_XDECREF(line);
+            Py_DECREF(lines);
+            return NULL;
+        }
+        Py_DECREF(line);
+        i += 2;
+        start = i;
+    }
+    PyObject *line = PyBytes_FromStringAndSize((const char *)s + start, n - start);
+    if (line == NULL || PyList_Append(lines, line) < 0) {
+        Py_XDECREF(line);
+        Py_DECREF(lines);
+        return NULL;
+    }
+    Py_DECREF(line);
+    return lines;
+}
+
+static PyObject *
+special_name(const char *lower, Py_ssize_t len)
+{
+    for (int k = 0; k < 6; k++) {
+        if (PyBytes_GET_SIZE(SPECIAL[k]) == len
+            && memcmp(PyBytes_AS_STRING(SPECIAL[k]), lower, (size_t)len) == 0) {
+            return SPECIAL[k];
+        }
+    }
+    return NULL;
+}
+
+/* parse_fields(lines: list[bytes], max_count: int, max_line: int)
+ *   -> (headers, special) | None */
+static PyObject *
+parse_fields(PyObject *self, PyObject *args)
+{
+    PyObject *lines;
+    Py_ssize_t max_count, max_line;
+    if (!PyArg_ParseTuple(args, "O!nn:parse_fields", &PyList_Type, &lines, &max_count,
+                          &max_line)) {
+        return NULL;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(lines);
+    if (count > max_count) {
+        Py_RETURN_NONE;
+    }
+    PyObject *headers = PyList_New(count);
+    PyObject *special = PyDict_New();
+    if (headers == NULL || special == NULL) {
+        goto error;
+    }
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *item = PyList_GET_ITEM(lines, k);
+        if (!PyBytes_CheckExact(item)) {
+            goto refuse;
+        }
+        const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(item);
+        Py_ssize_t n = PyBytes_GET_SIZE(item), colon = 0;
+        if (n > max_line) {
+            goto refuse;
+        }
+        while (colon < n && TCHAR[s[colon]]) {
+            colon++;
+        }
+        if (colon == 0 || colon == n || s[colon] != ':') {
+            goto refuse; /* no name, no colon, or a non-token byte before it */
+        }
+        Py_ssize_t a = colon + 1, b = n;
+        while (a < b && (s[a] == ' ' || s[a] == '\t')) {
+            a++;
+        }
+        while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t')) {
+            b--;
+        }
+        PyObject *name = PyBytes_FromStringAndSize(NULL, colon);
+        if (name == NULL) {
+            goto error;
+        }
+        char *lower = PyBytes_AS_STRING(name);
+        for (Py_ssize_t j = 0; j < colon; j++) {
+            unsigned char c = s[j];
+            lower[j] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+        }
+        PyObject *value = PyBytes_FromStringAndSize((const char *)s + a, b - a);
+        if (value == NULL) {
+            Py_DECREF(name);
+            goto error;
+        }
+        PyObject *key = colon <= 17 ? special_name(lower, colon) : NULL;
+        if (key != NULL) {
+            PyObject *found = PyDict_GetItemWithError(special, key);
+            if (found == NULL) {
+                PyObject *fresh = PyErr_Occurred() ? NULL : PyList_New(0);
+                if (fresh == NULL || PyList_Append(fresh, value) < 0
+                    || PyDict_SetItem(special, key, fresh) < 0) {
+                    Py_XDECREF(fresh);
+                    Py_DECREF(name);
+                    Py_DECREF(value);
+                    goto error;
+                }
+                Py_DECREF(fresh);
+            }
+            else if (PyList_Append(found, value) < 0) {
+                Py_DECREF(name);
+                Py_DECREF(value);
+                goto error;
+            }
+        }
+        PyObject *pair = PyTuple_New(2);
+        if (pair == NULL) {
+            Py_DECREF(name);
+            Py_DECREF(value);
+            goto error;
+        }
+        PyTuple_SET_ITEM(pair, 0, name);
+        PyTuple_SET_ITEM(pair, 1, value);
+        PyList_SET_ITEM(headers, k, pair);
+    }
+    PyObject *result = PyTuple_Pack(2, headers, special);
+    Py_DECREF(headers);
+    Py_DECREF(special);
+    return result;
+refuse:
+    Py_XDECREF(headers);
+    Py_XDECREF(special);
+    Py_RETURN_NONE;
+error:
+    Py_XDECREF(headers);
+    Py_XDECREF(special);
+    return NULL;
+}
+
+/* request_line(line: bytes) -> (method, target, version) | None
+ * Only  token SP "/" path-and-query SP "HTTP/1." ("0" / "1"), method not CONNECT. */
+static PyObject *
+request_line(PyObject *self, PyObject *line)
+{
+    if (!PyBytes_CheckExact(line)) {
+        Py_RETURN_NONE;
+    }
+    const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(line);
+    Py_ssize_t n = PyBytes_GET_SIZE(line), i = 0;
+    while (i < n && TCHAR[s[i]]) {
+        i++;
+    }
+    Py_ssize_t method_end = i;
+    if (method_end == 0 || n - i < 11 || s[i] != ' ' || s[i + 1] != '/') {
+        Py_RETURN_NONE;
+    }
+    if (method_end == 7 && memcmp(s, "CONNECT", 7) == 0) {
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t target_start = i + 1, end = n - 9; /* " HTTP/1.x" */
+    i = target_start + 1;
+    while (i < end) {
+        unsigned char c = s[i];
+        if (TARGET[c]) {
+            i++;
+        }
+        else if (c == '%' && i + 2 < end && HEX[s[i + 1]] && HEX[s[i + 2]]) {
+            i += 3;
+        }
+        else {
+            Py_RETURN_NONE;
+        }
+    }
+    if (i != end || memcmp(s + end, " HTTP/1.", 8) != 0 || (s[n - 1] != '0' && s[n - 1] != '1')) {
+        Py_RETURN_NONE;
+    }
+    PyObject *method = PyBytes_FromStringAndSize((const char *)s, method_end);
+    PyObject *target = PyBytes_FromStringAndSize((const char *)s + target_start, end - target_start);
+    PyObject *result = NULL;
+    if (method != NULL && target != NULL) {
+        result = PyTuple_Pack(3, method, target, s[n - 1] == '1' ? V11 : V10);
+    }
+    Py_XDECREF(method);
+    Py_XDECREF(target);
+    return result;
+}
+
+static int
+lower_equals(const unsigned char *s, Py_ssize_t n, PyObject *lower)
+{
+    if (PyBytes_GET_SIZE(lower) != n) {
+        return 0;
+    }
+    const char *t = PyBytes_AS_STRING(lower);
+    for (Py_ssize_t j = 0; j < n; j++) {
+        unsigned char c = s[j];
+        if ((char)((c >= 'A' && c <= 'Z') ? c + 32 : c) != t[j]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* response_fields(headers) -> (lines: bytes, content_length: bytes | None,
+ *                              has_date: bool, has_server: bool) | None
+ * None for anything but (bytes, bytes) tuples with a token name and a value without
+ * CR, LF or NUL, at most one Content-Length of 1-19 digits, and no Transfer-Encoding
+ * or Connection field (the reference handles those). */
+static PyObject *
+response_fields(PyObject *self, PyObject *headers)
+{
+    if (!PyList_CheckExact(headers) && !PyTuple_CheckExact(headers)) {
+        Py_RETURN_NONE; /* an iterator must be read once, by the reference */
+    }
+    PyObject *seq = PySequence_Fast(headers, "headers must be a sequence");
+    if (seq == NULL) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq), total = 0;
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *length = Py_None;
+    int has_date = 0, has_server = 0;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *pair = items[k];
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            goto refuse;
+        }
+        PyObject *name = PyTuple_GET_ITEM(pair, 0), *value = PyTuple_GET_ITEM(pair, 1);
+        if (!PyBytes_CheckExact(name) || !PyBytes_CheckExact(value)) {
+            goto refuse;
+        }
+        const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(name);
+        Py_ssize_t n = PyBytes_GET_SIZE(name);
+        if (n == 0) {
+            goto refuse;
+        }
+        for (Py_ssize_t j = 0; j < n; j++) {
+            if (!TCHAR[s[j]]) {
+                goto refuse;
+            }
+        }
+        const unsigned char *v = (const unsigned char *)PyBytes_AS_STRING(value);
+        Py_ssize_t m = PyBytes_GET_SIZE(value);
+        for (Py_ssize_t j = 0; j < m; j++) {
+            if (v[j] == 0 || v[j] == '\r' || v[j] == '\n') {
+                goto refuse;
+            }
+        }
+        if (lower_equals(s, n, NAME_CL)) {
+            if (length != Py_None || m == 0 || m > 19) {
+                goto refuse;
+            }
+            for (Py_ssize_t j = 0; j < m; j++) {
+                if (v[j] < '0' || v[j] > '9') {
+                    goto refuse;
+                }
+            }
+            length = value;
+        }
+        else if (lower_equals(s, n, NAME_TE) || lower_equals(s, n, NAME_CONN)) {
+            goto refuse;
+        }
+        else if (lower_equals(s, n, NAME_DATE)) {
+            has_date = 1;
+        }
+        else if (lower_equals(s, n, NAME_SERVER)) {
+            has_server = 1;
+        }
+        total += n + m + 4;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, total);
+    if (out == NULL) {
+        Py_DECREF(seq);
+        return NULL;
+    }
+    char *p = PyBytes_AS_STRING(out);
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *name = PyTuple_GET_ITEM(items[k], 0), *value = PyTuple_GET_ITEM(items[k], 1);
+        Py_ssize_t n = PyBytes_GET_SIZE(name), m = PyBytes_GET_SIZE(value);
+        memcpy(p, PyBytes_AS_STRING(name), (size_t)n);
+        p += n;
+        *p++ = ':';
+        *p++ = ' ';
+        memcpy(p, PyBytes_AS_STRING(value), (size_t)m);
+        p += m;
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    PyObject *result = Py_BuildValue("(NOOO)", out, length, has_date ? Py_True : Py_False,
+                                     has_server ? Py_True : Py_False);
+    Py_DECREF(seq);
+    return result;
+refuse:
+    Py_DECREF(seq);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"split_lines", split_lines, METH_O, "CRLF lines of a head block, or None to refuse."},
+    {"parse_fields", parse_fields, METH_VARARGS, "(headers, special), or None."},
+    {"request_line", request_line, METH_O, "(method, target, version), or None."},
+    {"response_fields", response_fields, METH_O, "(lines, length, date?, server?), or None."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_hot", "HTTP/1.1 core hot path in C (accept-only).", -1, methods,
+};
+
+PyMODINIT_FUNC
+PyInit__hot(void)
+{
+    static const char *names[6] = {"content-length", "transfer-encoding", "connection",
+                                   "host", "expect", "upgrade"};
+    init_tables();
+    for (int k = 0; k < 6; k++) {
+        SPECIAL[k] = PyBytes_FromString(names[k]);
+        if (SPECIAL[k] == NULL) {
+            return NULL;
+        }
+    }
+    NAME_CL = SPECIAL[0];
+    NAME_TE = SPECIAL[1];
+    NAME_CONN = SPECIAL[2];
+    NAME_DATE = PyBytes_FromString("date");
+    NAME_SERVER = PyBytes_FromString("server");
+    V10 = PyBytes_FromString("1.0");
+    V11 = PyBytes_FromString("1.1");
+    if (NAME_DATE == NULL || NAME_SERVER == NULL || V10 == NULL || V11 == NULL) {
+        return NULL;
+    }
+    return PyModule_Create(&module);
+}
