@@ -123,7 +123,9 @@ def run_scenario(
     log.parent.mkdir(parents=True, exist_ok=True)
     before = {p for p in out.iterdir() if p.is_dir()}
     env = {**os.environ, **built.env}
-    argv = [built.python, "-m", "bench.runner.cli", "run", str(scenario), "--out", str(out), *extra]
+    # Commits from before the one ``bench`` namespace have their command at runner.cli.
+    entry = "bench.runner.cli" if (built.worktree / "bench").is_dir() else "runner.cli"
+    argv = [built.python, "-m", entry, "run", str(scenario), "--out", str(out), *extra]
     code = _call(argv, log, cwd=built.worktree, env=env, timeout=timeout)
     created = sorted(p for p in out.iterdir() if p.is_dir() and p not in before)
     return RunResult(created[-1] if created else None, code, log)
