@@ -7,6 +7,7 @@ loader can show it next to the YAML path.
 
 from __future__ import annotations
 
+import argparse
 import re
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(us|µs|ms|s|m|min|h)?\s*$")
@@ -109,3 +110,11 @@ def format_duration(seconds: float) -> str:
         return f"{seconds:.0f}s"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes}m{rest:02d}s" if rest else f"{minutes}m"
+
+
+def fraction_arg(text: str) -> float:
+    """argparse type of a percentage or fraction option (``--max-regression 5%``)."""
+    try:
+        return parse_fraction(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

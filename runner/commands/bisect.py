@@ -13,23 +13,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from bench.runner.units import parse_fraction
-
-
-def _fraction(text: str) -> float:
-    try:
-        return parse_fraction(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _metric(text: str) -> tuple[str, float | None]:
-    from bench.runner.scenario.gates import parse_metric_option
-
-    try:
-        return parse_metric_option(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+from bench.runner.commands.compare import metric_arg
+from bench.runner.units import fraction_arg
 
 
 def register(subparsers: Any) -> None:
@@ -66,8 +51,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--timeout", type=float, default=1800.0, metavar="S",
                         help="seconds one bench run may take (default 1800)")  # fmt: skip
     parser.add_argument("--out", default="results/bisect", help="run folders, logs and the report")
-    parser.add_argument("--max-regression", type=_fraction, metavar="PCT")
-    parser.add_argument("--metric", type=_metric, action="append", metavar="NAME:PCT")
+    parser.add_argument("--max-regression", type=fraction_arg, metavar="PCT")
+    parser.add_argument("--metric", type=metric_arg, action="append", metavar="NAME:PCT")
     parser.add_argument("--keep-worktrees", action="store_true", help="keep each probe's worktree")
     parser.add_argument(
         "--no-interleave",

@@ -16,17 +16,11 @@ from typing import Any
 
 from bench.runner.errors import UsageError
 from bench.runner.exit_codes import ExitCode
-from bench.runner.units import parse_fraction
+from bench.runner.units import fraction_arg
 
 
-def _fraction(text: str) -> float:
-    try:
-        return parse_fraction(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _metric(text: str) -> tuple[str, float | None]:
+def metric_arg(text: str) -> tuple[str, float | None]:
+    """argparse type of ``--metric NAME:PCT`` (``NAME:off`` turns a gate off)."""
     from bench.runner.scenario.gates import parse_metric_option
 
     try:
@@ -51,13 +45,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("candidate", metavar="CANDIDATE", help="run folder or baseline file")
     parser.add_argument(
         "--max-regression",
-        type=_fraction,
+        type=fraction_arg,
         metavar="PCT",
         help="allowed change for metrics without their own threshold (default 5%%)",
     )
     parser.add_argument(
         "--metric",
-        type=_metric,
+        type=metric_arg,
         action="append",
         metavar="NAME:PCT",
         help="threshold of one metric (rps, p50, p99, p999, error_rate, rss; cpu only when set), "

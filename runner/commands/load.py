@@ -27,7 +27,7 @@ from typing import Any
 from bench.runner import units
 from bench.runner.errors import UsageError
 from bench.runner.exit_codes import ExitCode
-from bench.runner.units import parse_fraction
+from bench.runner.units import fraction_arg
 
 
 def parse_duration(text: str) -> float:
@@ -69,13 +69,6 @@ def parse_cpus(text: str | None) -> tuple[int, ...] | None:
         return units.parse_cpus(text)
     except ValueError as exc:
         raise UsageError(f"invalid CPU list {text!r}: {exc}") from None
-
-
-def _fraction(text: str) -> float:
-    try:
-        return parse_fraction(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def outcome(requests: int, errors: int, max_error_rate: float | None) -> tuple[ExitCode, str]:
@@ -141,7 +134,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--expect-length", type=int, default=None, help="verify each body length")
     p.add_argument(
         "--max-error-rate",
-        type=_fraction,
+        type=fraction_arg,
         default=None,
         metavar="PCT",
         help="exit 1 when errors exceed this share of requests, e.g. 1%% or 0.01 "
