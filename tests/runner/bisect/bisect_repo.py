@@ -27,7 +27,7 @@ gates:
   metrics: {rps: off, p50: off, p99: off, p999: off, rss: off, error_rate: off, cpu: 10%}
 """
 SLOW_BEFORE = "    for i in range(iterations):\n"
-SLOW_AFTER = "    for i in range(iterations * 13 // 10):\n"
+SLOW_AFTER = "    for i in range(iterations * 2):\n"
 
 
 def git(repo: Path, *args: str) -> str:
@@ -68,7 +68,7 @@ def make_history(root: Path) -> dict[str, str]:
     text = cpu.read_text()
     assert SLOW_BEFORE in text, "the cpu app's loop moved: update the synthetic history"
     cpu.write_text(text.replace(SLOW_BEFORE, SLOW_AFTER, 1))
-    shas["slow"] = _commit(root, "cpu app: 30% more work per request")
+    shas["slow"] = _commit(root, "cpu app: twice the work per request")
     notes.write_text("one\ntwo\n")
     shas["head"] = _commit(root, "docs: another note")
     return shas

@@ -34,7 +34,7 @@ def test_bisect_names_the_commit_that_slowed_the_cpu_app(
     report = json.loads((out / "bisect.json").read_text())
     assert code == ExitCode.OK, printed
     assert report["first_bad"]["sha"] == shas["slow"], printed
-    assert "first bad commit: " in printed and "30% more work" in printed
+    assert "first bad commit: " in printed and "twice the work" in printed
     marks = {s["commit"]["sha"]: s["mark"] for s in report["steps"]}
     assert marks.get(shas["broken"], "skip") == "skip"  # a failed build is skipped, never bad
     assert marks[shas["head"]] == "bad"
