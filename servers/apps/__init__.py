@@ -41,6 +41,7 @@ from bench.servers.apps._params import Param, Params
 from bench.servers.errors import AppInterfaceError, AppLoadError, AppParamError
 
 __all__ = [
+    "INTERFACE_CHOICES",
     "AppInterfaceError",
     "AppLoadError",
     "AppParamError",
@@ -59,6 +60,8 @@ __all__ = [
 
 Interface = Literal["asgi", "wsgi"]
 InterfaceChoice = Literal["asgi", "wsgi", "auto"]
+#: What ``--interface`` takes, on every server: auto detects it from the app.
+INTERFACE_CHOICES: tuple[str, ...] = ("auto", "asgi", "wsgi")
 
 #: Module name suffixes tried for a bundled app name (``json`` lives in ``json_app.py``).
 _MODULE_SUFFIXES: tuple[str, ...] = ("", "_app")
@@ -238,7 +241,7 @@ def load_app(
         AppInterfaceError: the app plainly has another interface than the forced one.
         AppLoadError: (one-line message) a bad spec, a failed import or factory.
     """
-    if interface not in ("asgi", "wsgi", "auto"):
+    if interface not in INTERFACE_CHOICES:
         raise AppLoadError(f"unknown interface {interface!r} (asgi, wsgi or auto)")
     if ":" not in spec:
         module = _bundled_module(spec)

@@ -15,17 +15,19 @@ from typing import Any, Literal
 
 from bench.servers import settings
 from bench.servers.access_log import DEFAULT_FORMAT, check_format
+from bench.servers.apps import INTERFACE_CHOICES
 from bench.servers.errors import ConfigError
 from bench.servers.protocol import Limits
 from bench.servers.protocol.websocket import DEFAULT_MAX_MESSAGE_SIZE
 from bench.servers.settings import setting
+from bench.servers.wsgi.inline import INLINE_MODES
 
 LoopName = Literal["uvloop", "asyncio"]
 LifespanMode = Literal["auto", "on", "off"]
 InterfaceName = Literal["asgi", "wsgi", "auto"]
 
 LOOPS: tuple[str, ...] = ("uvloop", "asyncio")
-INTERFACES: tuple[str, ...] = ("auto", "asgi", "wsgi")
+INTERFACES: tuple[str, ...] = INTERFACE_CHOICES
 LIFESPAN_MODES: tuple[str, ...] = ("auto", "on", "off")
 
 #: The ``Server`` header our responses carry when ``server_header`` is on.
@@ -99,6 +101,12 @@ class ServerConfig:
     )
     server_header: bool = setting(True, "--no-server-header", help="do not send Server: bench")
     wsgi_threads: int = setting(10, "--threads", metavar="T", help="thread pool for a WSGI app")
+    wsgi_inline: str = setting(
+        "auto",
+        "--wsgi-inline",
+        choices=INLINE_MODES,
+        help="run a WSGI app on the loop's thread: auto (while it does not wait), always, never",
+    )
     backlog: int = setting(
         2048, "--backlog", metavar="N", help="listen backlog of the sockets the server binds"
     )
@@ -256,6 +264,8 @@ class ServerConfig:
             raise ConfigError("timeout_graceful_shutdown must not be negative")
         if self.wsgi_threads < 1:
             raise ConfigError("wsgi_threads must be at least 1")
+        if self.wsgi_inline not in INLINE_MODES:
+            raise ConfigError(f"unknown wsgi_inline {self.wsgi_inline!r} (auto, always or never)")
         if self.workers < 1:
             raise ConfigError("workers must be at least 1")
         root_path = self.root_path.rstrip("/")

@@ -83,14 +83,14 @@ SHUTDOWN_IDLE_GRACE = 0.5
 class ProtocolContext:
     """What every connection of one server shares: app, settings, state, loop.
 
-    ``cycle_factory(protocol, request)`` creates the request cycle for the interface.
+    ``cycle_factory(protocol, request)`` creates the request cycle for the interface;
+    ``wsgi`` is what the WSGI interface's cycles share (``wsgi.WSGIRuntime``), else None.
     """
 
     __slots__ = (
         "app",
         "config",
         "cycle_factory",
-        "executor",
         "interface",
         "limit_concurrency",
         "loop",
@@ -98,6 +98,7 @@ class ProtocolContext:
         "state",
         "timeout_header_read",
         "timeout_keep_alive",
+        "wsgi",
     )
 
     def __init__(
@@ -108,7 +109,7 @@ class ProtocolContext:
         state: ServerState,
         loop: asyncio.AbstractEventLoop,
         cycle_factory: Callable[[HttpProtocol, Request], Any],
-        executor: Any = None,
+        wsgi: Any = None,
     ) -> None:
         self.app = app
         self.interface = interface
@@ -116,7 +117,8 @@ class ProtocolContext:
         self.state = state
         self.loop = loop
         self.cycle_factory = cycle_factory
-        self.executor = executor
+        #: The WSGI interface's thread pool and inline policy (``wsgi.WSGIRuntime``).
+        self.wsgi = wsgi
         # Settings read on every request, copied here to save attribute lookups.
         self.limit_concurrency = config.limit_concurrency
         self.timeout_header_read = config.timeout_header_read
@@ -150,6 +152,7 @@ class HttpProtocol(asyncio.Protocol):
         "transport",
         "websocket",
         "write_paused",
+        "wsgi_environ",
     )
 
     def __init__(self, ctx: ProtocolContext) -> None:
@@ -179,6 +182,8 @@ class HttpProtocol(asyncio.Protocol):
         self._drain_waiters: list[asyncio.Future[None]] | None = None
         self._upgrade: Request | None = None
         self.websocket: Any = None
+        #: The WSGI environ entries all requests of this connection share (built once).
+        self.wsgi_environ: dict[str, Any] | None = None
 
     # -- asyncio.Protocol -----------------------------------------------------------
 

@@ -31,7 +31,6 @@ import logging
 import signal
 import socket
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bench.servers.asgi.config import ServerConfig
@@ -39,7 +38,7 @@ from bench.servers.asgi.cycle import HttpCycle
 from bench.servers.asgi.http import HttpProtocol, ProtocolContext
 from bench.servers.asgi.lifespan import Lifespan
 from bench.servers.asgi.state import TICK, ServerState
-from bench.servers.asgi.wsgi import wsgi_cycle_factory
+from bench.servers.asgi.wsgi import WSGIRuntime, wsgi_cycle_factory
 from bench.servers.errors import LifespanError
 
 __all__ = ["EXIT_BOOT_FAILED", "Server", "ServerConfig", "new_event_loop", "run_worker"]
@@ -165,13 +164,13 @@ class Server:
         except LifespanError as exc:
             logger.error("%s", exc)
             return EXIT_BOOT_FAILED
-        executor: ThreadPoolExecutor | None = None
+        wsgi: WSGIRuntime | None = None
         if self.interface == "wsgi":
-            executor = ThreadPoolExecutor(config.wsgi_threads, thread_name_prefix="bench-wsgi")
+            wsgi = WSGIRuntime(config.wsgi_threads, config.wsgi_inline)
             factory: Callable[..., Any] = wsgi_cycle_factory
         else:
             factory = HttpCycle
-        ctx = ProtocolContext(self.app, self.interface, config, self.state, loop, factory, executor)
+        ctx = ProtocolContext(self.app, self.interface, config, self.state, loop, factory, wsgi)
         tls = config.tls_settings()
         ssl_context = None
         if tls is not None:
@@ -200,8 +199,8 @@ class Server:
             for server in servers:
                 server.close()
             await lifespan.shutdown()
-            if executor is not None:
-                executor.shutdown(wait=True, cancel_futures=True)
+            if wsgi is not None:
+                wsgi.executor.shutdown(wait=True, cancel_futures=True)
         return 0
 
     async def _shutdown(self, servers: list[asyncio.AbstractServer]) -> None:

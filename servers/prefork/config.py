@@ -20,9 +20,11 @@ from typing import Any, Literal
 
 from bench.servers import settings
 from bench.servers.access_log import DEFAULT_FORMAT, check_format
+from bench.servers.apps import INTERFACE_CHOICES
 from bench.servers.errors import ConfigError
 from bench.servers.protocol import Limits
 from bench.servers.settings import option
+from bench.servers.wsgi.inline import INLINE_MODES
 
 WorkerClass = Literal["sync", "thread", "eventloop"]
 
@@ -78,6 +80,26 @@ class PreforkConfig:
             help="threads per worker for -k thread; more than 1 with -k sync selects "
             "-k thread, as in gunicorn; with -k eventloop, the pool of a WSGI app",
             eventloop="wsgi_threads",
+        ),
+    )
+    interface: str = field(
+        default="auto",
+        metadata=option(
+            "--interface",
+            help="-k eventloop: the app's interface (auto: from the app; a bundled app "
+            "with both forms is served as ASGI)",
+            choices=INTERFACE_CHOICES,
+            eventloop="interface",
+        ),
+    )
+    wsgi_inline: str = field(
+        default="auto",
+        metadata=option(
+            "--wsgi-inline",
+            help="-k eventloop with a WSGI app: run it on the loop's thread while it does "
+            "not wait (auto), always, or never (always the --threads pool)",
+            choices=INLINE_MODES,
+            eventloop="wsgi_inline",
         ),
     )
     worker_connections: int = field(
@@ -331,6 +353,10 @@ class PreforkConfig:
     def __post_init__(self) -> None:
         if self.worker_class not in WORKER_CLASSES:
             raise ConfigError(f"unknown worker class {self.worker_class!r}")
+        if self.interface not in INTERFACE_CHOICES:
+            raise ConfigError(f"unknown --interface {self.interface!r} (auto, asgi or wsgi)")
+        if self.wsgi_inline not in INLINE_MODES:
+            raise ConfigError(f"unknown --wsgi-inline {self.wsgi_inline!r} (auto, always or never)")
         if not self.bind:
             raise ConfigError("at least one --bind address is needed")
         for name in ("workers", "threads", "worker_connections", "backlog"):

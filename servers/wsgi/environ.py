@@ -94,34 +94,23 @@ def split_target(target: bytes) -> tuple[bytes, bytes]:
     return path, query
 
 
-def build_environ(
-    request: Request,
+def environ_base(
     *,
     server: tuple[str, int] | None,
     client: tuple[str, int] | None,
     scheme: str,
     root_path: str,
-    body: BinaryIO,
     multithread: bool,
     multiprocess: bool,
     errors: Any = None,
 ) -> dict[str, Any]:
-    """Return the PEP 3333 environ of ``request``.
+    """The entries of an environ that every request of one connection shares.
 
-    ``server`` and ``client`` are (host, port) pairs (None for a unix socket peer).
-    ``root_path`` becomes SCRIPT_NAME and is stripped from PATH_INFO when the path starts
-    with it. ``body`` is the already de-framed request body (``wsgi.input``).
-    ``errors`` defaults to ``sys.stderr``.
+    ``server`` and ``client`` are (host, port) pairs (None for a unix socket peer);
+    ``root_path`` becomes SCRIPT_NAME; ``errors`` (``wsgi.errors``) defaults to
+    ``sys.stderr``. Give it to ``request_environ``, which copies it per request: built
+    once per connection, it saves the address formatting of every keep-alive request.
     """
-    raw_path, query = split_target(request.target)
-    path = (
-        unquote_to_bytes(raw_path).decode("latin-1")
-        if b"%" in raw_path
-        else raw_path.decode("latin-1")
-    )
-    if root_path and (path == root_path or path.startswith(root_path.rstrip("/") + "/")):
-        path = path[len(root_path.rstrip("/")) :]
-    host_header: bytes | None = None
     if errors is None:
         errors = sys.stderr
     constant_key = (scheme, multithread, multiprocess, id(errors))
@@ -139,9 +128,35 @@ def build_environ(
         if len(_CONSTANT) >= 16:
             _CONSTANT.clear()
         _CONSTANT[constant_key] = constant
-    environ: dict[str, Any] = constant.copy()
+    base = constant.copy()
+    base["SCRIPT_NAME"] = root_path.rstrip("/")
+    if server is not None:
+        base["SERVER_NAME"], base["SERVER_PORT"] = server[0], str(server[1])
+    if client is not None:
+        base["REMOTE_ADDR"], base["REMOTE_PORT"] = client[0], str(client[1])
+    return base
+
+
+def request_environ(request: Request, base: dict[str, Any], body: BinaryIO) -> dict[str, Any]:
+    """Return the PEP 3333 environ of ``request`` on a connection with ``base`` entries.
+
+    The SCRIPT_NAME of ``base`` (its root path) is stripped from PATH_INFO when the path
+    starts with it. Without a server address in ``base``, SERVER_NAME and SERVER_PORT
+    come from the Host header. ``body`` is the already de-framed request body
+    (``wsgi.input``).
+    """
+    raw_path, query = split_target(request.target)
+    path = (
+        unquote_to_bytes(raw_path).decode("latin-1")
+        if b"%" in raw_path
+        else raw_path.decode("latin-1")
+    )
+    root = base["SCRIPT_NAME"]
+    if root and (path == root or path.startswith(root + "/")):
+        path = path[len(root) :]
+    host_header: bytes | None = None
+    environ: dict[str, Any] = base.copy()
     environ["REQUEST_METHOD"] = request.method.decode("latin-1")
-    environ["SCRIPT_NAME"] = root_path.rstrip("/")
     environ["PATH_INFO"] = path
     environ["QUERY_STRING"] = query.decode("latin-1")
     environ["SERVER_PROTOCOL"] = "HTTP/" + request.http_version.decode("latin-1")
@@ -165,19 +180,48 @@ def build_environ(
             environ[key] = environ[key] + sep + text
         else:
             environ[key] = text
-    if server is not None:
-        environ["SERVER_NAME"], environ["SERVER_PORT"] = server[0], str(server[1])
-    elif host_header is not None:
-        host, _, port = host_header.decode("latin-1").rpartition(":")
-        if not host or "]" in port:
-            host, port = host_header.decode("latin-1"), ""
-        environ["SERVER_NAME"] = host
-        environ["SERVER_PORT"] = port or ("443" if scheme == "https" else "80")
-    else:
-        environ["SERVER_NAME"], environ["SERVER_PORT"] = "localhost", "80"
-    if client is not None:
-        environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = client[0], str(client[1])
+    if "SERVER_NAME" not in base:  # no server address (a unix socket): from Host
+        if host_header is not None:
+            host, _, port = host_header.decode("latin-1").rpartition(":")
+            if not host or "]" in port:
+                host, port = host_header.decode("latin-1"), ""
+            environ["SERVER_NAME"] = host
+            scheme = base["wsgi.url_scheme"]
+            environ["SERVER_PORT"] = port or ("443" if scheme == "https" else "80")
+        else:
+            environ["SERVER_NAME"], environ["SERVER_PORT"] = "localhost", "80"
     return environ
+
+
+def build_environ(
+    request: Request,
+    *,
+    server: tuple[str, int] | None,
+    client: tuple[str, int] | None,
+    scheme: str,
+    root_path: str,
+    body: BinaryIO,
+    multithread: bool,
+    multiprocess: bool,
+    errors: Any = None,
+) -> dict[str, Any]:
+    """Return the PEP 3333 environ of ``request`` (``environ_base`` + ``request_environ``).
+
+    ``server`` and ``client`` are (host, port) pairs (None for a unix socket peer).
+    ``root_path`` becomes SCRIPT_NAME and is stripped from PATH_INFO when the path starts
+    with it. ``body`` is the already de-framed request body (``wsgi.input``).
+    ``errors`` defaults to ``sys.stderr``.
+    """
+    base = environ_base(
+        server=server,
+        client=client,
+        scheme=scheme,
+        root_path=root_path,
+        multithread=multithread,
+        multiprocess=multiprocess,
+        errors=errors,
+    )
+    return request_environ(request, base, body)
 
 
 def _check_text(what: str, value: object) -> bytes:
