@@ -151,3 +151,13 @@ def test_prefork_defaults_keep_the_eventloop_servers_own_where_prefork_has_none(
     assert config.timeout_keep_alive == PreforkConfig().keep_alive  # gunicorn's 2 s
     given = ServerConfig(loop="asyncio")
     assert eventloop_config(PreforkConfig(eventloop_config=given)) is given
+
+
+def test_prefork_passes_interface_and_wsgi_inline_to_its_eventloop_workers() -> None:
+    prefork = PreforkConfig(worker_class="eventloop", interface="wsgi", wsgi_inline="never")
+    config = eventloop_config(prefork)
+    assert (config.interface, config.wsgi_inline) == ("wsgi", "never")
+    with pytest.raises(ConfigError):
+        PreforkConfig(wsgi_inline="sometimes")
+    with pytest.raises(ConfigError):
+        ServerConfig(wsgi_inline="sometimes")

@@ -246,3 +246,27 @@ def flask_app() -> Any:
         return jsonify(total=sum(numbers))
 
     return app
+
+
+def wsgi_where_app(environ: dict[str, Any], start_response: Any) -> Any:
+    """Where a WSGI request runs: /where (the thread's name), /sleep?ms=N (then the name),
+    /big (a generator of 64 chunks of 64 KiB), /write-big (write() of 4 MiB)."""
+    import threading
+    import time
+
+    path = environ["PATH_INFO"]
+    if path == "/sleep":
+        time.sleep(int(environ["QUERY_STRING"].partition("=")[2]) / 1000)
+    if path in ("/where", "/sleep"):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [threading.current_thread().name.encode()]
+    if path == "/big":
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return (bytes([i]) * 65536 for i in range(64))
+    if path == "/write-big":
+        write = start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        for i in range(64):
+            write(bytes([i]) * 65536)
+        return []
+    start_response("404 Not Found", [("Content-Type", "text/plain")])
+    return [b"not found"]
