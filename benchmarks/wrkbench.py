@@ -72,12 +72,18 @@ def run_wrk(wrk: str, cpu: int, url: str, *, threads: int, connections: int, sec
 
 
 def start_pinned(
-    command: Sequence[str], cpu: int, env: Mapping[str, str] | None = None
+    command: Sequence[str],
+    cpu: int,
+    env: Mapping[str, str] | None = None,
+    cwd: Path = REPO_ROOT,
 ) -> subprocess.Popen[bytes]:
-    """Start a server in its own process group, pinned to ``cpu``, stderr kept for errors."""
+    """Start a server in its own process group, pinned to ``cpu``, stderr kept for errors.
+
+    It runs in ``cwd`` (the repository root unless told): ``python -m`` imports from there.
+    """
     return subprocess.Popen(
         list(command),
-        cwd=REPO_ROOT,
+        cwd=cwd,
         env=dict(env) if env is not None else None,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
