@@ -92,6 +92,8 @@ def server_command(
 def _prefork(point: ServerPoint, workload: Workload, host: str, port: int, bind: str) -> list[str]:
     argv = ["-m", "bench.runner.cli", "serve", "prefork", workload.app, "-b", bind]
     argv += ["-w", str(point.workers), "-k", point.worker_class or "sync"]
+    if point.worker_class == "eventloop":
+        argv += ["--interface", point.interface]
     if point.threads is not None:
         argv += ["--threads", str(point.threads)]
     argv += ["--graceful-timeout", str(GRACEFUL_TIMEOUT_S)]

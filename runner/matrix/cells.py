@@ -127,7 +127,7 @@ def _interface(
     """The interface a server configuration serves the workload with."""
     if kind == "gunicorn" or (kind == "prefork" and worker_class in ("sync", "thread")):
         return "wsgi"
-    if kind == "uvicorn" or (kind == "prefork" and worker_class == "eventloop"):
+    if kind == "uvicorn":
         return "asgi" if app_iface in (None, "asgi") else "wsgi"
     return app_iface or chosen or "asgi"
 
@@ -161,8 +161,8 @@ def server_points(scenario: Scenario, app_interface: str | None = None) -> list[
             classes, entry.workers, threads_axis, loops, interfaces, https
         ):
             interface = _interface(kind, wc, iface, app_interface)
-            if not _threads_apply(kind, wc, interface):
-                threads = None
+            if not _threads_apply(kind, wc, interface) or (wc == "eventloop" and threads == 1):
+                threads = None  # eventloop workers: 1 is prefork's "no pool asked", its own default
             point = ServerPoint(
                 server=kind,
                 workers=workers,
@@ -192,8 +192,8 @@ def external_point(entry: Any) -> ServerPoint:
 
 
 def _threads_apply(kind: str, worker_class: str | None, interface: str) -> bool:
-    if kind == "prefork":
-        return worker_class == "thread"
+    if kind == "prefork":  # threads: of -k thread, or the pool of a WSGI app on -k eventloop
+        return worker_class == "thread" or (worker_class == "eventloop" and interface == "wsgi")
     if kind == "gunicorn":
         return worker_class == "gthread"
     return kind == "granian" and interface == "wsgi"  # its blocking threads run WSGI apps

@@ -13,7 +13,8 @@ import pandas as pd
 
 from bench.runner.results.status import is_missing
 
-#: Servers that serve ASGI by default and WSGI on request: their WSGI cells say so.
+#: Servers that serve ASGI by default and WSGI on request: their WSGI cells say so (and
+#: prefork's eventloop workers: ``prefork eventloop w1 wsgi``).
 SERVES_BOTH: frozenset[str] = frozenset({"eventloop", "granian", "hypercorn"})
 
 
@@ -45,7 +46,10 @@ def config_label(row: pd.Series | dict[str, Any]) -> str:
     for name in ("loop", "http"):
         if field_value(row, name):
             parts.append(str(row[name]))
-    if parts[0] in SERVES_BOTH and field_value(row, "interface") == "wsgi":
+    serves_both = parts[0] in SERVES_BOTH or (
+        parts[0] == "prefork" and field_value(row, "worker_class") == "eventloop"
+    )
+    if serves_both and field_value(row, "interface") == "wsgi":
         parts.append("wsgi")
     return " ".join(parts)
 

@@ -191,6 +191,8 @@ class PreforkServer(_Server):
     worker_class: Axis[Literal["sync", "thread", "eventloop"]] = ("sync",)
     workers: Axis[PositiveInt] = (1,)
     threads: Axis[PositiveInt] = (1,)
+    #: For ``eventloop`` workers (``sync`` and ``thread`` always serve WSGI).
+    interface: Axis[Literal["asgi", "wsgi"]] = ("asgi",)
 
 
 class EventloopServer(_Server):

@@ -13,7 +13,9 @@ then stalls every connection of the worker for as long as it waits.
 
 ``InlinePolicy`` decides per request, from what the app did on earlier ones: a call
 that *waited* — its wall time minus the CPU time of its thread — more than
-``wait_budget`` sends the app to the pool, where other requests run while it waits.
+``wait_budget`` and more than a quarter of its wall time (``WAIT_SHARE``: a CPU-bound
+call preempted for a moment by the OS did not wait) sends the app to the pool, where
+other requests run while it waits.
 Three states:
 
 * ``FAST`` (the start): inline, timed with the wall clock only (tens of nanoseconds).
@@ -48,6 +50,10 @@ INLINE_MODES: tuple[str, ...] = ("auto", "always", "never")
 #: Default seconds a call may wait (wall minus CPU) before the app is sent to the pool.
 #: About ten GIL hand-offs of the pool path: a shorter wait is cheaper served inline.
 WAIT_BUDGET = 0.0002
+
+#: A call waited only if its wait is also this share of its wall time: a long CPU-bound
+#: call the OS preempted for a moment (a busy machine) did not wait on anything.
+WAIT_SHARE = 0.25
 
 #: Default calls in a row, each within the budget, before the policy moves back inline.
 SETTLE = 64
@@ -114,7 +120,7 @@ class InlinePolicy:
             return
         # cpu is None for a call timed in FAST but reported late: only its wall is known.
         waited = wall if cpu is None else wall - cpu
-        if waited > budget:
+        if waited > budget and waited > wall * WAIT_SHARE:
             if placement is Placement.MEASURED:
                 self._move(Placement.POOL)
             else:

@@ -131,3 +131,27 @@ def test_describe_labels() -> None:
         "prefork thread w2×t8 · c=8",
         "uvicorn w1 uvloop h11 · c=8",
     ]
+
+
+def test_prefork_eventloop_workers_take_an_interface_and_a_wsgi_pool() -> None:
+    s = scenario(
+        "[{server: prefork, worker_class: [sync, eventloop], interface: [asgi, wsgi],"
+        " threads: [16]}]"
+    )
+    points = server_points(s)
+    got = [(p.worker_class, p.interface, p.threads, p.describe()) for p in points]
+    assert got == [
+        ("sync", "wsgi", None, "prefork sync w1"),  # one cell: sync serves WSGI either way
+        ("eventloop", "asgi", None, "prefork eventloop w1"),
+        ("eventloop", "wsgi", 16, "prefork eventloop w1×t16 wsgi"),
+    ]
+
+
+def test_prefork_eventloop_wsgi_command_names_the_interface() -> None:
+    from bench.runner.launch.commands import server_command
+
+    s = scenario("[{server: prefork, worker_class: eventloop, interface: wsgi, threads: 16}]")
+    (point,) = server_points(s)
+    argv = server_command(point, s.workload, "127.0.0.1", 8000).argv
+    text = " ".join(argv)
+    assert "-k eventloop --interface wsgi --threads 16" in text

@@ -99,9 +99,20 @@ def test_fixed_modes_never_move(mode: str, inline: bool) -> None:
     assert p.switches == 0
 
 
-@pytest.mark.parametrize(
-    "kwargs", [{"mode": "sometimes"}, {"wait_budget": -1.0}, {"settle": 0}]
-)
+@pytest.mark.parametrize("kwargs", [{"mode": "sometimes"}, {"wait_budget": -1.0}, {"settle": 0}])
 def test_bad_settings_are_refused(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         InlinePolicy(**kwargs)
+
+
+def test_a_preempted_cpu_bound_call_is_not_a_wait() -> None:
+    """5 ms of CPU with 0.5 ms off the CPU (a busy machine): it did not wait on anything."""
+    p = policy(settle=2)
+    p.observe(0.005, None)
+    p.observe(0.0055, 0.005)
+    p.observe(0.0055, 0.005)
+    assert p.placement is Placement.MEASURED
+    p.observe(0.0055, 0.005)
+    assert p.placement is Placement.MEASURED
+    p.observe(0.004, 0.002)  # half of it off the CPU: that is waiting
+    assert p.placement is Placement.POOL
