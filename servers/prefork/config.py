@@ -355,6 +355,10 @@ class PreforkConfig:
             raise ConfigError(f"unknown worker class {self.worker_class!r}")
         if self.interface not in INTERFACE_CHOICES:
             raise ConfigError(f"unknown --interface {self.interface!r} (auto, asgi or wsgi)")
+        if self.interface == "asgi" and self.worker_class not in ("eventloop",):
+            raise ConfigError(
+                f"--interface asgi needs -k eventloop (-k {self.worker_class} serves WSGI apps)"
+            )
         if self.wsgi_inline not in INLINE_MODES:
             raise ConfigError(f"unknown --wsgi-inline {self.wsgi_inline!r} (auto, always or never)")
         if not self.bind:

@@ -159,5 +159,7 @@ def test_prefork_passes_interface_and_wsgi_inline_to_its_eventloop_workers() -> 
     assert (config.interface, config.wsgi_inline) == ("wsgi", "never")
     with pytest.raises(ConfigError):
         PreforkConfig(wsgi_inline="sometimes")
+    with pytest.raises(ConfigError, match="needs -k eventloop"):
+        PreforkConfig(worker_class="thread", interface="asgi")  # sync/thread serve WSGI
     with pytest.raises(ConfigError):
         ServerConfig(wsgi_inline="sometimes")
