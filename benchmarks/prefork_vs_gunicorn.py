@@ -31,23 +31,13 @@ succeeded. This is a benchmark, not a test: it asserts nothing.
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 from dataclasses import dataclass, field
 
-from wrkbench import (
-    REPO_ROOT,
-    parse_wrk,
-    run_wrk,
-    start_pinned,
-    stop,
-    tree_cpu_seconds,
-    wait_ready,
-)
+from wrkbench import REPO_ROOT, measure_pinned
 
 from bench.runner.launch.process import free_port
 
@@ -132,28 +122,21 @@ def measure(args: argparse.Namespace, comparison: Comparison, server: str, rep: 
     port = free_port()
     env = dict(os.environ, **comparison.env)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
-    process = start_pinned(command(comparison, server, port), args.server_cpu, env)
-    url = f"http://127.0.0.1:{port}{comparison.path}"
-    wrk = functools.partial(
-        run_wrk, args.wrk, args.client_cpu, url, threads=1, connections=comparison.connections
+    pinned = measure_pinned(
+        command(comparison, server, port),
+        port=port,
+        wrk=args.wrk,
+        server_cpu=args.server_cpu,
+        client_cpu=args.client_cpu,
+        connections=comparison.connections,
+        warmup=args.warmup,
+        duration=args.duration,
+        path=comparison.path,
+        env=env,
     )
-    try:
-        wait_ready(port, process, comparison.path, timeout=30)
-        wrk(seconds=args.warmup)
-        before = tree_cpu_seconds(process.pid)
-        run = parse_wrk(wrk(seconds=args.duration))
-        cpu_seconds = tree_cpu_seconds(process.pid) - before
-        if run.failure is not None:
-            result.failure = run.failure
-        else:
-            result.rps, result.p99_ms = run.rps, run.p99_ms
-            result.cpu_us_per_request = cpu_seconds / run.requests * 1e6 if run.requests else None
-    except (RuntimeError, subprocess.TimeoutExpired) as exc:
-        result.failure = str(exc)
-    finally:
-        tail = stop(process)
-        if result.failure and tail:
-            result.failure += " | " + tail
+    result.rps, result.p99_ms = pinned.rps, pinned.p99_ms
+    result.cpu_us_per_request = pinned.cpu_us_per_request
+    result.failure = pinned.failure
     return result
 
 

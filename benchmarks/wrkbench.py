@@ -145,3 +145,53 @@ def stop(process: subprocess.Popen[bytes]) -> str:
         tail = " / ".join(lines)
         process.stderr.close()
     return tail
+
+
+@dataclass(frozen=True, slots=True)
+class PinnedRun:
+    """One measured wrk run of a freshly started server; ``failure`` says why it counts not."""
+
+    rps: float | None = None
+    p99_ms: float | None = None
+    cpu_us_per_request: float | None = None
+    failure: str | None = None
+
+
+def measure_pinned(
+    command: Sequence[str],
+    *,
+    port: int,
+    wrk: str,
+    server_cpu: int,
+    client_cpu: int,
+    connections: int,
+    warmup: float,
+    duration: float,
+    path: str = "/",
+    env: Mapping[str, str] | None = None,
+    cwd: Path = REPO_ROOT,
+) -> PinnedRun:
+    """Start ``command`` pinned, wait until it answers, warm it up, measure once, stop it.
+
+    The server's CPU per request is its process tree's over the measured run. A server
+    that does not start, wrk errors or non-2xx answers make a failed run, never zeros.
+    """
+    process = start_pinned(command, server_cpu, env, cwd=cwd)
+    url = f"http://127.0.0.1:{port}{path}"
+    failure = None
+    try:
+        wait_ready(port, process, path, timeout=30)
+        run_wrk(wrk, client_cpu, url, threads=1, connections=connections, seconds=warmup)
+        before = tree_cpu_seconds(process.pid)
+        output = run_wrk(wrk, client_cpu, url, threads=1, connections=connections, seconds=duration)
+        cpu = tree_cpu_seconds(process.pid) - before
+        result = parse_wrk(output)
+        failure = result.failure
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        failure = str(exc)
+    finally:
+        tail = stop(process)
+    if failure is not None:
+        return PinnedRun(failure=f"{failure} | {tail}" if tail else failure)
+    per_request = cpu / result.requests * 1e6 if result.requests else None
+    return PinnedRun(result.rps, result.p99_ms, per_request)

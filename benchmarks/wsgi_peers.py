@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import os
 import shutil
 import statistics
@@ -46,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wrkbench import REPO_ROOT, parse_wrk, run_wrk, start_pinned, stop, tree_cpu_seconds, wait_ready
+from wrkbench import REPO_ROOT, measure_pinned
 
 from bench.runner.launch.process import free_port
 
@@ -158,38 +157,26 @@ class Run:
 def measure(
     args: argparse.Namespace, case: Case, server: Server, label: str, tree: Path, rep: int
 ) -> Run:
-    """Start one server pinned, warm it up, measure one wrk run, stop it."""
+    """One pinned run of ``server`` from checkout ``tree`` (``wrkbench.measure_pinned``)."""
     run = Run(case.name, label, rep)
     port = free_port()
     argv = [sys.executable, *(a.replace("{port}", str(port)) for a in server.argv)]
     env = dict(os.environ, **case.env)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(tree), env.get("PYTHONPATH")) if p)
-    process = start_pinned(argv, args.server_cpu, env, cwd=tree)
-    wrk = functools.partial(
-        run_wrk,
-        args.wrk,
-        args.client_cpu,
-        f"http://127.0.0.1:{port}/",
-        threads=1,
+    pinned = measure_pinned(
+        argv,
+        port=port,
+        wrk=args.wrk,
+        server_cpu=args.server_cpu,
+        client_cpu=args.client_cpu,
         connections=case.connections,
+        warmup=args.warmup,
+        duration=args.duration,
+        env=env,
+        cwd=tree,
     )
-    try:
-        wait_ready(port, process, timeout=30)
-        wrk(seconds=args.warmup)
-        before = tree_cpu_seconds(process.pid)
-        result = parse_wrk(wrk(seconds=args.duration))
-        cpu = tree_cpu_seconds(process.pid) - before
-        if result.failure is not None:
-            run.failure = result.failure
-        else:
-            run.rps, run.p99_ms = result.rps, result.p99_ms
-            run.cpu_us = cpu / result.requests * 1e6 if result.requests else None
-    except (RuntimeError, subprocess.TimeoutExpired) as exc:
-        run.failure = str(exc)
-    finally:
-        tail = stop(process)
-        if run.failure and tail:
-            run.failure += " | " + tail
+    run.rps, run.p99_ms, run.cpu_us = pinned.rps, pinned.p99_ms, pinned.cpu_us_per_request
+    run.failure = pinned.failure
     return run
 
 
