@@ -129,8 +129,13 @@ class Load:
                         self.failures.append(str(outcome))
 
     def seen_since(self, index: int) -> set[int]:
+        """Pids of the responses recorded after the first ``index``, less those in flight.
+
+        A response an old worker sent just before it exited may be recorded after
+        ``index`` was taken: at most one per load thread, so those are skipped.
+        """
         with self._lock:
-            return set(self.pids[index:])
+            return set(self.pids[index + len(self._threads) :])
 
     def __enter__(self) -> Load:
         for t in self._threads:
