@@ -148,11 +148,13 @@ class WSGICycle(BaseCycle):
             whole = self._whole(result)
         except BaseException as exc:  # the app's error: a 500, as from the pool
             self._inline_now = False
-            policy.observe(time.perf_counter() - wall0, _since(cpu0))
+            wall = time.perf_counter() - wall0
+            policy.observe(wall, None if cpu0 is None else time.thread_time() - cpu0)
             self._finish(None, exc)
             return
         self._inline_now = False
-        policy.observe(time.perf_counter() - wall0, _since(cpu0))
+        wall = time.perf_counter() - wall0
+        policy.observe(wall, None if cpu0 is None else time.thread_time() - cpu0)
         if whole is None:  # an iterable to stream: the iteration may wait, so a thread does it
             future = self.protocol.loop.run_in_executor(runtime.executor, self._stream, result)
             future.add_done_callback(self._done)
@@ -285,11 +287,6 @@ class WSGICycle(BaseCycle):
         self._check_chunk(chunk)
         future = asyncio.run_coroutine_threadsafe(self._write(chunk), self.protocol.loop)
         future.result()
-
-
-def _since(cpu0: float | None) -> float | None:
-    """Thread CPU seconds since ``cpu0`` (None when it was not read)."""
-    return None if cpu0 is None else time.thread_time() - cpu0
 
 
 def wsgi_cycle_factory(protocol: HttpProtocol, request: Request) -> WSGICycle:

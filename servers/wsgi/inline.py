@@ -76,7 +76,16 @@ class InlinePolicy:
         settle: calls in a row within the budget before moving back inline.
     """
 
-    __slots__ = ("_calm", "mode", "placement", "settle", "switches", "wait_budget")
+    __slots__ = (
+        "_calm",
+        "inline",
+        "measures_cpu",
+        "mode",
+        "placement",
+        "settle",
+        "switches",
+        "wait_budget",
+    )
 
     def __init__(
         self, mode: str = "auto", wait_budget: float = WAIT_BUDGET, settle: int = SETTLE
@@ -88,21 +97,18 @@ class InlinePolicy:
         self.mode = mode
         self.wait_budget = wait_budget
         self.settle = settle
-        self.placement = Placement.POOL if mode == "never" else Placement.FAST
+        #: Where the next request runs; ``inline`` and ``measures_cpu`` follow from it
+        #: (plain attributes: read on every request).
+        pool = mode == "never"
+        self.placement = Placement.POOL if pool else Placement.FAST
+        #: Whether the next request runs on the loop's thread.
+        self.inline = not pool
+        #: Whether the next call must also be timed with the thread CPU clock.
+        self.measures_cpu = pool
         #: Calls in a row within the budget, in the current placement.
         self._calm = 0
         #: How many times the placement changed (for logs and tests).
         self.switches = 0
-
-    @property
-    def inline(self) -> bool:
-        """Whether the next request runs on the loop's thread."""
-        return self.placement is not Placement.POOL
-
-    @property
-    def measures_cpu(self) -> bool:
-        """Whether the next call must also be timed with the thread CPU clock."""
-        return self.placement is not Placement.FAST
 
     def observe(self, wall: float, cpu: float | None) -> None:
         """Record one finished call: ``wall`` seconds, ``cpu`` of its thread (None: not read).
@@ -135,5 +141,7 @@ class InlinePolicy:
 
     def _move(self, placement: Placement) -> None:
         self.placement = placement
+        self.inline = placement is not Placement.POOL
+        self.measures_cpu = placement is not Placement.FAST
         self._calm = 0
         self.switches += 1
