@@ -143,23 +143,22 @@ class WSGICycle(BaseCycle):
         cpu0 = time.thread_time() if policy.measures_cpu else None
         wall0 = time.perf_counter()
         self._inline_now = True
+        error: BaseException | None = None
         try:
             result = self._call_app(body)
             whole = self._whole(result)
         except BaseException as exc:  # the app's error: a 500, as from the pool
-            self._inline_now = False
-            wall = time.perf_counter() - wall0
-            policy.observe(wall, None if cpu0 is None else time.thread_time() - cpu0)
-            self._finish(None, exc)
-            return
+            error = exc
         self._inline_now = False
         wall = time.perf_counter() - wall0
         policy.observe(wall, None if cpu0 is None else time.thread_time() - cpu0)
-        if whole is None:  # an iterable to stream: the iteration may wait, so a thread does it
+        if error is not None:
+            self._finish(None, error)
+        elif whole is None:  # an iterable to stream: the iteration may wait, so a thread does it
             future = self.protocol.loop.run_in_executor(runtime.executor, self._stream, result)
             future.add_done_callback(self._done)
-            return
-        self._finish(whole, None)
+        else:
+            self._finish(whole, None)
 
     def _done(self, future: asyncio.Future[_Outcome]) -> None:
         # Retrieve the outcome first, also when the client is gone: an exception never
@@ -238,21 +237,20 @@ class WSGICycle(BaseCycle):
     # -- in a pool thread -------------------------------------------------------------
 
     def _run(self, body: bytes) -> _Outcome:
-        """Call the app; return its whole body for a list result (else stream it) and timings."""
-        cpu0 = time.thread_time()
-        wall0 = time.perf_counter()
+        """Call the app and take its response, timed (wall and thread CPU)."""
+        return _timed(self._call_and_take, body)
+
+    def _call_and_take(self, body: bytes) -> bytes | None:
+        """Call the app; return its whole body for a list result, else stream it (None)."""
         result = self._call_app(body)
         whole = self._whole(result)
         if whole is None:
             self._iterate(result)
-        return whole, time.perf_counter() - wall0, time.thread_time() - cpu0
+        return whole
 
     def _stream(self, result: Any) -> _Outcome:
-        """Stream the iterable an inline call returned; the timings of the iteration."""
-        cpu0 = time.thread_time()
-        wall0 = time.perf_counter()
-        self._iterate(result)
-        return None, time.perf_counter() - wall0, time.thread_time() - cpu0
+        """Stream the iterable an inline call returned, timed."""
+        return _timed(self._iterate, result)
 
     def _iterate(self, result: Any) -> None:
         try:
@@ -287,6 +285,14 @@ class WSGICycle(BaseCycle):
         self._check_chunk(chunk)
         future = asyncio.run_coroutine_threadsafe(self._write(chunk), self.protocol.loop)
         future.result()
+
+
+def _timed(work: Callable[[Any], bytes | None], arg: Any) -> _Outcome:
+    """``work(arg)``, with the wall and thread CPU seconds it took (run in a pool thread)."""
+    cpu0 = time.thread_time()
+    wall0 = time.perf_counter()
+    whole = work(arg)
+    return whole, time.perf_counter() - wall0, time.thread_time() - cpu0
 
 
 def wsgi_cycle_factory(protocol: HttpProtocol, request: Request) -> WSGICycle:
