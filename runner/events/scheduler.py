@@ -74,6 +74,15 @@ class EventRecord:
         }
 
 
+def steady_workers(configured: int | None, observed: int) -> int:
+    """How many workers a recycled worker's replacement brings the server back to.
+
+    The configured count when it is known: a count taken at the window's start can land
+    mid-recycle, when the exiting worker and its replacement both still run.
+    """
+    return configured if configured is not None and configured > 0 else observed
+
+
 class EventScheduler:
     """Fire ``records`` on ``server`` during one engine run.
 
@@ -82,6 +91,8 @@ class EventScheduler:
         server: the running server.
         warmup_s: the engine's warm-up (the fallback for the window's start).
         restart: stops the server and starts it again, ready (for ``restart``).
+        workers: the worker count the server was started with (None: not known), the
+            count a recycled worker is back at; see ``steady_workers``.
     """
 
     def __init__(
@@ -91,6 +102,7 @@ class EventScheduler:
         *,
         warmup_s: float,
         restart: Callable[[], None],
+        workers: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.records = records
@@ -107,6 +119,7 @@ class EventScheduler:
         #: Workers known to the recycle watcher, and pids the scheduled actions hit.
         self._known: set[int] = set()
         self._acted: set[int] = set()
+        self._workers = workers
         self._steady_workers = 0
         self._thread = threading.Thread(target=self._run, name="bench-events", daemon=True)
         for record in records:
@@ -166,7 +179,7 @@ class EventScheduler:
         )
         tracking: list[tuple[EventRecord, set[int], float]] = []
         self._known = set(worker_pids(self.server))
-        self._steady_workers = len(self._known)  # a recycle is back at this many
+        self._steady_workers = steady_workers(self._workers, len(self._known))
         while not self._done.is_set() and (
             due or tracking or watch or self._paused_until is not None
         ):

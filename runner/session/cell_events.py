@@ -73,6 +73,7 @@ def start_events(run: CellRun, spec: LoadSpec) -> EventScheduler | None:
         run.server,
         warmup_s=spec.warmup_s,
         restart=lambda: _restart(run.server, scenario),
+        workers=point.workers,
     ).start()
 
 
