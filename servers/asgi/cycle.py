@@ -165,6 +165,11 @@ class BaseCycle:
             headers = [*headers, (_CONTENT_LENGTH, b"%d" % len(body))]
         if protocol.state.shutting_down:
             headers = [*headers, _CLOSE_HEADER]
+        if not more and len(body) <= _JOIN_LIMIT:
+            # the whole response in one core call: most responses are this one
+            out = conn.send_complete(Response(status, headers), body)
+            self._head_written = True
+            return out
         head = conn.send(Response(status, headers))
         data = conn.send(Data(body)) if body else b""
         tail = conn.send(END_OF_MESSAGE) if not more else b""

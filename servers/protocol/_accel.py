@@ -41,11 +41,25 @@ class Implementation(NamedTuple):
     parse_request_line: Callable[[bytes], tuple[bytes, bytes, bytes]]
     #: headers -> (lines, content-length, has date, has server) or None (use the loop)
     response_fields: Callable[[Any], tuple[bytes, bytes | None, bool, bool] | None] | None
+    #: (buffer, head_limits(limits)) -> (consumed, method, target, version, headers,
+    #: special) for a complete, plainly valid request head at the buffer's start, or
+    #: None (the connection then cuts and parses the head with the functions above)
+    request_head: Callable[[bytearray, tuple[int, int, int, int]], Any] | None
 
 
 def available() -> bool:
     """Whether the C accelerator was built and imports."""
     return _hot is not None
+
+
+def head_limits(limits: Limits) -> tuple[int, int, int, int]:
+    """The limits ``request_head`` checks, in its order (the field line without its CRLF)."""
+    return (
+        limits.max_request_line,
+        limits.max_header_bytes,
+        limits.max_header_count,
+        limits.max_header_field_size - 2,
+    )
 
 
 PURE = Implementation(
@@ -54,6 +68,7 @@ PURE = Implementation(
     parse_fields=_fields.parse_fields,
     parse_request_line=_heads.parse_request_line,
     response_fields=None,
+    request_head=None,
 )
 
 
@@ -74,7 +89,9 @@ def _fast() -> Implementation:
         found = hot_line(line)
         return ref_line(line) if found is None else found
 
-    return Implementation(True, split_lines, parse_fields, parse_request_line, _hot.response_fields)
+    return Implementation(
+        True, split_lines, parse_fields, parse_request_line, _hot.response_fields, _hot.request_head
+    )
 
 
 def implementation(fast: bool) -> Implementation:

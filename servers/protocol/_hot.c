@@ -14,9 +14,11 @@
  *   split_lines(block)                 ~ _fields.split_lines
  *   parse_fields(lines, count, size)   ~ _fields.parse_fields (size: max line w/o CRLF)
  *   request_line(line)                 ~ _heads.parse_request_line, origin-form only
+ *   request_head(buf, limits)          ~ Connection._take_head and the three above, at once
  *   response_fields(headers)           ~ the header loop of _serialize.response_head
  */
 #define PY_SSIZE_T_CLEAN
+#define _GNU_SOURCE /* memmem */
 #include <Python.h>
 #include <string.h>
 
@@ -102,6 +104,75 @@ special_name(const char *lower, Py_ssize_t len)
     return NULL;
 }
 
+/* One field line s[0:n] (no CRLF) into headers[k] and, for a SPECIAL name, special.
+ * 1: done; 0: refuse (the reference decides); -1: a Python error is set. */
+static int
+field_line(const unsigned char *s, Py_ssize_t n, Py_ssize_t max_line, PyObject *headers,
+           Py_ssize_t k, PyObject *special)
+{
+    Py_ssize_t colon = 0;
+    if (n > max_line) {
+        return 0;
+    }
+    while (colon < n && TCHAR[s[colon]]) {
+        colon++;
+    }
+    if (colon == 0 || colon == n || s[colon] != ':') {
+        return 0; /* no name, no colon, or a non-token byte before it */
+    }
+    Py_ssize_t a = colon + 1, b = n;
+    while (a < b && (s[a] == ' ' || s[a] == '\t')) {
+        a++;
+    }
+    while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t')) {
+        b--;
+    }
+    PyObject *name = PyBytes_FromStringAndSize(NULL, colon);
+    if (name == NULL) {
+        return -1;
+    }
+    char *lower = PyBytes_AS_STRING(name);
+    for (Py_ssize_t j = 0; j < colon; j++) {
+        unsigned char c = s[j];
+        lower[j] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+    }
+    PyObject *value = PyBytes_FromStringAndSize((const char *)s + a, b - a);
+    if (value == NULL) {
+        Py_DECREF(name);
+        return -1;
+    }
+    PyObject *key = colon <= 17 ? special_name(lower, colon) : NULL;
+    if (key != NULL) {
+        PyObject *found = PyDict_GetItemWithError(special, key);
+        if (found == NULL) {
+            PyObject *fresh = PyErr_Occurred() ? NULL : PyList_New(0);
+            if (fresh == NULL || PyList_Append(fresh, value) < 0
+                || PyDict_SetItem(special, key, fresh) < 0) {
+                Py_XDECREF(fresh);
+                Py_DECREF(name);
+                Py_DECREF(value);
+                return -1;
+            }
+            Py_DECREF(fresh);
+        }
+        else if (PyList_Append(found, value) < 0) {
+            Py_DECREF(name);
+            Py_DECREF(value);
+            return -1;
+        }
+    }
+    PyObject *pair = PyTuple_New(2);
+    if (pair == NULL) {
+        Py_DECREF(name);
+        Py_DECREF(value);
+        return -1;
+    }
+    PyTuple_SET_ITEM(pair, 0, name);
+    PyTuple_SET_ITEM(pair, 1, value);
+    PyList_SET_ITEM(headers, k, pair);
+    return 1;
+}
+
 /* parse_fields(lines: list[bytes], max_count: int, max_line: int)
  *   -> (headers, special) | None */
 static PyObject *
@@ -127,67 +198,14 @@ parse_fields(PyObject *self, PyObject *args)
         if (!PyBytes_CheckExact(item)) {
             goto refuse;
         }
-        const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(item);
-        Py_ssize_t n = PyBytes_GET_SIZE(item), colon = 0;
-        if (n > max_line) {
+        int got = field_line((const unsigned char *)PyBytes_AS_STRING(item),
+                             PyBytes_GET_SIZE(item), max_line, headers, k, special);
+        if (got < 0) {
+            goto error;
+        }
+        if (got == 0) {
             goto refuse;
         }
-        while (colon < n && TCHAR[s[colon]]) {
-            colon++;
-        }
-        if (colon == 0 || colon == n || s[colon] != ':') {
-            goto refuse; /* no name, no colon, or a non-token byte before it */
-        }
-        Py_ssize_t a = colon + 1, b = n;
-        while (a < b && (s[a] == ' ' || s[a] == '\t')) {
-            a++;
-        }
-        while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t')) {
-            b--;
-        }
-        PyObject *name = PyBytes_FromStringAndSize(NULL, colon);
-        if (name == NULL) {
-            goto error;
-        }
-        char *lower = PyBytes_AS_STRING(name);
-        for (Py_ssize_t j = 0; j < colon; j++) {
-            unsigned char c = s[j];
-            lower[j] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
-        }
-        PyObject *value = PyBytes_FromStringAndSize((const char *)s + a, b - a);
-        if (value == NULL) {
-            Py_DECREF(name);
-            goto error;
-        }
-        PyObject *key = colon <= 17 ? special_name(lower, colon) : NULL;
-        if (key != NULL) {
-            PyObject *found = PyDict_GetItemWithError(special, key);
-            if (found == NULL) {
-                PyObject *fresh = PyErr_Occurred() ? NULL : PyList_New(0);
-                if (fresh == NULL || PyList_Append(fresh, value) < 0
-                    || PyDict_SetItem(special, key, fresh) < 0) {
-                    Py_XDECREF(fresh);
-                    Py_DECREF(name);
-                    Py_DECREF(value);
-                    goto error;
-                }
-                Py_DECREF(fresh);
-            }
-            else if (PyList_Append(found, value) < 0) {
-                Py_DECREF(name);
-                Py_DECREF(value);
-                goto error;
-            }
-        }
-        PyObject *pair = PyTuple_New(2);
-        if (pair == NULL) {
-            Py_DECREF(name);
-            Py_DECREF(value);
-            goto error;
-        }
-        PyTuple_SET_ITEM(pair, 0, name);
-        PyTuple_SET_ITEM(pair, 1, value);
-        PyList_SET_ITEM(headers, k, pair);
     }
     PyObject *result = PyTuple_Pack(2, headers, special);
     Py_DECREF(headers);
@@ -203,28 +221,27 @@ error:
     return NULL;
 }
 
-/* request_line(line: bytes) -> (method, target, version) | None
- * Only  token SP "/" path-and-query SP "HTTP/1." ("0" / "1"), method not CONNECT. */
-static PyObject *
-request_line(PyObject *self, PyObject *line)
+/* Whether s[0:n] is  token SP "/" path-and-query SP "HTTP/1." ("0" / "1"), the method
+ * not CONNECT; sets where the method ends and the target starts and ends. */
+static int
+line_ok(const unsigned char *s, Py_ssize_t n, Py_ssize_t *method_end, Py_ssize_t *target_start,
+        Py_ssize_t *target_end)
 {
-    if (!PyBytes_CheckExact(line)) {
-        Py_RETURN_NONE;
-    }
-    const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(line);
-    Py_ssize_t n = PyBytes_GET_SIZE(line), i = 0;
+    Py_ssize_t i = 0;
     while (i < n && TCHAR[s[i]]) {
         i++;
     }
-    Py_ssize_t method_end = i;
-    if (method_end == 0 || n - i < 11 || s[i] != ' ' || s[i + 1] != '/') {
-        Py_RETURN_NONE;
+    *method_end = i;
+    if (i == 0 || n - i < 11 || s[i] != ' ' || s[i + 1] != '/') {
+        return 0;
     }
-    if (method_end == 7 && memcmp(s, "CONNECT", 7) == 0) {
-        Py_RETURN_NONE;
+    if (i == 7 && memcmp(s, "CONNECT", 7) == 0) {
+        return 0;
     }
-    Py_ssize_t target_start = i + 1, end = n - 9; /* " HTTP/1.x" */
-    i = target_start + 1;
+    Py_ssize_t end = n - 9; /* " HTTP/1.x" */
+    *target_start = i + 1;
+    *target_end = end;
+    i += 2;
     while (i < end) {
         unsigned char c = s[i];
         if (TARGET[c]) {
@@ -234,10 +251,23 @@ request_line(PyObject *self, PyObject *line)
             i += 3;
         }
         else {
-            Py_RETURN_NONE;
+            return 0;
         }
     }
-    if (i != end || memcmp(s + end, " HTTP/1.", 8) != 0 || (s[n - 1] != '0' && s[n - 1] != '1')) {
+    return i == end && memcmp(s + end, " HTTP/1.", 8) == 0 && (s[n - 1] == '0' || s[n - 1] == '1');
+}
+
+/* request_line(line: bytes) -> (method, target, version) | None
+ * Only  token SP "/" path-and-query SP "HTTP/1." ("0" / "1"), method not CONNECT. */
+static PyObject *
+request_line(PyObject *self, PyObject *line)
+{
+    if (!PyBytes_CheckExact(line)) {
+        Py_RETURN_NONE;
+    }
+    const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(line);
+    Py_ssize_t n = PyBytes_GET_SIZE(line), method_end, target_start, end;
+    if (!line_ok(s, n, &method_end, &target_start, &end)) {
         Py_RETURN_NONE;
     }
     PyObject *method = PyBytes_FromStringAndSize((const char *)s, method_end);
@@ -249,6 +279,109 @@ request_line(PyObject *self, PyObject *line)
     Py_XDECREF(method);
     Py_XDECREF(target);
     return result;
+}
+
+/* request_head(buf: bytearray, (max_request_line, max_header_bytes, max_count, max_line))
+ *   -> (consumed, method, target, version, headers, special) | None
+ * The whole of Connection._take_head + split_lines + request_line + parse_fields for a
+ * complete head at the start of buf (no leading CRLF): consumed is the head's length
+ * with its blank line, which the caller deletes from buf. Refuses (None) whatever any
+ * of those refuses or raises on, and an incomplete head. */
+static PyObject *
+request_head(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyByteArray_CheckExact(args[0]) || !PyTuple_CheckExact(args[1])
+        || PyTuple_GET_SIZE(args[1]) != 4) {
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t limit[4];
+    for (int k = 0; k < 4; k++) {
+        limit[k] = PyLong_AsSsize_t(PyTuple_GET_ITEM(args[1], k));
+        if (limit[k] == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    const unsigned char *s = (const unsigned char *)PyByteArray_AS_STRING(args[0]);
+    Py_ssize_t size = PyByteArray_GET_SIZE(args[0]);
+    if (size < 4 || s[0] == '\r') {
+        Py_RETURN_NONE;
+    }
+    const unsigned char *stop = memmem(s, (size_t)size, "\r\n\r\n", 4);
+    if (stop == NULL) {
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t end = stop - s, first = 0;
+    /* the request line: TEXT bytes up to its CRLF (split_lines refuses anything else) */
+    while (first < end && TEXT[s[first]]) {
+        first++;
+    }
+    if (first < end && (s[first] != '\r' || s[first + 1] != '\n')) {
+        Py_RETURN_NONE;
+    }
+    if (first > limit[0] || end - first > limit[1]) {
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t method_end, target_start, target_end;
+    if (!line_ok(s, first, &method_end, &target_start, &target_end)) {
+        Py_RETURN_NONE;
+    }
+    /* count the field lines, checking the bytes as split_lines does */
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = first + 2; i < end; i++) {
+        unsigned char c = s[i];
+        if (TEXT[c]) {
+            continue;
+        }
+        if (c != '\r' || s[i + 1] != '\n') {
+            Py_RETURN_NONE;
+        }
+        count++;
+        i++;
+    }
+    if (first < end) {
+        count++; /* the last field line ends at the blank line */
+    }
+    if (count > limit[2]) {
+        Py_RETURN_NONE;
+    }
+    PyObject *headers = PyList_New(count);
+    PyObject *special = PyDict_New();
+    PyObject *method = NULL, *target = NULL;
+    if (headers == NULL || special == NULL) {
+        goto error;
+    }
+    Py_ssize_t start = first + 2, k = 0;
+    for (Py_ssize_t i = start; k < count; i++) {
+        if (i == end || s[i] == '\r') {
+            int got = field_line(s + start, i - start, limit[3], headers, k, special);
+            if (got < 0) {
+                goto error;
+            }
+            if (got == 0) {
+                goto refuse;
+            }
+            k++;
+            i++;
+            start = i + 1;
+        }
+    }
+    method = PyBytes_FromStringAndSize((const char *)s, method_end);
+    target = PyBytes_FromStringAndSize((const char *)s + target_start, target_end - target_start);
+    if (method == NULL || target == NULL) {
+        goto error;
+    }
+    return Py_BuildValue("(nNNONN)", end + 4, method, target, s[first - 1] == '1' ? V11 : V10,
+                         headers, special);
+refuse:
+    Py_XDECREF(headers);
+    Py_XDECREF(special);
+    Py_RETURN_NONE;
+error:
+    Py_XDECREF(headers);
+    Py_XDECREF(special);
+    Py_XDECREF(method);
+    Py_XDECREF(target);
+    return NULL;
 }
 
 static int
@@ -366,6 +499,8 @@ static PyMethodDef methods[] = {
     {"split_lines", split_lines, METH_O, "CRLF lines of a head block, or None to refuse."},
     {"parse_fields", parse_fields, METH_VARARGS, "(headers, special), or None."},
     {"request_line", request_line, METH_O, "(method, target, version), or None."},
+    {"request_head", (PyCFunction)(void (*)(void))request_head, METH_FASTCALL,
+     "(consumed, method, target, version, headers, special), or None."},
     {"response_fields", response_fields, METH_O, "(lines, length, date?, server?), or None."},
     {NULL, NULL, 0, NULL},
 };

@@ -38,6 +38,7 @@ from bench.servers.protocol._body import (
 from bench.servers.protocol._fields import check_field
 from bench.servers.protocol.errors import LocalProtocolError, RemoteProtocolError
 from bench.servers.protocol.events import (
+    END_OF_MESSAGE,
     NEED_DATA,
     PAUSED,
     ConnectionClosed,
@@ -94,6 +95,7 @@ _NOTHING_TO_ANSWER = frozenset({State.IDLE, State.MUST_CLOSE, State.CLOSED})
 _split_lines = _accel.PURE.split_lines
 _parse_fields = _accel.PURE.parse_fields
 _parse_request_line = _accel.PURE.parse_request_line
+_request_head = _accel.PURE.request_head
 
 
 def use_accelerator(fast: bool | None = None) -> bool:
@@ -103,11 +105,12 @@ def use_accelerator(fast: bool | None = None) -> bool:
     Applies to every connection, existing and new. Returns whether C is now in use.
     Raises RuntimeError for ``True`` when the C module is not built.
     """
-    global _split_lines, _parse_fields, _parse_request_line
+    global _split_lines, _parse_fields, _parse_request_line, _request_head
     impl = _accel.implementation(_accel.available() if fast is None else fast)
     _split_lines = impl.split_lines
     _parse_fields = impl.parse_fields
     _parse_request_line = impl.parse_request_line
+    _request_head = impl.request_head
     _serialize.set_fast_fields(impl.response_fields)
     return impl.fast
 
@@ -130,6 +133,7 @@ class Connection:
         "_buf",
         "_eof",
         "_expect_continue",
+        "_head_limits",
         "_limits",
         "_reader",
         "_search_from",
@@ -154,6 +158,7 @@ class Connection:
             check_field(b"server", server_header)
         self.role = role
         self._limits = limits if limits is not None else Limits()
+        self._head_limits = _accel.head_limits(self._limits)
         self._server_header = server_header
         self._buf = bytearray()
         self._eof = False
@@ -298,16 +303,28 @@ class Connection:
         return _split_lines(head)
 
     def _next_request(self) -> Request | Signal:
-        lines = self._take_head()
-        if lines is None:
-            if self._eof:
-                self.their_state = State.CLOSED
-                return ConnectionClosed()
-            return NEED_DATA
         limits = self._limits
-        method, target, version = _parse_request_line(lines[0])
-        del lines[0]
-        headers, special = _parse_fields(lines, limits)
+        # The C path cuts and parses a plain head in one call (2.5 -> 1.3 µs per
+        # keep-alive cycle in benchmarks/core_cycle.py); None sends it the long way.
+        found = _request_head(self._buf, self._head_limits) if _request_head else None
+        if found is not None:
+            consumed, method, target, version, headers, special = found
+            buf = self._buf
+            if consumed == len(buf):
+                buf.clear()
+            else:
+                del buf[:consumed]
+            self._search_from = 0
+        else:
+            lines = self._take_head()
+            if lines is None:
+                if self._eof:
+                    self.their_state = State.CLOSED
+                    return ConnectionClosed()
+                return NEED_DATA
+            method, target, version = _parse_request_line(lines[0])
+            del lines[0]
+            headers, special = _parse_fields(lines, limits)
         get = special.get
         _heads.check_hosts(version, get(b"host"))
         te = get(b"transfer-encoding")
@@ -403,6 +420,27 @@ class Connection:
             self.our_state = State.CLOSED
             return b""
         raise LocalProtocolError(f"cannot send {event!r}")
+
+    def send_complete(self, event: Response, body: bytes) -> bytes:
+        """Serialize a whole response: ``event``, its ``body`` in one piece, and its end.
+
+        The same bytes, state changes and errors as ``send(event)``, then
+        ``send(Data(body))`` if ``body`` is not empty, then ``send(END_OF_MESSAGE)``,
+        in one call (one dispatch and no event objects for the body and the end: the
+        servers answer most requests this way).
+
+        Raises:
+            LocalProtocolError: as those calls would; an error in the body or the end
+                comes after the head was accepted, as it would from the second call.
+        """
+        if type(event) is not Response:
+            raise LocalProtocolError(f"send_complete needs a Response, not {event!r}")
+        head = self._send_response(event)
+        data = self._writer.data(body) if body else b""  # type: ignore[union-attr]
+        tail = self._send_end(END_OF_MESSAGE)
+        if tail:
+            return head + data + tail
+        return head + data if data else head
 
     def send_passthrough(self, n: int) -> tuple[bytes, bytes]:
         """Account for ``n`` body bytes the caller sends itself (e.g. with ``sendfile``).
