@@ -40,6 +40,9 @@ from bench.servers.protocol import (
 )
 from tests.servers.protocol.test_http11_corpus import limits_of, load, pieces
 
+if _accel.available():
+    from bench.servers.protocol import _hot  # type: ignore[attr-defined]
+
 pytestmark = pytest.mark.skipif(
     not _accel.available(),
     reason="the C accelerator (servers/protocol/_hot.c) is not built; only the pure path exists",
@@ -273,6 +276,64 @@ def test_functions_same_on_both_paths(raw: bytes, lines: list[bytes]) -> None:
     both(_functions, raw, lines)
 
 
+def reference_head(raw: bytes, limits: Limits) -> Any:
+    """What the pure path's head cutting and parsing give ``raw``: the C request_head's shape."""
+    with path(False):
+        conn = Connection(Role.SERVER, limits=limits)
+        conn.receive_data(raw)
+        lines = conn._take_head()
+        if lines is None:
+            return None
+        method, target, version = _heads.parse_request_line(lines[0])
+        headers, special = _fields.parse_fields(lines[1:], limits)
+        return (len(raw) - conn.buffered, method, target, version, headers, special)
+
+
+_TINY = Limits(
+    max_request_line=24, max_header_count=3, max_header_field_size=16, max_header_bytes=40
+)
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    raw=_request_head
+    | st.binary(max_size=60)
+    | st.sampled_from([b"\r\n", b"\r\n\r\n"]).flatmap(
+        lambda lead: _request_head.map(lambda head: lead + head)
+    ),
+    limits=st.sampled_from([Limits(), _TINY]),
+)
+def test_request_head_accepts_only_what_the_reference_parses_alike(
+    raw: bytes, limits: Limits
+) -> None:
+    """C request_head: None, or exactly the reference's result (which must not raise)."""
+    fast = _hot.request_head(bytearray(raw), _accel.head_limits(limits))
+    if fast is not None:
+        assert outcome(reference_head, raw, limits) == ("ok", fast)
+
+
+def test_request_head_takes_the_common_head_and_leaves_the_rest() -> None:
+    raw = b"GET /a?b=1 HTTP/1.1\r\nHost: h\r\nUser-Agent:  x \r\nConnection: close\r\n\r\nGET"
+    buf = bytearray(raw)
+    found = _hot.request_head(buf, _accel.head_limits(Limits()))
+    assert found is not None and found == reference_head(raw, Limits())
+    consumed, method, target, version, headers, special = found
+    assert raw[consumed:] == b"GET" and bytes(buf) == raw  # the caller cuts the buffer
+    assert (method, target, version) == (b"GET", b"/a?b=1", b"1.1")
+    assert headers == [(b"host", b"h"), (b"user-agent", b"x"), (b"connection", b"close")]
+    assert special == {b"host": [b"h"], b"connection": [b"close"]}
+    # what it leaves to the reference: incomplete, leading CRLF, over a limit, odd forms
+    for refused in (
+        b"GET / HTTP/1.1\r\nHost: h\r\n",
+        b"\r\nGET / HTTP/1.1\r\n\r\n",
+        b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n",
+        b"GET / HTTP/1.1\r\n x\r\n\r\n",
+    ):
+        assert _hot.request_head(bytearray(refused), _accel.head_limits(Limits())) is None
+    long_line = b"GET /" + b"a" * 30 + b" HTTP/1.1\r\nHost: h\r\n\r\n"
+    assert _hot.request_head(bytearray(long_line), _accel.head_limits(_TINY)) is None
+
+
 def response_trace(status: int, headers: Any, version: bytes) -> Trace:
     """One response head (and a body) sent for a well-formed request."""
     conn = Connection(Role.SERVER)
@@ -296,6 +357,8 @@ def test_the_paths_are_really_different_code() -> None:
     with path(True):
         assert http11._split_lines is not _fields.split_lines
         assert http11._parse_request_line is not _heads.parse_request_line
+        assert http11._request_head is not None
     with path(False):
+        assert http11._request_head is None
         assert http11._split_lines is _fields.split_lines
         assert http11._parse_fields is _fields.parse_fields
