@@ -353,8 +353,8 @@ class _Output:
         except OSError:
             pass
 
-    def _head(self, length: int | None) -> bytes:
-        """Serialize the recorded head; add Content-Length when the whole body is known."""
+    def _response(self, length: int | None) -> Response:
+        """The recorded head as an event; Content-Length added when the whole body is known."""
         sr = self.sr
         if not sr.called:
             raise WSGIResponseError("the app sent a body before calling start_response")
@@ -371,11 +371,13 @@ class _Output:
         if self.close or sr.wants_close:
             headers.append(_CLOSE)
         reason = sr.reason
-        head = self.conn.send(
-            Response(status, headers, reason=b"" if _PHRASES.get(status) == reason else reason)
-        )
+        return Response(status, headers, reason=b"" if _PHRASES.get(status) == reason else reason)
+
+    def _head(self, length: int | None) -> bytes:
+        """Serialize the recorded head (see ``_response``)."""
+        head = self.conn.send(self._response(length))
         self.head_sent = True
-        sr.mark_sent()
+        self.sr.mark_sent()
         return head
 
     def write(self, data: bytes) -> None:
@@ -395,8 +397,16 @@ class _Output:
             body = result[0] if len(result) == 1 else b"".join(result)
             if type(body) is not bytes:
                 body = _as_bytes(body)
-            head = b"" if self.head_sent else self._head(len(body))
-            self._send_last(head, conn.send(Data(body)), conn.send(END_OF_MESSAGE))
+            if self.head_sent:
+                self._send_last(b"", conn.send(Data(body)), conn.send(END_OF_MESSAGE))
+            elif len(body) <= _JOIN_LIMIT:  # the whole response in one core call
+                out = conn.send_complete(self._response(len(body)), body)
+                self.head_sent = True
+                self.sr.mark_sent()
+                self._send_last(out, b"", b"")
+            else:
+                head = self._head(len(body))
+                self._send_last(head, conn.send(Data(body)), conn.send(END_OF_MESSAGE))
             return
         if kind is FileWrapper and not self.head_sent and self._sendfile(result):
             return

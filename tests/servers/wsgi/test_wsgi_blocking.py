@@ -57,6 +57,16 @@ def test_a_list_body_gets_a_content_length_and_the_connection_is_kept() -> None:
     assert second.body == b"Hello, world!"
 
 
+def test_a_list_body_longer_than_its_content_length_is_a_500_and_a_close() -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+        return [b"Hello, world!"]
+
+    data, _ = exchange(app, request_bytes(), request_bytes())
+    (reply,) = parse_replies(data, ["GET"])  # nothing of the 200 went out; no second reply
+    assert reply.status == 500 and reply.header(b"connection") == b"close"
+
+
 def test_keep_alive_off_closes_after_one_response() -> None:
     data, _ = exchange(hello, request_bytes(), request_bytes(), keep_alive=False)
     (reply,) = parse_replies(data, ["GET"])
