@@ -53,10 +53,13 @@ def test_back_on_the_loop_once_the_app_stops_waiting(serve) -> None:
     ):
         where(url, client, "/sleep?ms=20")
         assert where(url, client).startswith("bench-wsgi")
-        # 64 calls in a row that do not wait bring it back (a noisy machine may add some).
+        # 64 calls in a row that do not wait bring it back. A noisy machine can stall an
+        # inline call past the budget and send the app to the pool again for 64 more
+        # calls (tests/servers/wsgi/test_wsgi_inline.py holds the exact rule), so this
+        # asserts only that it came back and ran on the loop for a good share.
         names = [where(url, client) for _ in range(1000)]
         assert LOOP_THREAD in names
-        assert names[-1] == LOOP_THREAD
+        assert names.count(LOOP_THREAD) >= len(names) // 4
 
 
 @pytest.mark.parametrize("path", ["/big", "/write-big"])
