@@ -27,7 +27,6 @@ from bench.servers.asgi.scope import scope_from_template
 from bench.servers.errors import ClientDisconnected
 from bench.servers.protocol import (
     END_OF_MESSAGE,
-    NO_BODY_STATUS,
     Data,
     InformationalResponse,
     LocalProtocolError,
@@ -35,6 +34,7 @@ from bench.servers.protocol import (
     Response,
     State,
     error_response,
+    whole_headers,
 )
 
 if TYPE_CHECKING:
@@ -44,7 +44,6 @@ logger = logging.getLogger("bench.eventloop")
 
 HIGH_WATER = 64 * 1024
 _DISCONNECT: dict[str, str] = {"type": "http.disconnect"}
-_CONTENT_LENGTH = b"content-length"
 _CLOSE_HEADER = (b"connection", b"close")
 #: Bodies above this size are written with writelines (no copy into one buffer).
 _JOIN_LIMIT = 64 * 1024
@@ -61,13 +60,6 @@ def describe_exception(exc: BaseException) -> str:
         where = f" (at {code.co_filename}:{tb.tb_lineno} in {code.co_name})"
     text = str(exc).splitlines()[0] if str(exc) else ""
     return f"{type(exc).__name__}: {text}{where}" if text else f"{type(exc).__name__}{where}"
-
-
-def _has_content_length(headers: Any) -> bool:
-    for name, _value in headers:
-        if name == _CONTENT_LENGTH or name.lower() == _CONTENT_LENGTH:
-            return True
-    return False
 
 
 class BaseCycle:
@@ -156,20 +148,16 @@ class BaseCycle:
         """
         protocol = self.protocol
         conn = protocol.conn
-        if (
-            not more
-            and status not in NO_BODY_STATUS
-            and self.request.method != b"HEAD"
-            and not _has_content_length(headers)
-        ):
-            headers = [*headers, (_CONTENT_LENGTH, b"%d" % len(body))]
         if protocol.state.shutting_down:
             headers = [*headers, _CLOSE_HEADER]
-        if not more and len(body) <= _JOIN_LIMIT:
-            # the whole response in one core call: most responses are this one
-            out = conn.send_complete(Response(status, headers), body)
-            self._head_written = True
-            return out
+        if not more:
+            if len(body) <= _JOIN_LIMIT:
+                # The whole response in one core call: most responses are this one (with
+                # the C path, 93,500 -> 74,300 instructions per hello cycle, shell_cycle.py).
+                out = conn.send_whole(status, headers, body)
+                self._head_written = True
+                return out
+            headers = whole_headers(status, self.request.method, headers, len(body))
         head = conn.send(Response(status, headers))
         data = conn.send(Data(body)) if body else b""
         tail = conn.send(END_OF_MESSAGE) if not more else b""

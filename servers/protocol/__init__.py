@@ -11,10 +11,12 @@ Public names::
         NEED_DATA, PAUSED, NO_BODY_STATUS,
         ProtocolError, LocalProtocolError, RemoteProtocolError,
         error_response,  # the canned error response (servers.protocol.canned)
+        whole_headers,  # a whole body's framing: Content-Length added when due
     )
 """
 
 from bench.servers.protocol._heads import NO_BODY_STATUS
+from bench.servers.protocol._serialize import whole_headers
 from bench.servers.protocol.canned import error_response
 from bench.servers.protocol.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from bench.servers.protocol.events import (
@@ -54,4 +56,5 @@ __all__ = [
     "Signal",
     "State",
     "error_response",
+    "whole_headers",
 ]

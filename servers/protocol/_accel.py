@@ -45,6 +45,10 @@ class Implementation(NamedTuple):
     #: special) for a complete, plainly valid request head at the buffer's start, or
     #: None (the connection then cuts and parses the head with the functions above)
     request_head: Callable[[bytearray, tuple[int, int, int, int]], Any] | None
+    #: (status line, headers, body, head tail) -> the whole response's bytes for a
+    #: response with a body and plainly valid headers, or None (``Connection.send_whole``
+    #: then builds it with ``send_complete``)
+    whole_response: Callable[[bytes, Any, bytes, bytes], bytes | None] | None
 
 
 def available() -> bool:
@@ -69,6 +73,7 @@ PURE = Implementation(
     parse_request_line=_heads.parse_request_line,
     response_fields=None,
     request_head=None,
+    whole_response=None,
 )
 
 
@@ -90,7 +95,13 @@ def _fast() -> Implementation:
         return ref_line(line) if found is None else found
 
     return Implementation(
-        True, split_lines, parse_fields, parse_request_line, _hot.response_fields, _hot.request_head
+        True,
+        split_lines,
+        parse_fields,
+        parse_request_line,
+        _hot.response_fields,
+        _hot.request_head,
+        _hot.whole_response,
     )
 
 

@@ -16,6 +16,8 @@
  *   request_line(line)                 ~ _heads.parse_request_line, origin-form only
  *   request_head(buf, limits)          ~ Connection._take_head and the three above, at once
  *   response_fields(headers)           ~ the header loop of _serialize.response_head
+ *   whole_response(line, headers, body, tail)
+ *                                      ~ Connection.send_whole for a response with a body
  */
 #define PY_SSIZE_T_CLEAN
 #define _GNU_SOURCE /* memmem */
@@ -400,80 +402,72 @@ lower_equals(const unsigned char *s, Py_ssize_t n, PyObject *lower)
     return 1;
 }
 
-/* response_fields(headers) -> (lines: bytes, content_length: bytes | None,
- *                              has_date: bool, has_server: bool) | None
- * None for anything but (bytes, bytes) tuples with a token name and a value without
- * CR, LF or NUL, at most one Content-Length of 1-19 digits, and no Transfer-Encoding
- * or Connection field (the reference handles those). */
-static PyObject *
-response_fields(PyObject *self, PyObject *headers)
+/* The header loop of response_fields and whole_response: 1 when every item of ``items``
+ * is a (bytes, bytes) tuple with a token name and a value without CR, LF or NUL, with
+ * at most one Content-Length of 1-19 digits and no Transfer-Encoding or Connection field
+ * (the reference handles those); 0 to refuse. Sets what the caller needs to write them. */
+static int
+scan_fields(PyObject **items, Py_ssize_t count, PyObject **length, int *has_date,
+            int *has_server, Py_ssize_t *total)
 {
-    if (!PyList_CheckExact(headers) && !PyTuple_CheckExact(headers)) {
-        Py_RETURN_NONE; /* an iterator must be read once, by the reference */
-    }
-    PyObject *seq = PySequence_Fast(headers, "headers must be a sequence");
-    if (seq == NULL) {
-        PyErr_Clear();
-        Py_RETURN_NONE;
-    }
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq), total = 0;
-    PyObject **items = PySequence_Fast_ITEMS(seq);
-    PyObject *length = Py_None;
-    int has_date = 0, has_server = 0;
+    *length = Py_None;
+    *has_date = *has_server = 0;
+    *total = 0;
     for (Py_ssize_t k = 0; k < count; k++) {
         PyObject *pair = items[k];
         if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) {
-            goto refuse;
+            return 0;
         }
         PyObject *name = PyTuple_GET_ITEM(pair, 0), *value = PyTuple_GET_ITEM(pair, 1);
         if (!PyBytes_CheckExact(name) || !PyBytes_CheckExact(value)) {
-            goto refuse;
+            return 0;
         }
         const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(name);
         Py_ssize_t n = PyBytes_GET_SIZE(name);
         if (n == 0) {
-            goto refuse;
+            return 0;
         }
         for (Py_ssize_t j = 0; j < n; j++) {
             if (!TCHAR[s[j]]) {
-                goto refuse;
+                return 0;
             }
         }
         const unsigned char *v = (const unsigned char *)PyBytes_AS_STRING(value);
         Py_ssize_t m = PyBytes_GET_SIZE(value);
         for (Py_ssize_t j = 0; j < m; j++) {
             if (v[j] == 0 || v[j] == '\r' || v[j] == '\n') {
-                goto refuse;
+                return 0;
             }
         }
         if (lower_equals(s, n, NAME_CL)) {
-            if (length != Py_None || m == 0 || m > 19) {
-                goto refuse;
+            if (*length != Py_None || m == 0 || m > 19) {
+                return 0;
             }
             for (Py_ssize_t j = 0; j < m; j++) {
                 if (v[j] < '0' || v[j] > '9') {
-                    goto refuse;
+                    return 0;
                 }
             }
-            length = value;
+            *length = value;
         }
         else if (lower_equals(s, n, NAME_TE) || lower_equals(s, n, NAME_CONN)) {
-            goto refuse;
+            return 0;
         }
         else if (lower_equals(s, n, NAME_DATE)) {
-            has_date = 1;
+            *has_date = 1;
         }
         else if (lower_equals(s, n, NAME_SERVER)) {
-            has_server = 1;
+            *has_server = 1;
         }
-        total += n + m + 4;
+        *total += n + m + 4;
     }
-    PyObject *out = PyBytes_FromStringAndSize(NULL, total);
-    if (out == NULL) {
-        Py_DECREF(seq);
-        return NULL;
-    }
-    char *p = PyBytes_AS_STRING(out);
+    return 1;
+}
+
+/* Write the lines scan_fields accepted ("name: value\r\n" each) at p; returns the end. */
+static char *
+write_fields(char *p, PyObject **items, Py_ssize_t count)
+{
     for (Py_ssize_t k = 0; k < count; k++) {
         PyObject *name = PyTuple_GET_ITEM(items[k], 0), *value = PyTuple_GET_ITEM(items[k], 1);
         Py_ssize_t n = PyBytes_GET_SIZE(name), m = PyBytes_GET_SIZE(value);
@@ -486,13 +480,98 @@ response_fields(PyObject *self, PyObject *headers)
         *p++ = '\r';
         *p++ = '\n';
     }
-    PyObject *result = Py_BuildValue("(NOOO)", out, length, has_date ? Py_True : Py_False,
-                                     has_server ? Py_True : Py_False);
-    Py_DECREF(seq);
-    return result;
-refuse:
-    Py_DECREF(seq);
-    Py_RETURN_NONE;
+    return p;
+}
+
+/* response_fields(headers) -> (lines: bytes, content_length: bytes | None,
+ *                              has_date: bool, has_server: bool) | None
+ * None for anything scan_fields refuses. */
+static PyObject *
+response_fields(PyObject *self, PyObject *headers)
+{
+    if (!PyList_CheckExact(headers) && !PyTuple_CheckExact(headers)) {
+        Py_RETURN_NONE; /* an iterator must be read once, by the reference */
+    }
+    PyObject **items = PySequence_Fast_ITEMS(headers);
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(headers), total;
+    PyObject *length;
+    int has_date, has_server;
+    if (!scan_fields(items, count, &length, &has_date, &has_server, &total)) {
+        Py_RETURN_NONE;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, total);
+    if (out == NULL) {
+        return NULL;
+    }
+    write_fields(PyBytes_AS_STRING(out), items, count);
+    return Py_BuildValue("(NOOO)", out, length, has_date ? Py_True : Py_False,
+                         has_server ? Py_True : Py_False);
+}
+
+/* whole_response(status_line, headers, body, tail) -> bytes | None
+ * ~ Connection.send_whole's reference for a response with a body (not HEAD, not 204 or
+ * 304): status_line, the header lines, "content-length: <len(body)>\r\n" when the
+ * headers have none, tail (date, server, connection and the blank line), then body.
+ * None when scan_fields refuses, when the headers carry a Date or a Server (the tail
+ * would repeat them) or when their Content-Length is not len(body) (the reference
+ * raises, or frames it otherwise). */
+static PyObject *
+whole_response(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "whole_response takes 4 arguments");
+        return NULL;
+    }
+    PyObject *line = args[0], *headers = args[1], *body = args[2], *tail = args[3];
+    if (!PyBytes_CheckExact(line) || !PyBytes_CheckExact(body) || !PyBytes_CheckExact(tail)) {
+        Py_RETURN_NONE;
+    }
+    if (!PyList_CheckExact(headers) && !PyTuple_CheckExact(headers)) {
+        Py_RETURN_NONE;
+    }
+    PyObject **items = PySequence_Fast_ITEMS(headers);
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(headers), total;
+    PyObject *length;
+    int has_date, has_server;
+    if (!scan_fields(items, count, &length, &has_date, &has_server, &total) || has_date ||
+        has_server) {
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t size = PyBytes_GET_SIZE(body);
+    char digits[24];
+    int ndigits = 0;
+    if (length != Py_None) {
+        const char *v = PyBytes_AS_STRING(length);
+        unsigned long long value = 0; /* at most 19 digits: below 2**64 */
+        for (Py_ssize_t j = 0; j < PyBytes_GET_SIZE(length); j++) {
+            value = value * 10 + (unsigned long long)(v[j] - '0');
+        }
+        if (value != (unsigned long long)size) {
+            Py_RETURN_NONE;
+        }
+    }
+    else {
+        ndigits = snprintf(digits, sizeof digits, "%zd", size);
+        total += 18 + ndigits; /* "content-length: " N "\r\n" */
+    }
+    Py_ssize_t nline = PyBytes_GET_SIZE(line), ntail = PyBytes_GET_SIZE(tail);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, nline + total + ntail + size);
+    if (out == NULL) {
+        return NULL;
+    }
+    char *p = PyBytes_AS_STRING(out);
+    memcpy(p, PyBytes_AS_STRING(line), (size_t)nline);
+    p = write_fields(p + nline, items, count);
+    if (length == Py_None) {
+        memcpy(p, "content-length: ", 16);
+        memcpy(p + 16, digits, (size_t)ndigits);
+        p += 16 + ndigits;
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    memcpy(p, PyBytes_AS_STRING(tail), (size_t)ntail);
+    memcpy(p + ntail, PyBytes_AS_STRING(body), (size_t)size);
+    return out;
 }
 
 static PyMethodDef methods[] = {
@@ -502,6 +581,8 @@ static PyMethodDef methods[] = {
     {"request_head", (PyCFunction)(void (*)(void))request_head, METH_FASTCALL,
      "(consumed, method, target, version, headers, special), or None."},
     {"response_fields", response_fields, METH_O, "(lines, length, date?, server?), or None."},
+    {"whole_response", (PyCFunction)(void (*)(void))whole_response, METH_FASTCALL,
+     "A whole response with a body, Content-Length added when absent; or None."},
     {NULL, NULL, 0, NULL},
 };
 

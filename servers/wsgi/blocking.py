@@ -59,6 +59,7 @@ from bench.servers.protocol import (
     Role,
     State,
     error_response,
+    whole_headers,
 )
 from bench.servers.protocol.websocket import is_websocket_upgrade
 from bench.servers.sockets import send_nowait
@@ -353,25 +354,25 @@ class _Output:
         except OSError:
             pass
 
-    def _response(self, length: int | None) -> Response:
-        """The recorded head as an event; Content-Length added when the whole body is known."""
+    def _head_fields(self) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The recorded head: status, headers (with ``connection: close`` if due), reason."""
         sr = self.sr
         if not sr.called:
             raise WSGIResponseError("the app sent a body before calling start_response")
         status = sr.status_code
         assert status is not None
         headers = sr.headers
-        if length is not None and status not in NO_BODY_STATUS:
-            for name, _ in headers:
-                if len(name) == 14 and name.lower() == _CONTENT_LENGTH:
-                    break
-            else:
-                if self.conn.request_method != b"HEAD":
-                    headers.append((_CONTENT_LENGTH, b"%d" % length))
         if self.close or sr.wants_close:
-            headers.append(_CLOSE)
+            headers = [*headers, _CLOSE]
         reason = sr.reason
-        return Response(status, headers, reason=b"" if _PHRASES.get(status) == reason else reason)
+        return status, headers, b"" if _PHRASES.get(status) == reason else reason
+
+    def _response(self, length: int | None) -> Response:
+        """The recorded head as an event; Content-Length added when the whole body is known."""
+        status, headers, reason = self._head_fields()
+        if length is not None:
+            headers = whole_headers(status, self.conn.request_method, headers, length)
+        return Response(status, headers, reason=reason)
 
     def _head(self, length: int | None) -> bytes:
         """Serialize the recorded head (see ``_response``)."""
@@ -400,7 +401,8 @@ class _Output:
             if self.head_sent:
                 self._send_last(b"", conn.send(Data(body)), conn.send(END_OF_MESSAGE))
             elif len(body) <= _JOIN_LIMIT:  # the whole response in one core call
-                out = conn.send_complete(self._response(len(body)), body)
+                status, headers, reason = self._head_fields()
+                out = conn.send_whole(status, headers, body, reason)
                 self.head_sent = True
                 self.sr.mark_sent()
                 self._send_last(out, b"", b"")
