@@ -180,6 +180,37 @@ def measure(
     return run
 
 
+#: The folders an install maps under ``bench.`` (setup.py's package_dir).
+_MAPPED = ("servers", "runner", "dashboards", "scenarios")
+
+
+def link_namespace(tree: Path) -> None:
+    """Make ``bench.servers`` (and the rest) of ``tree`` importable from its root.
+
+    Checkouts from before ``bench/`` found its folders by itself hold only
+    ``bench/__init__.py``: their ``bench.servers`` would come from the installed bench
+    (an editable install maps it to this checkout), so the baseline would silently run
+    the new code. A link per folder, inside the temporary worktree, points it home.
+    """
+    package = tree / "bench"
+    for name in _MAPPED:
+        if (tree / name).is_dir() and package.is_dir() and not (package / name).exists():
+            (package / name).symlink_to(Path("..") / name, target_is_directory=True)
+
+
+def check_imports_from(tree: Path) -> None:
+    """Refuse a baseline whose servers would not be imported from ``tree`` itself."""
+    probe = "import bench.servers, bench.runner; print(bench.servers.__path__[0])"
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    found = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tree, env=env, capture_output=True, text=True
+    )
+    where = Path(found.stdout.strip() or "?").resolve()
+    if found.returncode != 0 or not where.is_relative_to(tree.resolve()):
+        detail = found.stderr.strip().splitlines()[-1:] or [f"bench.servers is {where}"]
+        raise SystemExit(f"baseline: its bench.servers does not import from {tree}: {detail[0]}")
+
+
 @contextlib.contextmanager
 def baseline_tree(ref: str) -> Iterator[Path]:
     """A detached git worktree of ``ref`` with its C extensions built in place."""
@@ -198,6 +229,8 @@ def baseline_tree(ref: str) -> Iterator[Path]:
                 check=True,
                 capture_output=True,
             )
+            link_namespace(tree)
+            check_imports_from(tree)
             yield tree
         finally:
             subprocess.run(
