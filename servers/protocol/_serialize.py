@@ -38,6 +38,13 @@ _STATUS_LINES: dict[int, bytes] = {
 _CONTENT_LENGTH = _abnf.CONTENT_LENGTH.fullmatch
 _CONTENT_LENGTH_NAME = b"content-length"
 _CHUNKED = b"chunked"
+#: The connection line of a response head, by (keep-alive, the peer is HTTP/1.0).
+CONNECTION_LINES: dict[tuple[bool, bool], bytes] = {
+    (True, False): b"",
+    (True, True): b"connection: keep-alive\r\n",
+    (False, False): b"connection: close\r\n",
+    (False, True): b"connection: close\r\n",
+}
 #: Response fields the framing decides about (the rest are written as given).
 _INTERPRETED = frozenset(
     {b"content-length", b"transfer-encoding", b"connection", b"date", b"server"}
@@ -232,12 +239,7 @@ def response_head(
         writer = UntilCloseWriter()
         keep_alive = False
 
-    if not keep_alive:
-        connection = b"connection: close\r\n"
-    elif peer_version == b"1.0":
-        connection = b"connection: keep-alive\r\n"
-    else:
-        connection = b""
+    connection = CONNECTION_LINES[keep_alive, peer_version == b"1.0"]
     if has_date or has_server:
         if not has_date:
             parts.append(b"date: %b\r\n" % _DATE.get())

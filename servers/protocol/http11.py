@@ -100,13 +100,7 @@ _request_head = _accel.PURE.request_head
 _whole_response = _accel.PURE.whole_response
 _STATUS_LINES = _serialize._STATUS_LINES
 _date_tail = _serialize._DATE.tail
-#: The connection line of a response head, by (keep-alive, peer is HTTP/1.0).
-_CONNECTION_LINES = {
-    (True, False): b"",
-    (True, True): b"connection: keep-alive\r\n",
-    (False, False): b"connection: close\r\n",
-    (False, True): b"connection: close\r\n",
-}
+_CONNECTION_LINES = _serialize.CONNECTION_LINES
 
 
 def use_accelerator(fast: bool | None = None) -> bool:

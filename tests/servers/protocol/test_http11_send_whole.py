@@ -9,9 +9,6 @@ path, the common response must really be written by the accelerator.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -27,8 +24,7 @@ from bench.servers.protocol import (
     http11,
     whole_headers,
 )
-
-_DATE = re.compile(rb"date: [^\r]*")
+from tests.servers.protocol.test_http11_accel import _DATE, path
 
 PATHS = [
     False,
@@ -58,15 +54,6 @@ _pair = st.tuples(st.sampled_from(_NAMES), st.sampled_from(_VALUES))
 _odd_pair = st.sampled_from([[b"x-a", b"1"], (b"x-a",), (b"x-a", "str"), ("x-a", b"1")])
 _headers = st.lists(_pair | _odd_pair, max_size=4) | st.lists(_pair, max_size=4).map(tuple)
 _STATUSES = [200, 201, 204, 304, 404, 500, 599, 299, 999, 1000, 199, 101, True, 200.0, "200"]
-
-
-@contextmanager
-def path(fast: bool) -> Iterator[None]:
-    http11.use_accelerator(fast)
-    try:
-        yield
-    finally:
-        http11.use_accelerator(None)
 
 
 def _conn(raw: bytes, server_header: bytes | None) -> Connection:
