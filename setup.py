@@ -34,5 +34,11 @@ setup(
             sources=["servers/protocol/_hot.c"],
             optional=True,
         ),
+        # The WSGI environ of a plain request (servers/wsgi/environ.py); optional too.
+        Extension(
+            "bench.servers.wsgi._environ",
+            sources=["servers/wsgi/_environ.c"],
+            optional=True,
+        ),
     ],
 )

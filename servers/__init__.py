@@ -7,5 +7,7 @@ import os as _os
 # or load engine uses the core. Only imported when set, to keep imports light.
 if _os.environ.get("BENCH_PURE_PROTOCOL", "") not in ("", "0"):
     from bench.servers.protocol import http11 as _http11
+    from bench.servers.wsgi import environ as _environ
 
     _http11.use_accelerator(False)
+    _environ.use_accelerator(False)

@@ -144,9 +144,18 @@ class WSGICycle(BaseCycle):
         wall0 = time.perf_counter()
         self._inline_now = True
         error: BaseException | None = None
+        whole = None
         try:
             result = self._call_app(body)
-            whole = self._whole(result)
+            # _whole(), inlined: this runs once per request on the loop's thread.
+            start_response = self._start_response
+            if (
+                type(result) in (list, tuple)
+                and start_response is not None
+                and start_response.status_code is not None
+                and not self._head_written
+            ):
+                whole = b"".join(result)
         except BaseException as exc:  # the app's error: a 500, as from the pool
             error = exc
         self._inline_now = False
@@ -295,9 +304,8 @@ def _timed(work: Callable[[Any], bytes | None], arg: Any) -> _Outcome:
     return whole, time.perf_counter() - wall0, time.thread_time() - cpu0
 
 
-def wsgi_cycle_factory(protocol: HttpProtocol, request: Request) -> WSGICycle:
-    """The ``cycle_factory`` of the WSGI interface."""
-    return WSGICycle(protocol, request)
+#: The ``cycle_factory`` of the WSGI interface (the class itself: no wrapper call per request).
+wsgi_cycle_factory: Callable[[HttpProtocol, Request], WSGICycle] = WSGICycle
 
 
 CycleFactory = Callable[["HttpProtocol", Request], Any]

@@ -143,13 +143,13 @@ def environ_base(
     return base
 
 
-def request_environ(request: Request, base: dict[str, Any], body: BinaryIO) -> dict[str, Any]:
+def reference_environ(request: Request, base: dict[str, Any], body: BinaryIO) -> dict[str, Any]:
     """Return the PEP 3333 environ of ``request`` on a connection with ``base`` entries.
 
     The SCRIPT_NAME of ``base`` (its root path) is stripped from PATH_INFO when the path
     starts with it. Without a server address in ``base``, SERVER_NAME and SERVER_PORT
     come from the Host header. ``body`` is the already de-framed request body
-    (``wsgi.input``).
+    (``wsgi.input``). The pure-Python reference; servers call ``request_environ``.
     """
     # Runs once per request on the server's thread; 1.6 -> 1.1 µs for a 3-field GET:
     # origin-form targets skip split_target, the start line's texts come from memos,
@@ -202,6 +202,44 @@ def request_environ(request: Request, base: dict[str, Any], body: BinaryIO) -> d
         else:
             environ["SERVER_NAME"], environ["SERVER_PORT"] = "localhost", "80"
     return environ
+
+
+RequestEnviron = Callable[[Request, dict[str, Any], BinaryIO], dict[str, Any]]
+
+
+# The optional C path (servers/wsgi/_environ.c): the environ of a plain request in one
+# call, the reference above for anything else. Inline WSGI hello on the event loop,
+# per cycle (benchmarks/shell_cycle.py under callgrind): see docs/protocol-accelerator.md.
+try:
+    from bench.servers.wsgi import _environ as _c_environ  # type: ignore[attr-defined]
+except ImportError:  # not compiled on this machine: the reference serves
+    _c_environ = None
+
+#: ``request_environ(request, base, body)``: the PEP 3333 environ of ``request`` on a
+#: connection with ``base`` entries (``environ_base``). The SCRIPT_NAME of ``base`` (its
+#: root path) is stripped from PATH_INFO when the path starts with it. Without a server
+#: address in ``base``, SERVER_NAME and SERVER_PORT come from the Host header. ``body``
+#: is the already de-framed request body (``wsgi.input``). The C function when built
+#: (it calls ``reference_environ`` for what it does not take), else the reference.
+request_environ: RequestEnviron = reference_environ
+if _c_environ is not None:
+    _c_environ.configure(_KEYS, _METHODS, _PROTOCOLS, reference_environ)
+    request_environ = _c_environ.request_environ
+
+
+def use_accelerator(fast: bool | None = None) -> bool:
+    """Try the C environ first (``True``), or only the reference (``False``); ``None``: C when built.
+
+    ``BENCH_PURE_PROTOCOL`` is applied by ``bench.servers``, as for the protocol core.
+    Returns whether C is now in use; raises RuntimeError for ``True`` when it is not built.
+    """
+    if _c_environ is None:
+        if fast:
+            raise RuntimeError("the C environ (servers/wsgi/_environ.c) is not built")
+        return False
+    on = True if fast is None else fast
+    _c_environ.set_enabled(on)
+    return on
 
 
 def build_environ(
