@@ -36,13 +36,7 @@ class CachedStartResponse(StartResponse):
     __slots__ = ("_memo",)
 
     def __init__(self, write: WriteCallable | None, memo: dict[Any, CheckedHead]) -> None:
-        # StartResponse.__init__, inlined (one call fewer per request).
-        self._write = write
-        self.status_code: int | None = None
-        self.reason: bytes = b""
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.headers_sent = False
-        self.wants_close = False
+        super().__init__(write)
         self._memo = memo
 
     def __call__(
