@@ -144,18 +144,9 @@ class WSGICycle(BaseCycle):
         wall0 = time.perf_counter()
         self._inline_now = True
         error: BaseException | None = None
-        whole = None
         try:
             result = self._call_app(body)
-            # _whole(), inlined: this runs once per request on the loop's thread.
-            start_response = self._start_response
-            if (
-                type(result) in (list, tuple)
-                and start_response is not None
-                and start_response.status_code is not None
-                and not self._head_written
-            ):
-                whole = b"".join(result)
+            whole = self._whole(result)
         except BaseException as exc:  # the app's error: a 500, as from the pool
             error = exc
         self._inline_now = False

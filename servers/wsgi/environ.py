@@ -215,12 +215,8 @@ try:
 except ImportError:  # not compiled on this machine: the reference serves
     _c_environ = None
 
-#: ``request_environ(request, base, body)``: the PEP 3333 environ of ``request`` on a
-#: connection with ``base`` entries (``environ_base``). The SCRIPT_NAME of ``base`` (its
-#: root path) is stripped from PATH_INFO when the path starts with it. Without a server
-#: address in ``base``, SERVER_NAME and SERVER_PORT come from the Host header. ``body``
-#: is the already de-framed request body (``wsgi.input``). The C function when built
-#: (it calls ``reference_environ`` for what it does not take), else the reference.
+#: ``request_environ(request, base, body)``: what ``reference_environ`` returns; the C
+#: function when built (it calls the reference for what it does not take).
 request_environ: RequestEnviron = reference_environ
 if _c_environ is not None:
     _c_environ.configure(_KEYS, _METHODS, _PROTOCOLS, reference_environ)
